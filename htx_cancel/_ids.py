@@ -1,0 +1,65 @@
+"""Id validation, de-duplication and chunking: pure functions, run before any I/O."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+__all__ = ["chunk", "validate_contract_code", "validate_ids", "validate_choice"]
+
+MAX_ID = 2**63 - 1
+DIRECTIONS = ("buy", "sell")
+OFFSETS = ("open", "close")
+
+
+def _normalise(raw: object, what: str) -> str:
+    """One id as a canonical decimal string, or ValueError naming it."""
+    if isinstance(raw, bool) or not isinstance(raw, (str, int)):
+        raise ValueError(f"{what} {raw!r} must be a str or int, not {type(raw).__name__}")
+    text = str(raw)
+    if not text:
+        raise ValueError(f"empty {what}")
+    if not (text.isascii() and text.isdigit()):
+        raise ValueError(f"{what} {text!r} must contain only the digits 0-9")
+    if text[0] == "0":
+        raise ValueError(f"{what} {text!r} must be a positive integer without leading zeros")
+    if len(text) > 19 or int(text) > MAX_ID:
+        raise ValueError(f"{what} {text!r} is out of range [1, {MAX_ID}]")
+    return text
+
+
+def validate_ids(ids: Iterable[object], what: str = "order_id") -> list[str]:
+    """Validate ids and drop duplicates, keeping first-seen order.
+
+    An id is a positive decimal integer in [1, 2**63-1] given as ``str`` or ``int``; anything
+    else (empty, spaces, commas, signs, floats, leading zeros) raises ``ValueError`` naming it.
+    """
+    if isinstance(ids, (str, bytes)):
+        raise ValueError(f"{what}s must be a sequence of ids, not a single {type(ids).__name__}")
+    seen: dict[str, None] = {}
+    for raw in ids:
+        seen.setdefault(_normalise(raw, what), None)
+    return list(seen)
+
+
+def chunk(ids: Sequence[str], size: int) -> list[Sequence[str]]:
+    """Split ids into consecutive batches of at most ``size``, order kept."""
+    if size < 1:
+        raise ValueError(f"batch size must be at least 1, got {size}")
+    return [ids[i : i + size] for i in range(0, len(ids), size)]
+
+
+def validate_contract_code(contract_code: object) -> str:
+    """A contract code such as ``BTC-USDT``; upper-cased, ValueError if empty or malformed."""
+    if not isinstance(contract_code, str) or not contract_code.strip():
+        raise ValueError(f"contract_code must be a non-empty string, got {contract_code!r}")
+    code = contract_code.strip().upper()
+    if not all(c.isascii() and (c.isalnum() or c in "-_") for c in code):
+        raise ValueError(f"contract_code {contract_code!r} contains invalid characters")
+    return code
+
+
+def validate_choice(name: str, value: str | None, allowed: tuple[str, ...]) -> str | None:
+    """None or one of ``allowed``; ValueError naming the bad value otherwise."""
+    if value is None or value in allowed:
+        return value
+    raise ValueError(f"{name} must be one of {', '.join(allowed)} or None, got {value!r}")
