@@ -32,7 +32,8 @@ class Credentials:
         """Read the key pair from environment variables (names are configurable)."""
         access = os.environ.get(access_var, "")
         secret = os.environ.get(secret_var, "")
-        missing = [name for name, value in ((access_var, access), (secret_var, secret)) if not value]
+        pairs = ((access_var, access), (secret_var, secret))
+        missing = [name for name, value in pairs if not value]
         if missing:
             raise ValueError(f"missing environment variable(s): {', '.join(missing)}")
         return cls(access, secret)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-__all__ = ["chunk", "validate_contract_code", "validate_ids", "validate_choice"]
+__all__ = ["chunk", "validate_choice", "validate_contract_code", "validate_ids"]
 
 MAX_ID = 2**63 - 1
 DIRECTIONS = ("buy", "sell")
