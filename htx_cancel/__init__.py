@@ -14,7 +14,7 @@ from ._errors import (
     RequestTimeout,
     TransportError,
 )
-from ._limiter import DEFAULT_LIMITS, RateLimiter, RateLimits, shared_limiter
+from ._limiter import DEFAULT_LIMITS, Limiter, RateLimiter, RateLimits, shared_limiter
 from ._report import BatchRecord, CancelReport, Failure
 from ._retry import RetryPolicy
 from ._transport import AiohttpTransport, Answer, RateLimitHeaders, Timeouts, Transport
@@ -38,6 +38,7 @@ __all__ = [
     "Endpoint",
     "Failure",
     "HTXError",
+    "Limiter",
     "LoopClock",
     "RateLimitHeaders",
     "RateLimiter",

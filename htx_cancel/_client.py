@@ -17,7 +17,7 @@ from ._clock import Clock, LoopClock
 from ._credentials import Credentials
 from ._errors import HTXError, TransportError
 from ._ids import DIRECTIONS, OFFSETS, chunk, validate_choice, validate_contract_code, validate_ids
-from ._limiter import DEFAULT_LIMITS, RateLimiter, RateLimits, shared_limiter
+from ._limiter import DEFAULT_LIMITS, Limiter, RateLimiter, RateLimits, shared_limiter
 from ._models import BatchData, decode_envelope, decode_timestamp, encode_body
 from ._report import (
     BatchOutcome,
@@ -97,7 +97,7 @@ class CancelClient:
         *,
         base_url: str = "https://api.hbdm.com",
         rate_limits: RateLimits | None = DEFAULT_LIMITS,
-        limiter: RateLimiter | None = None,
+        limiter: Limiter | None = None,
         retry: RetryPolicy = RetryPolicy(),
         timeouts: Timeouts = Timeouts(),
         session: aiohttp.ClientSession | None = None,
@@ -139,7 +139,7 @@ class CancelClient:
         await self._transport.close()
 
     @property
-    def limiter(self) -> RateLimiter | None:
+    def limiter(self) -> Limiter | None:
         """The rate limiter this client draws on (None when limiting is off)."""
         return self._limiter
 
@@ -388,7 +388,7 @@ class CancelClient:
             self._feedback(limiter, ticket, answer)
         return answer
 
-    def _feedback(self, limiter: RateLimiter, ticket: Ticket, answer: Answer) -> None:
+    def _feedback(self, limiter: Limiter, ticket: Ticket, answer: Answer) -> None:
         """Tell the limiter what the exchange said about its windows."""
         rl = answer.ratelimit
         reset_in = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import weakref
 from dataclasses import dataclass
+from typing import Protocol
 
 from aiolimiter import AsyncLimiter
 
@@ -12,7 +13,7 @@ from ._catalog import TRADE_POOL, Endpoint
 from ._clock import Clock, LoopClock, TimerHandle
 from ._scheduler import PoolSpec, Scheduler, Ticket
 
-__all__ = ["DEFAULT_LIMITS", "RateLimiter", "RateLimits", "shared_limiter"]
+__all__ = ["DEFAULT_LIMITS", "Limiter", "RateLimiter", "RateLimits", "shared_limiter"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +56,37 @@ class RateLimits:
 
 
 DEFAULT_LIMITS = RateLimits()
+
+
+class Limiter(Protocol):
+    """What the client needs of a rate limiter (in-process :class:`RateLimiter`, or a shared one).
+
+    ``acquire`` waits until the endpoint's pools have room and returns a ticket; every ticket goes
+    back through exactly one of ``complete`` (the request may have been sent) or
+    ``release_unused`` (it was not). ``observe`` and ``pause`` take in the exchange's feedback.
+    """
+
+    async def acquire(self, endpoint: Endpoint) -> Ticket:
+        """Wait for a slot in every pool of ``endpoint``."""
+        ...
+
+    def complete(self, ticket: Ticket) -> None:
+        """The request was answered or failed after it may have left."""
+        ...
+
+    def release_unused(self, ticket: Ticket) -> None:
+        """The request never left."""
+        ...
+
+    def observe(self, ticket: Ticket, limit: int, interval_ms: int, remaining: int,
+                reset_in: float) -> None:
+        """The exchange's ``ratelimit-*`` headers for the ticket's request."""
+        ...
+
+    def pause(self, ticket: Ticket, limit: int | None = None, interval_ms: int | None = None,
+              reset_in: float | None = None) -> None:
+        """The exchange answered 1032 to the ticket's request."""
+        ...
 
 
 class RateLimiter:
