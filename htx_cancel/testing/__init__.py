@@ -1,5 +1,17 @@
-"""Test helpers: a fake clock (and, soon, a fake HTX exchange)."""
+"""Test helpers: a fake clock and a fake HTX exchange (a real aiohttp server on 127.0.0.1)."""
 
 from ._clock import FakeClock
+from ._exchange import FakeExchange
+from ._faults import Fault, FaultInjector, FaultKind
+from ._orders import Order
+from ._records import RequestRecord
 
-__all__ = ["FakeClock"]
+__all__ = [
+    "FakeClock",
+    "FakeExchange",
+    "Fault",
+    "FaultInjector",
+    "FaultKind",
+    "Order",
+    "RequestRecord",
+]

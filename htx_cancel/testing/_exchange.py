@@ -1,0 +1,438 @@
+"""A fake HTX linear-swap exchange: a real aiohttp server that is strict about what it checks."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from typing import Literal, TypeAlias
+
+from aiohttp import web
+
+from .._catalog import CATALOG, PATH_PREFIX, TRADE_POOL, Endpoint
+from .._clock import Clock, LoopClock
+from ._answers import (
+    BUSY,
+    HTML_502,
+    HTML_504,
+    JSON,
+    MAINTENANCE_1431,
+    RATE_LIMITED,
+    encode,
+    error_answer,
+    maintain_answer,
+    raw_http_head,
+)
+from ._auth import verify
+from ._faults import Fault, FaultInjector, FaultKind
+from ._orders import Order, OrderBook, OrderState
+from ._process import process
+from ._ratelimit import RateLimiter, Window
+from ._records import RequestRecord
+
+__all__ = ["FakeExchange"]
+
+Latency: TypeAlias = float | Callable[[], float]
+PlainText = Literal["never", "alternate", "always"]
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+_ANY: object = object()
+
+
+class FakeExchange:
+    """HTX's USDT-margined swap cancel API on 127.0.0.1, for tests, benchmarks and demos.
+
+    ``async with FakeExchange({"key": "secret"}) as ex:`` serves every cancel endpoint of the
+    catalog at ``ex.base_url``; seed orders with :meth:`seed` or :meth:`add_orders`, inject faults
+    through ``ex.faults`` and inspect ``ex.requests`` afterwards.
+    """
+
+    def __init__(
+        self,
+        credentials: Mapping[str, str] | None = None,
+        *,
+        trade_limit: tuple[int, float] = (72, 3.0),
+        strategy_limit: tuple[int, float] = (5, 1.0),
+        window: Window = "sliding",
+        rate_limits: bool = True,
+        latency: Latency = 0.0,
+        clock_skew: float = 0.0,
+        faults: FaultInjector | Iterable[Fault | FaultKind | str] | None = None,
+        seed: int | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        plain_text: PlainText = "alternate",
+        hang_seconds: float = 5.0,
+        clock: Clock | None = None,
+    ) -> None:
+        self.credentials: dict[str, str] = dict(credentials or {"test-access": "test-secret"})
+        self.limiter = RateLimiter(trade_limit, strategy_limit, window, rate_limits)
+        self.latency: Latency = latency
+        self.clock_skew = clock_skew
+        self.faults = self._make_injector(faults, hang_seconds)
+        self.book = OrderBook(seed)
+        self.host = host
+        self.port = port
+        self.plain_text: PlainText = plain_text
+        self.requests: list[RequestRecord] = []
+        self.rejected_1032 = 0
+        self.timestamp_requests = 0
+        self._clock: Clock = clock or LoopClock()
+        self._answers = 0
+        self._seq = 0
+        self._runner: web.AppRunner | None = None
+        self._tasks: set[asyncio.Task[object]] = set()
+        self.app = self._make_app()
+
+    @staticmethod
+    def _make_injector(
+        faults: FaultInjector | Iterable[Fault | FaultKind | str] | None, hang_seconds: float
+    ) -> FaultInjector:
+        """Use the given injector, or script the given faults for any endpoint."""
+        if isinstance(faults, FaultInjector):
+            return faults
+        injector = FaultInjector(hang_seconds=hang_seconds)
+        if faults is not None:
+            injector.script(None, faults)
+        return injector
+
+    def _make_app(self) -> web.Application:
+        """The web application: the cancel endpoints, the timestamp, JSON 404s for the rest."""
+        app = web.Application(middlewares=[self._track_task])
+        app.router.add_post(PATH_PREFIX + "{name}", self._private)
+        app.router.add_get("/api/v1/timestamp", self._timestamp)
+        app.router.add_route("*", "/{tail:.*}", self._not_found)
+        return app
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    async def start(self) -> FakeExchange:
+        """Listen on ``host``:``port`` (port 0 picks a free one)."""
+        if self._runner is not None:
+            raise RuntimeError("FakeExchange already started")
+        runner = web.AppRunner(
+            self.app, shutdown_timeout=0.2, access_log=None, handle_signals=False
+        )
+        await runner.setup()
+        try:
+            await web.TCPSite(runner, self.host, self.port).start()
+        except BaseException:
+            await runner.cleanup()
+            raise
+        self._runner = runner
+        self.port = runner.addresses[0][1]
+        return self
+
+    async def close(self) -> None:
+        """Stop serving; in-flight handlers (e.g. hanging ones) are cancelled, not awaited."""
+        runner, self._runner = self._runner, None
+        if runner is None:
+            return
+        tasks = [t for t in self._tasks if not t.done()]
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.wait(tasks, timeout=1.0)
+        await runner.cleanup()
+
+    async def __aenter__(self) -> FakeExchange:
+        return await self.start()
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    @property
+    def base_url(self) -> str:
+        """``http://127.0.0.1:PORT`` once started."""
+        if self._runner is None:
+            raise RuntimeError("FakeExchange is not started")
+        return f"http://{self.host}:{self.port}"
+
+    # -- orders ---------------------------------------------------------------------------------
+
+    def add_orders(
+        self,
+        contract_code: str,
+        kind: str = "order",
+        margin: str = "isolated",
+        order_ids: Sequence[str] = (),
+        client_order_ids: Sequence[str] | None = None,
+        direction: str | None = None,
+        offset: str | None = None,
+        *,
+        contract_type: str = "swap",
+    ) -> None:
+        """Put open orders in the book; ``client_order_ids`` (kind "order") pair up with ids."""
+        if client_order_ids is not None and len(client_order_ids) != len(order_ids):
+            raise ValueError("client_order_ids must have one entry per order id")
+        cids: Sequence[str | None] = client_order_ids or [None] * len(order_ids)
+        for oid, cid in zip(order_ids, cids, strict=True):
+            self.book.add(
+                Order(str(oid), contract_code, kind, margin, None if cid is None else str(cid),
+                      direction, offset, contract_type)
+            )
+
+    def seed(
+        self,
+        contract_code: str,
+        kind: str = "order",
+        margin: str = "isolated",
+        n: int = 1,
+        *,
+        with_client_ids: bool = False,
+        direction: str | None = None,
+        offset: str | None = None,
+        contract_type: str = "swap",
+    ) -> list[str]:
+        """Create ``n`` open orders with fresh 18-19 digit ids and return the ids.
+
+        Direction and offset are seeded-random unless given. Client ids: :meth:`client_id_of`.
+        """
+        ids: list[str] = []
+        for _ in range(n):
+            side, off = self.book.random_side()
+            oid = self.book.new_order_id()
+            cid = self.book.new_client_id() if with_client_ids else None
+            self.book.add(Order(oid, contract_code, kind, margin, cid, direction or side,
+                                offset or off, contract_type))
+            ids.append(oid)
+        return ids
+
+    def add_contract(self, contract_code: str, contract_type: str = "swap") -> None:
+        """Make a contract known without orders (unknown contracts answer 1014)."""
+        self.book.add_contract(contract_code, contract_type)
+
+    def order(self, order_id: str) -> Order:
+        """The order with ``order_id`` (KeyError when unknown)."""
+        return self.book.get(order_id)
+
+    def client_id_of(self, order_id: str) -> str | None:
+        """The client order id of an order, if it has one."""
+        return self.book.get(order_id).client_order_id
+
+    def order_state(self, order_id: str) -> OrderState | None:
+        """"open", "cancelling", "cancelled" or "filled"; None for an unknown id."""
+        order = self.book.orders.get(order_id)
+        return None if order is None else order.state
+
+    def fill(self, *order_ids: str) -> None:
+        """Mark orders filled: cancelling them answers 1061."""
+        self.book.set_state(order_ids, "filled")
+
+    def mark_cancelling(self, *order_ids: str) -> None:
+        """The next cancel of these answers 1062 in errors and in successes, then they are gone."""
+        self.book.set_state(order_ids, "cancelling")
+
+    def open_ids(self) -> set[str]:
+        """Ids of orders still open (or cancelling)."""
+        return {o.order_id for o in self.book.orders.values() if o.state in ("open", "cancelling")}
+
+    def cancelled_ids(self) -> set[str]:
+        """Ids of orders cancelled by a request (see :meth:`cancellations` for which one)."""
+        return {o.order_id for o in self.book.orders.values() if o.cancelled_by is not None}
+
+    def cancellations(self) -> dict[str, RequestRecord]:
+        """Order id -> the recorded request that cancelled it."""
+        return {oid: rec for rec in self.requests for oid in rec.cancelled}
+
+    def reset_orders(self) -> None:
+        """Forget every order."""
+        self.book.reset()
+
+    # -- records --------------------------------------------------------------------------------
+
+    def clear_records(self) -> None:
+        """Forget recorded requests, limiter arrivals and counters."""
+        self.requests.clear()
+        self.limiter.clear()
+        self.rejected_1032 = 0
+        self.timestamp_requests = 0
+
+    def find(
+        self,
+        endpoint: str | None = None,
+        *,
+        err_code: object = _ANY,
+        accepted: bool | None = None,
+        fault: object = _ANY,
+        access_key: str | None = None,
+    ) -> list[RequestRecord]:
+        """Recorded requests matching every given filter (``err_code=None``: no error)."""
+        return [
+            r
+            for r in self.requests
+            if (endpoint is None or r.endpoint == endpoint)
+            and (err_code is _ANY or r.err_code == err_code)
+            and (accepted is None or r.accepted == accepted)
+            and (fault is _ANY or r.fault == fault)
+            and (access_key is None or r.access_key == access_key)
+        ]
+
+    def max_in_window(self, pool: str = TRADE_POOL) -> int:
+        """Most accepted arrivals in any sliding window of the pool's length."""
+        return self.limiter.max_in_window(pool)
+
+    def server_time(self) -> float:
+        """The server's epoch seconds: the wall clock plus ``clock_skew``."""
+        return self._clock.wall() + self.clock_skew
+
+    def _ts(self) -> int:
+        """Server epoch milliseconds."""
+        return int(self.server_time() * 1000)
+
+    # -- handlers -------------------------------------------------------------------------------
+
+    @web.middleware
+    async def _track_task(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        """Remember the running handler so ``close`` can cancel it."""
+        task = asyncio.current_task()
+        if task is not None:
+            self._tasks.add(task)
+        try:
+            return await handler(request)
+        finally:
+            if task is not None:
+                self._tasks.discard(task)
+
+    async def _timestamp(self, request: web.Request) -> web.StreamResponse:
+        """``GET /api/v1/timestamp``."""
+        self.timestamp_requests += 1
+        return self._json({"status": "ok", "ts": self._ts()})
+
+    async def _not_found(self, request: web.Request) -> web.StreamResponse:
+        """Anything else: a JSON 404."""
+        return self._json(error_answer(404, "Not Found", self._ts()), status=404)
+
+    async def _private(self, request: web.Request) -> web.StreamResponse:
+        """One cancel request: arrive, authenticate, rate-limit, fault, process, answer."""
+        endpoint = CATALOG.get(request.match_info["name"])
+        if endpoint is None:
+            return await self._not_found(request)
+        await self._arrive()
+        record = self._record(request, endpoint)
+        failure = verify(request.method, request.headers.get("Host"), request.path,
+                         request.query, self.credentials, self.server_time())
+        if failure is not None:
+            answer = error_answer(failure.err_code, failure.err_msg, self._ts())
+            return self._finish(record, endpoint, answer, failure.http_status)
+        if not self.limiter.admit(endpoint.pools, record.arrival):
+            self.rejected_1032 += 1
+            return self._finish(record, endpoint, error_answer(*RATE_LIMITED, self._ts()))
+        record.accepted = True
+        fault = self.faults.take(endpoint.name)
+        if fault is not None:
+            record.fault = fault.kind
+            if fault.before:
+                return self._fault_before(record, endpoint, fault)
+        done = process(endpoint, await request.read(), self.book, record.seq, self._ts())
+        record.body, record.id_field, record.ids = done.body, done.id_field, done.ids
+        record.cancelled = done.cancelled
+        if fault is None:
+            return self._finish(record, endpoint, done.answer, err_code=done.err_code)
+        return await self._fault_after(request, record, endpoint, fault, done.answer)
+
+    async def _arrive(self) -> None:
+        """Sleep the configured latency: the request 'arrives' afterwards."""
+        delay = self.latency() if callable(self.latency) else self.latency
+        if delay > 0:
+            await self._clock.sleep(delay)
+
+    def _record(self, request: web.Request, endpoint: Endpoint) -> RequestRecord:
+        """Start the record of a request arriving now."""
+        self._seq += 1
+        query = {k: v for k, v in request.query.items() if k != "Signature"}
+        record = RequestRecord(self._seq, self._clock.now(), request.path, endpoint.name,
+                               request.query.get("AccessKeyId"), query)
+        self.requests.append(record)
+        return record
+
+    def _rate_headers(self, endpoint: Endpoint) -> dict[str, str]:
+        """``ratelimit-*`` for the endpoint's own pool (strategy) or the trade pool."""
+        return self.limiter.headers(endpoint.pools[-1], self._clock.now(), self._ts())
+
+    def _finish(
+        self,
+        record: RequestRecord,
+        endpoint: Endpoint,
+        answer: JSON,
+        status: int = 200,
+        *,
+        err_code: int | None = None,
+    ) -> web.Response:
+        """Close the record and answer JSON with the rate-limit headers."""
+        code = answer.get("err_code") if err_code is None else err_code
+        record.status = status
+        record.err_code = code if isinstance(code, int) else None
+        record.answered = self._clock.now()
+        return self._json(answer, status=status, headers=self._rate_headers(endpoint))
+
+    def _json(
+        self, answer: JSON, *, status: int = 200, headers: dict[str, str] | None = None
+    ) -> web.Response:
+        """A JSON body, served as text/plain when ``plain_text`` says so."""
+        self._answers += 1
+        plain = self.plain_text == "always" or (
+            self.plain_text == "alternate" and self._answers % 2 == 0
+        )
+        content_type = "text/plain" if plain else "application/json"
+        return web.Response(body=encode(answer), status=status, headers=headers,
+                            content_type=content_type)
+
+    def _fault_before(
+        self, record: RequestRecord, endpoint: Endpoint, fault: Fault
+    ) -> web.Response:
+        """Answer with the fault instead of processing the request."""
+        kind = fault.kind
+        ts = self._ts()
+        if kind is FaultKind.ERROR_500_BEFORE:
+            return self._raw(record, endpoint, 500, b"500 Internal Server Error", "text/plain")
+        if kind is FaultKind.HTML_BEFORE:
+            return self._raw(record, endpoint, 502, HTML_502, "text/html")
+        if kind is FaultKind.MAINTENANCE:
+            return self._finish(record, endpoint, maintain_answer(ts))
+        codes = {
+            FaultKind.BUSY: BUSY,
+            FaultKind.RATE_LIMIT: RATE_LIMITED,
+            FaultKind.MAINTENANCE_1431: MAINTENANCE_1431,
+        }
+        code, message = codes.get(kind, (fault.err_code, fault.err_msg))
+        return self._finish(record, endpoint, error_answer(code, message, ts))
+
+    def _raw(
+        self, record: RequestRecord, endpoint: Endpoint, status: int, body: bytes, ctype: str
+    ) -> web.Response:
+        """A non-JSON answer (gateway pages)."""
+        record.status = status
+        record.answered = self._clock.now()
+        return web.Response(body=body, status=status, content_type=ctype,
+                            headers=self._rate_headers(endpoint))
+
+    async def _fault_after(
+        self,
+        request: web.Request,
+        record: RequestRecord,
+        endpoint: Endpoint,
+        fault: Fault,
+        answer: JSON,
+    ) -> web.StreamResponse:
+        """The orders are already cancelled; now the answer goes wrong."""
+        kind = fault.kind
+        if kind is FaultKind.GATEWAY_504_AFTER:
+            return self._raw(record, endpoint, 504, HTML_504, "text/html")
+        if kind is FaultKind.HANG_AFTER:
+            await self._clock.sleep(self.faults.hang_for(fault))
+            return self._finish(record, endpoint, answer)
+        body = encode(answer)
+        if kind is FaultKind.GARBLED_AFTER:
+            record.status = 200
+            record.answered = self._clock.now()
+            return web.Response(body=body[: len(body) // 2], content_type="application/json",
+                                headers=self._rate_headers(endpoint))
+        transport = request.transport
+        if transport is not None and kind is FaultKind.TRUNCATE_AFTER:
+            record.status = 200
+            head = raw_http_head(200, "OK", "application/json", len(body))
+            transport.write(head + body[: len(body) // 2])
+        if transport is not None:
+            transport.close()  # flushes what was written, then no more: the client sees EOF
+        record.answered = self._clock.now()
+        # Writing this to the closed transport fails quietly inside aiohttp.
+        return web.Response(status=200)

@@ -1,0 +1,40 @@
+"""What the fake exchange remembers about each request it received."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ._faults import FaultKind
+
+__all__ = ["RequestRecord"]
+
+
+@dataclass(slots=True)
+class RequestRecord:
+    """One request to a private endpoint, as the server saw it.
+
+    ``arrival`` is the server's monotonic time when the request arrived (after ``latency``);
+    ``accepted`` is True when the rate limiter counted it; ``cancelled`` holds the order ids this
+    request cancelled; ``fault`` the injected fault it consumed, if any.
+    """
+
+    seq: int
+    arrival: float
+    path: str
+    endpoint: str | None
+    access_key: str | None
+    query: dict[str, str]
+    body: dict[str, object] = field(default_factory=dict)
+    id_field: str | None = None
+    ids: tuple[str, ...] = ()
+    status: int = 0
+    err_code: int | None = None
+    fault: FaultKind | None = None
+    accepted: bool = False
+    cancelled: tuple[str, ...] = ()
+    answered: float | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when the answer was HTTP 200 with no whole-request error."""
+        return self.status == 200 and self.err_code is None
