@@ -58,8 +58,7 @@ def batch_answer(outcome: BatchOutcome, by_client: bool, ts: int) -> JSON:
         ]
     else:
         errors = [
-            {"order_id": oid, "err_code": code, "err_msg": msg}
-            for oid, code, msg in outcome.errors
+            {"order_id": oid, "err_code": code, "err_msg": msg} for oid, code, msg in outcome.errors
         ]
     data = {"errors": errors, "successes": ",".join(outcome.successes)}
     return {"status": "ok", "data": data, "ts": ts}

@@ -166,8 +166,16 @@ class FakeExchange:
         cids: Sequence[str | None] = client_order_ids or [None] * len(order_ids)
         for oid, cid in zip(order_ids, cids, strict=True):
             self.book.add(
-                Order(str(oid), contract_code, kind, margin, None if cid is None else str(cid),
-                      direction, offset, contract_type)
+                Order(
+                    str(oid),
+                    contract_code,
+                    kind,
+                    margin,
+                    None if cid is None else str(cid),
+                    direction,
+                    offset,
+                    contract_type,
+                )
             )
 
     def seed(
@@ -191,8 +199,18 @@ class FakeExchange:
             side, off = self.book.random_side()
             oid = self.book.new_order_id()
             cid = self.book.new_client_id() if with_client_ids else None
-            self.book.add(Order(oid, contract_code, kind, margin, cid, direction or side,
-                                offset or off, contract_type))
+            self.book.add(
+                Order(
+                    oid,
+                    contract_code,
+                    kind,
+                    margin,
+                    cid,
+                    direction or side,
+                    offset or off,
+                    contract_type,
+                )
+            )
             ids.append(oid)
         return ids
 
@@ -209,7 +227,7 @@ class FakeExchange:
         return self.book.get(order_id).client_order_id
 
     def order_state(self, order_id: str) -> OrderState | None:
-        """"open", "cancelling", "cancelled" or "filled"; None for an unknown id."""
+        """The state (open, cancelling, cancelled or filled); None for an unknown id."""
         order = self.book.orders.get(order_id)
         return None if order is None else order.state
 
@@ -308,8 +326,14 @@ class FakeExchange:
             return await self._not_found(request)
         await self._arrive()
         record = self._record(request, endpoint)
-        failure = verify(request.method, request.headers.get("Host"), request.path,
-                         request.query, self.credentials, self.server_time())
+        failure = verify(
+            request.method,
+            request.headers.get("Host"),
+            request.path,
+            request.query,
+            self.credentials,
+            self.server_time(),
+        )
         if failure is not None:
             answer = error_answer(failure.err_code, failure.err_msg, self._ts())
             return self._finish(record, endpoint, answer, failure.http_status)
@@ -339,8 +363,14 @@ class FakeExchange:
         """Start the record of a request arriving now."""
         self._seq += 1
         query = {k: v for k, v in request.query.items() if k != "Signature"}
-        record = RequestRecord(self._seq, self._clock.now(), request.path, endpoint.name,
-                               request.query.get("AccessKeyId"), query)
+        record = RequestRecord(
+            self._seq,
+            self._clock.now(),
+            request.path,
+            endpoint.name,
+            request.query.get("AccessKeyId"),
+            query,
+        )
         self.requests.append(record)
         return record
 
@@ -373,8 +403,9 @@ class FakeExchange:
             self.plain_text == "alternate" and self._answers % 2 == 0
         )
         content_type = "text/plain" if plain else "application/json"
-        return web.Response(body=encode(answer), status=status, headers=headers,
-                            content_type=content_type)
+        return web.Response(
+            body=encode(answer), status=status, headers=headers, content_type=content_type
+        )
 
     def _fault_before(
         self, record: RequestRecord, endpoint: Endpoint, fault: Fault
@@ -402,8 +433,9 @@ class FakeExchange:
         """A non-JSON answer (gateway pages)."""
         record.status = status
         record.answered = self._clock.now()
-        return web.Response(body=body, status=status, content_type=ctype,
-                            headers=self._rate_headers(endpoint))
+        return web.Response(
+            body=body, status=status, content_type=ctype, headers=self._rate_headers(endpoint)
+        )
 
     async def _fault_after(
         self,
@@ -424,8 +456,11 @@ class FakeExchange:
         if kind is FaultKind.GARBLED_AFTER:
             record.status = 200
             record.answered = self._clock.now()
-            return web.Response(body=body[: len(body) // 2], content_type="application/json",
-                                headers=self._rate_headers(endpoint))
+            return web.Response(
+                body=body[: len(body) // 2],
+                content_type="application/json",
+                headers=self._rate_headers(endpoint),
+            )
         transport = request.transport
         if transport is not None and kind is FaultKind.TRUNCATE_AFTER:
             record.status = 200
