@@ -25,7 +25,7 @@ from ._answers import (
 from ._auth import verify
 from ._faults import Fault, FaultInjector, FaultKind
 from ._orders import Order, OrderBook, OrderState
-from ._process import process
+from ._process import process, read_body
 from ._ratelimit import RateLimiter, Window
 from ._records import RequestRecord
 
@@ -326,6 +326,8 @@ class FakeExchange:
             return await self._not_found(request)
         await self._arrive()
         record = self._record(request, endpoint)
+        raw = await request.read()
+        record.body = read_body(raw)
         failure = verify(
             request.method,
             request.headers.get("Host"),
@@ -346,7 +348,7 @@ class FakeExchange:
             record.fault = fault.kind
             if fault.before:
                 return self._fault_before(record, endpoint, fault)
-        done = process(endpoint, await request.read(), self.book, record.seq, self._ts())
+        done = process(endpoint, raw, self.book, record.seq, self._ts())
         record.body, record.id_field, record.ids = done.body, done.id_field, done.ids
         record.cancelled = done.cancelled
         if fault is None:

@@ -10,7 +10,15 @@ from .._catalog import Endpoint
 from ._answers import JSON, batch_answer, error_answer
 from ._orders import CONTRACT_TYPES, DIRECTIONS, OFFSETS, OrderBook, Scope
 
-__all__ = ["ERR_INPUT", "ERR_NOTHING", "ERR_NO_CONTRACT", "ERR_TOO_MANY", "Processed", "process"]
+__all__ = [
+    "ERR_INPUT",
+    "ERR_NOTHING",
+    "ERR_NO_CONTRACT",
+    "ERR_TOO_MANY",
+    "Processed",
+    "process",
+    "read_body",
+]
 
 ERR_NO_CONTRACT = (1014, "This contract doesn't exist.")
 ERR_INPUT = (1030, "Input error.")
@@ -52,6 +60,14 @@ def parse_body(raw: bytes) -> dict[str, object]:
     if not isinstance(body, dict):
         raise RequestError(*ERR_INPUT)
     return body
+
+
+def read_body(raw: bytes) -> dict[str, object]:
+    """The body as a dict for the records; empty when it is not a JSON object."""
+    try:
+        return parse_body(raw)
+    except RequestError:
+        return {}
 
 
 def _text(body: dict[str, object], name: str) -> str | None:

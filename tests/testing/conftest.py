@@ -1,4 +1,4 @@
-"""Fixtures for the fake exchange's own tests: a signed-request helper on a plain aiohttp session."""
+"""Fixtures for the fake exchange's tests: signed requests on a plain aiohttp session."""
 
 from __future__ import annotations
 
@@ -71,9 +71,9 @@ class Api:
         return f"{self.exchange.base_url}/linear-swap-api/v1/{name}?{query}"
 
     async def post(
-        self, name: str, body: dict[str, Any], timeout: float = 5.0, **overrides: Any
+        self, name: str, body: dict[str, Any], wait: float = 5.0, **overrides: Any
     ) -> Reply:
-        client_timeout = aiohttp.ClientTimeout(total=timeout)
+        client_timeout = aiohttp.ClientTimeout(total=wait)
         async with self.session.post(
             self.url(name, **overrides), data=msgspec.json.encode(body), timeout=client_timeout
         ) as resp:
