@@ -98,7 +98,8 @@ class RateLimiter:
     sent). A waiter cancelled while queued takes nothing.
     """
 
-    __slots__ = ("__weakref__", "_clock", "_pacer", "_sched", "_timer", "_timer_at", "limits")
+    __slots__ = ("__weakref__", "_clock", "_pacer", "_sched", "_soon", "_timer", "_timer_at",
+                 "limits")
 
     def __init__(self, limits: RateLimits = DEFAULT_LIMITS, *, clock: Clock | None = None) -> None:
         self.limits = limits
@@ -108,6 +109,7 @@ class RateLimiter:
         self._pacer = AsyncLimiter(*limits.pacing) if limits.pacing else None
         self._timer: TimerHandle | None = None
         self._timer_at = 0.0
+        self._soon = False
 
     @property
     def scheduler(self) -> Scheduler:
@@ -126,7 +128,11 @@ class RateLimiter:
         fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         ticket.waker = fut
         self._sched.enqueue(ticket)
-        self._arm()
+        if not self._soon:  # one dispatch after this loop turn serves all that queued in it
+            self._soon = True
+            asyncio.get_running_loop().call_soon(self._wake)
+        else:
+            self._arm()
         try:
             await fut
         except asyncio.CancelledError:
@@ -187,6 +193,7 @@ class RateLimiter:
 
     def _wake(self) -> None:
         """Grant whatever may go now, then re-arm the timer."""
+        self._soon = False
         for ticket in self._sched.dispatch(self._clock.now()):
             fut = ticket.waker
             assert isinstance(fut, asyncio.Future)

@@ -66,8 +66,11 @@ class _Pool:
     def next_change(self, now: float) -> float | None:
         """The earliest time after ``now`` at which ``free`` can grow by itself."""
         times = [t for t in (self.paused_until, self.hold_until) if t > now]
-        if self.releases:
-            times.append(self.releases[0])
+        releases = self.releases
+        while releases and releases[0] <= now:
+            releases.popleft()
+        if releases:
+            times.append(releases[0])
         return min(times) if times else None
 
 
@@ -119,10 +122,15 @@ class Scheduler:
     # -- granting -----------------------------------------------------------------------------
 
     def try_grant(self, ticket: Ticket, now: float) -> bool:
-        """Grant at once if nobody is queued ahead and every pool has room (the fast path)."""
+        """Grant at once if nobody is queued ahead and every pool has room (the fast path).
+
+        A regular request takes the fast path only while more than ``reserve_cap`` shared slots
+        are free; below that it queues, so that strategy requests arriving in the same loop turn
+        are served first by the next ``dispatch``.
+        """
         if self._queue_of(ticket):
             return False
-        if self._fits(ticket, now, self._reserve() if not ticket.priority else 0):
+        if self._fits(ticket, now, 0 if ticket.priority else self.reserve_cap):
             self._grant(ticket, now)
             return True
         return False

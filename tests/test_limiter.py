@@ -1,0 +1,157 @@
+"""The asyncio limiter, on a fake clock: time moves only when the test moves it."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from htx_cancel import CATALOG, RateLimiter, RateLimits, shared_limiter
+from htx_cancel.testing import FakeClock
+
+REGULAR = CATALOG["swap_cancel"]
+TRIGGER = CATALOG["swap_trigger_cancel"]
+
+
+def make(clock: FakeClock, **kw: object) -> RateLimiter:
+    return RateLimiter(RateLimits(trade=(4, 3.0), strategy=(2, 1.0), guard=0.0, **kw),  # type: ignore[arg-type]
+                       clock=clock)
+
+
+async def test_uncontended_acquire_does_not_wait_or_arm_a_timer() -> None:
+    clock = FakeClock()
+    limiter = make(clock)
+    ticket = await limiter.acquire(REGULAR)
+    assert ticket.granted and clock.next_timer() is None
+    limiter.complete(ticket)
+    assert clock.next_timer() is None  # nobody waits: no timer, no polling
+
+
+async def test_burst_then_slots_come_back_one_window_after_completion() -> None:
+    clock = FakeClock()
+    limiter = make(clock)
+    got: list[float] = []
+
+    async def one() -> None:
+        t = await limiter.acquire(REGULAR)
+        got.append(clock.now())
+        await clock.sleep(0.5)  # the request's round trip
+        limiter.complete(t)
+
+    tasks = [asyncio.create_task(one()) for _ in range(10)]
+    await clock.run_until(lambda: all(t.done() for t in tasks))
+    start = got[0]
+    assert [round(g - start, 6) for g in got] == [0] * 4 + [3.5] * 4 + [7.0] * 2
+
+
+async def test_cancelled_waiter_takes_nothing_and_leaves_no_timer() -> None:
+    clock = FakeClock()
+    limiter = make(clock)
+    held = [await limiter.acquire(REGULAR) for _ in range(4)]
+    waiter = asyncio.create_task(limiter.acquire(REGULAR))
+    behind = asyncio.create_task(limiter.acquire(REGULAR))
+    await clock.advance(0.1)
+    waiter.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiter
+    for t in held:
+        limiter.release_unused(t)  # never sent: slots come straight back
+    await clock.advance(0)
+    assert behind.done() and behind.result().granted
+    assert limiter.scheduler.waiting == 0
+    limiter.release_unused(behind.result())
+    assert limiter.scheduler.in_use("trade", clock.now()) == 0
+    assert clock.next_timer() is None
+
+
+async def test_waiter_cancelled_after_its_grant_gives_the_slot_back() -> None:
+    clock = FakeClock()
+    limiter = make(clock)
+    held = [await limiter.acquire(REGULAR) for _ in range(4)]
+    waiter = asyncio.create_task(limiter.acquire(REGULAR))
+    await clock.advance(0)
+    limiter.release_unused(held[0])  # grants the waiter's future...
+    waiter.cancel()  # ...but the waiter is cancelled before it runs
+    with pytest.raises(asyncio.CancelledError):
+        await waiter
+    assert limiter.scheduler.in_use("trade", clock.now()) == 3
+
+
+async def test_strategy_request_takes_both_pools_or_waits() -> None:
+    clock = FakeClock()
+    limiter = make(clock)
+    a = await limiter.acquire(TRIGGER)
+    b = await limiter.acquire(TRIGGER)
+    third = asyncio.create_task(limiter.acquire(TRIGGER))
+    await clock.advance(0)
+    assert not third.done()
+    assert limiter.scheduler.in_use("trade", clock.now()) == 2
+    limiter.complete(a)
+    limiter.complete(b)
+    await clock.advance(0.999)
+    assert not third.done()
+    await clock.advance(0.001)
+    assert third.done()
+    assert limiter.scheduler.in_use("trade", clock.now()) == 3  # two held for 3 s, one busy
+
+
+async def test_fifo_per_endpoint() -> None:
+    clock = FakeClock()
+    limiter = make(clock)
+    order: list[int] = []
+
+    async def one(i: int) -> None:
+        t = await limiter.acquire(REGULAR)
+        order.append(i)
+        limiter.complete(t)
+
+    tasks = []
+    for i in range(12):
+        tasks.append(asyncio.create_task(one(i)))
+        await clock.advance(0.01)
+    await clock.run_until(lambda: all(t.done() for t in tasks))
+    assert order == list(range(12))
+
+
+async def test_pause_after_1032_and_outside_usage_from_headers() -> None:
+    clock = FakeClock()
+    limiter = make(clock)
+    t = await limiter.acquire(REGULAR)
+    limiter.complete(t)
+    limiter.pause(t, 4, 3000, reset_in=2.0)
+    nxt = asyncio.create_task(limiter.acquire(REGULAR))
+    await clock.advance(1.9)
+    assert not nxt.done()
+    await clock.advance(0.2)
+    assert nxt.done()
+    limiter.complete(nxt.result())
+    # the exchange says 0 left while we hold 2 of 4: someone else has 2 until the reset
+    limiter.observe(nxt.result(), 4, 3000, 0, reset_in=1.0)
+    assert limiter.scheduler.pools["trade"].free(clock.now()) == 0
+    await clock.advance(1.0)
+    assert limiter.scheduler.pools["trade"].free(clock.now()) == 3  # hold over, first slot back
+
+
+async def test_headers_of_another_pool_are_ignored() -> None:
+    clock = FakeClock()
+    limiter = make(clock)
+    t = await limiter.acquire(REGULAR)
+    limiter.complete(t)
+    limiter.observe(t, 99, 60_000, 0, reset_in=30.0)
+    assert limiter.scheduler.pools["trade"].free(clock.now()) == 3
+
+
+def test_limits_are_validated() -> None:
+    for bad in ({"share": 0}, {"share": 1.5}, {"trade": (0, 3.0)}, {"guard": -1.0},
+                {"strategy": (5, 0.0)}):
+        with pytest.raises(ValueError):
+            RateLimits(**bad)  # type: ignore[arg-type]
+    assert RateLimits(share=0.5).spec("trade").limit == 36
+    assert RateLimits(share=0.5).spec("swap_trigger_cancel").limit == 2
+
+
+async def test_share_one_limiter_per_account_and_limits() -> None:
+    a = shared_limiter("key-a")
+    assert shared_limiter("key-a") is a
+    assert shared_limiter("key-b") is not a
+    assert shared_limiter("key-a", RateLimits(share=0.5)) is not a

@@ -1,0 +1,119 @@
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from htx_cancel import CancelFailed, CancelReport, Failure
+from htx_cancel._models import BatchData, ErrorItem, decode_envelope
+from htx_cancel._report import fail_all, merge_all, merge_batch, unknown_all
+
+CODES = [1061, 1062, 1071, 1056, 1088]
+
+
+def test_decodes_a_batch_answer_keeping_big_ids_as_strings() -> None:
+    body = (b'{"status":"ok","data":{"errors":[{"order_id":"1234567890123456789",'
+            b'"err_code":1061,"err_msg":"no"}],"successes":"9223372036854775807,22"},'
+            b'"ts":1603701351602,"extra":{"ignored":true}}')
+    env = decode_envelope(body)
+    assert env.status == "ok" and env.data is not None
+    out = merge_batch(["9223372036854775807", "22", "1234567890123456789"], env.data,
+                      retried=False)
+    assert out.cancelled == ["9223372036854775807", "22"]
+    assert out.failed == {"1234567890123456789": Failure(1061, "no")}
+
+
+def test_decodes_whole_request_errors_and_maintenance() -> None:
+    env = decode_envelope(b'{"status":"error","err_code":1032,"err_msg":"limit","ts":1}')
+    assert (env.status, env.err_code, env.err_msg, env.data) == ("error", 1032, "limit", None)
+    assert decode_envelope(b'{"status": "maintain"}').status == "maintain"
+    dashed = decode_envelope(b'{"status":"error","err-code":"api-signature-not-valid",'
+                             b'"err-msg":"Signature not valid"}')
+    assert dashed.err_code_dash == "api-signature-not-valid"
+
+
+def test_1062_listed_in_both_lists_is_cancelled() -> None:
+    data = BatchData(errors=[ErrorItem(order_id="5", err_code=1062, err_msg="Cancelling")],
+                     successes="5")
+    assert merge_batch(["5"], data, retried=False).cancelled == ["5"]
+
+
+def test_1062_alone_is_a_failure() -> None:
+    data = BatchData(errors=[ErrorItem(order_id="5", err_code=1062, err_msg="Cancelling")])
+    assert merge_batch(["5"], data, retried=False).failed == {"5": Failure(1062, "Cancelling")}
+
+
+def test_1071_counts_as_cancelled_only_on_a_retry() -> None:
+    data = BatchData(errors=[ErrorItem(order_id="5", err_code=1071, err_msg="Repeated")])
+    assert merge_batch(["5"], data, retried=False).failed["5"].code == 1071
+    assert merge_batch(["5"], data, retried=True).cancelled == ["5"]
+
+
+def test_client_order_id_errors_and_string_codes() -> None:
+    data = BatchData(errors=[ErrorItem(order_id="", client_order_id=77, err_code="1061")])
+    assert merge_batch(["77"], data, retried=False).failed["77"].code == 1061
+
+
+def test_missing_ids_are_unknown_and_strangers_ignored() -> None:
+    data = BatchData(errors=[ErrorItem(order_id="999", err_code=1061)], successes="1,888")
+    out = merge_batch(["1", "2"], data, retried=False)
+    assert out.cancelled == ["1"] and list(out.unknown) == ["2"] and not out.failed
+    assert merge_batch(["1"], None, retried=False).unknown == {"1": "answer had no data"}
+
+
+def test_cancel_all_lists_what_the_exchange_names() -> None:
+    data = BatchData(errors=[ErrorItem(order_id="3", err_code=1056), ErrorItem(order_id="1",
+                     err_code=1062)], successes="1,2,2")
+    out = merge_all(data)
+    assert out.cancelled == ["1", "2"] and list(out.failed) == ["3"]
+
+
+def test_report_accounting_and_raise_for_failures() -> None:
+    report = CancelReport()
+    report.add(merge_batch(["1", "2"], BatchData(successes="1,2"), retried=False))
+    assert report.ok and report.raise_for_failures() is report
+    report.add(fail_all(["3"], Failure(1056, "settlement")))
+    report.add(unknown_all(["4"], "timeout"))
+    assert report.total == 4 and report.unknown_reasons == {"4": "timeout"}
+    with pytest.raises(CancelFailed) as info:
+        report.raise_for_failures()
+    assert info.value.report is report
+    assert "1 failed and 1 unknown of 4 ids" in str(info.value)
+
+
+@st.composite
+def batch_answers(draw: st.DrawFn) -> tuple[list[str], BatchData, bool]:
+    ids = draw(st.lists(st.integers(1, 10**19).map(str), unique=True, max_size=25))
+    succ, errs = [], []
+    for id_ in ids:
+        fate = draw(st.sampled_from(["ok", "err", "both", "missing"]))
+        if fate in ("ok", "both"):
+            succ.append(id_)
+        if fate in ("err", "both"):
+            errs.append(ErrorItem(order_id=id_, err_code=draw(st.sampled_from(CODES))))
+    strangers = draw(st.lists(st.integers(10**19 + 1, 10**19 + 99).map(str), max_size=3))
+    errs += [ErrorItem(order_id=s, err_code=1061) for s in strangers]
+    order = draw(st.permutations(succ))
+    return ids, BatchData(errors=draw(st.permutations(errs)), successes=",".join(order)), \
+        draw(st.booleans())
+
+
+@given(batches=st.lists(batch_answers(), max_size=6))
+def test_every_id_lands_in_exactly_one_outcome(
+        batches: list[tuple[list[str], BatchData, bool]]) -> None:
+    report = CancelReport()
+    asked: list[str] = []
+    for ids, data, retried in batches:
+        fresh = [i for i in ids if i not in asked]
+        asked += fresh
+        out = merge_batch(fresh, data, retried=retried)
+        report.add(out)
+        succ = set(filter(None, (data.successes or "").split(",")))
+        for id_ in fresh:
+            assert (id_ in out.cancelled) == (id_ in succ or (
+                retried and any(e.order_id == id_ and e.err_code == 1071 for e in data.errors)))
+    report.ordered(asked)
+    groups = [set(report.cancelled), set(report.failed), set(report.unknown)]
+    assert sum(map(len, groups)) == len(asked) == report.total
+    assert set().union(*groups) == set(asked)
+    assert report.cancelled == [i for i in asked if i in groups[0]]  # input order kept
