@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Literal, TypeAlias
 
 from aiohttp import web
 
-from .._catalog import CATALOG, PATH_PREFIX, TRADE_POOL, Endpoint
+from .._catalog import CATALOG, PATH_PREFIX, Endpoint
 from .._clock import Clock, LoopClock
 from ._answers import (
     BUSY,
@@ -24,20 +24,20 @@ from ._answers import (
 )
 from ._auth import verify
 from ._faults import Fault, FaultInjector, FaultKind
-from ._orders import Order, OrderBook, OrderState
+from ._orders import OrderBook
 from ._process import process, read_body
 from ._ratelimit import RateLimiter, Window
 from ._records import RequestRecord
+from ._state import ExchangeState
 
 __all__ = ["FakeExchange"]
 
 Latency: TypeAlias = float | Callable[[], float]
 PlainText = Literal["never", "alternate", "always"]
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-_ANY: object = object()
 
 
-class FakeExchange:
+class FakeExchange(ExchangeState):
     """HTX's USDT-margined swap cancel API on 127.0.0.1, for tests, benchmarks and demos.
 
     ``async with FakeExchange({"key": "secret"}) as ex:`` serves every cancel endpoint of the
@@ -145,148 +145,6 @@ class FakeExchange:
         if self._runner is None:
             raise RuntimeError("FakeExchange is not started")
         return f"http://{self.host}:{self.port}"
-
-    # -- orders ---------------------------------------------------------------------------------
-
-    def add_orders(
-        self,
-        contract_code: str,
-        kind: str = "order",
-        margin: str = "isolated",
-        order_ids: Sequence[str] = (),
-        client_order_ids: Sequence[str] | None = None,
-        direction: str | None = None,
-        offset: str | None = None,
-        *,
-        contract_type: str = "swap",
-    ) -> None:
-        """Put open orders in the book; ``client_order_ids`` (kind "order") pair up with ids."""
-        if client_order_ids is not None and len(client_order_ids) != len(order_ids):
-            raise ValueError("client_order_ids must have one entry per order id")
-        cids: Sequence[str | None] = client_order_ids or [None] * len(order_ids)
-        for oid, cid in zip(order_ids, cids, strict=True):
-            self.book.add(
-                Order(
-                    str(oid),
-                    contract_code,
-                    kind,
-                    margin,
-                    None if cid is None else str(cid),
-                    direction,
-                    offset,
-                    contract_type,
-                )
-            )
-
-    def seed(
-        self,
-        contract_code: str,
-        kind: str = "order",
-        margin: str = "isolated",
-        n: int = 1,
-        *,
-        with_client_ids: bool = False,
-        direction: str | None = None,
-        offset: str | None = None,
-        contract_type: str = "swap",
-    ) -> list[str]:
-        """Create ``n`` open orders with fresh 18-19 digit ids and return the ids.
-
-        Direction and offset are seeded-random unless given. Client ids: :meth:`client_id_of`.
-        """
-        ids: list[str] = []
-        for _ in range(n):
-            side, off = self.book.random_side()
-            oid = self.book.new_order_id()
-            cid = self.book.new_client_id() if with_client_ids else None
-            self.book.add(
-                Order(
-                    oid,
-                    contract_code,
-                    kind,
-                    margin,
-                    cid,
-                    direction or side,
-                    offset or off,
-                    contract_type,
-                )
-            )
-            ids.append(oid)
-        return ids
-
-    def add_contract(self, contract_code: str, contract_type: str = "swap") -> None:
-        """Make a contract known without orders (unknown contracts answer 1014)."""
-        self.book.add_contract(contract_code, contract_type)
-
-    def order(self, order_id: str) -> Order:
-        """The order with ``order_id`` (KeyError when unknown)."""
-        return self.book.get(order_id)
-
-    def client_id_of(self, order_id: str) -> str | None:
-        """The client order id of an order, if it has one."""
-        return self.book.get(order_id).client_order_id
-
-    def order_state(self, order_id: str) -> OrderState | None:
-        """The state (open, cancelling, cancelled or filled); None for an unknown id."""
-        order = self.book.orders.get(order_id)
-        return None if order is None else order.state
-
-    def fill(self, *order_ids: str) -> None:
-        """Mark orders filled: cancelling them answers 1061."""
-        self.book.set_state(order_ids, "filled")
-
-    def mark_cancelling(self, *order_ids: str) -> None:
-        """The next cancel of these answers 1062 in errors and in successes, then they are gone."""
-        self.book.set_state(order_ids, "cancelling")
-
-    def open_ids(self) -> set[str]:
-        """Ids of orders still open (or cancelling)."""
-        return {o.order_id for o in self.book.orders.values() if o.state in ("open", "cancelling")}
-
-    def cancelled_ids(self) -> set[str]:
-        """Ids of orders cancelled by a request (see :meth:`cancellations` for which one)."""
-        return {o.order_id for o in self.book.orders.values() if o.cancelled_by is not None}
-
-    def cancellations(self) -> dict[str, RequestRecord]:
-        """Order id -> the recorded request that cancelled it."""
-        return {oid: rec for rec in self.requests for oid in rec.cancelled}
-
-    def reset_orders(self) -> None:
-        """Forget every order."""
-        self.book.reset()
-
-    # -- records --------------------------------------------------------------------------------
-
-    def clear_records(self) -> None:
-        """Forget recorded requests, limiter arrivals and counters."""
-        self.requests.clear()
-        self.limiter.clear()
-        self.rejected_1032 = 0
-        self.timestamp_requests = 0
-
-    def find(
-        self,
-        endpoint: str | None = None,
-        *,
-        err_code: object = _ANY,
-        accepted: bool | None = None,
-        fault: object = _ANY,
-        access_key: str | None = None,
-    ) -> list[RequestRecord]:
-        """Recorded requests matching every given filter (``err_code=None``: no error)."""
-        return [
-            r
-            for r in self.requests
-            if (endpoint is None or r.endpoint == endpoint)
-            and (err_code is _ANY or r.err_code == err_code)
-            and (accepted is None or r.accepted == accepted)
-            and (fault is _ANY or r.fault == fault)
-            and (access_key is None or r.access_key == access_key)
-        ]
-
-    def max_in_window(self, pool: str = TRADE_POOL) -> int:
-        """Most accepted arrivals in any sliding window of the pool's length."""
-        return self.limiter.max_in_window(pool)
 
     def server_time(self) -> float:
         """The server's epoch seconds: the wall clock plus ``clock_skew``."""
