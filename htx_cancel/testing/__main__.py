@@ -1,0 +1,119 @@
+"""Run the fake HTX exchange from the command line: ``python -m htx_cancel.testing``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+from .._catalog import KINDS, MARGINS
+from ._exchange import FakeExchange
+
+__all__ = ["SeedSpec", "build_parser", "main", "parse_seed_spec", "serve"]
+
+
+@dataclass(frozen=True, slots=True)
+class SeedSpec:
+    """``CONTRACT:KIND:COUNT[:MARGIN]``, e.g. ``BTC-USDT:order:1000``, ``ETH-USDT:tpsl:5:cross``."""
+
+    contract_code: str
+    kind: str
+    count: int
+    margin: str = "isolated"
+
+
+def parse_seed_spec(text: str) -> SeedSpec:
+    """Parse one ``--seed-orders`` value; argparse.ArgumentTypeError when malformed."""
+    parts = text.split(":")
+    if len(parts) not in (3, 4) or not parts[0]:
+        raise argparse.ArgumentTypeError(f"expected CONTRACT:KIND:COUNT[:MARGIN], got {text!r}")
+    contract, kind, count = parts[:3]
+    margin = parts[3] if len(parts) == 4 else "isolated"
+    if kind not in KINDS:
+        raise argparse.ArgumentTypeError(f"kind must be one of {', '.join(KINDS)}: {text!r}")
+    if margin not in MARGINS:
+        raise argparse.ArgumentTypeError(f"margin must be isolated or cross: {text!r}")
+    if not count.isdigit():
+        raise argparse.ArgumentTypeError(f"count must be a non-negative integer: {text!r}")
+    return SeedSpec(contract, kind, int(count), margin)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of ``python -m htx_cancel.testing``."""
+    parser = argparse.ArgumentParser(
+        prog="python -m htx_cancel.testing",
+        description="Serve a fake HTX linear-swap cancel API until Ctrl-C.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8080, help="port (0 picks a free one)")
+    parser.add_argument("--window", choices=("sliding", "fixed"), default="sliding")
+    parser.add_argument("--no-rate-limits", action="store_true", help="never answer 1032")
+    parser.add_argument(
+        "--seed-orders",
+        type=parse_seed_spec,
+        nargs="+",
+        action="extend",
+        default=[],
+        metavar="CONTRACT:KIND:COUNT[:MARGIN]",
+        help="open orders to create, e.g. BTC-USDT:order:1000",
+    )
+    parser.add_argument("--access-key", default="test-access")
+    parser.add_argument("--secret-key", default="test-secret")
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds before arrival")
+    parser.add_argument("--seed", type=int, default=None, help="seed for generated order ids")
+    parser.add_argument("--ids-out", type=Path, default=None, help="write seeded ids here")
+    return parser
+
+
+def _seed(exchange: FakeExchange, specs: Sequence[SeedSpec]) -> list[str]:
+    """Create the requested orders; all their ids."""
+    ids: list[str] = []
+    for spec in specs:
+        ids += exchange.seed(spec.contract_code, spec.kind, spec.margin, spec.count)
+    return ids
+
+
+async def serve(
+    options: argparse.Namespace,
+    *,
+    stop: asyncio.Event | None = None,
+    on_ready: Callable[[FakeExchange], None] | None = None,
+    out: TextIO | None = None,
+) -> None:
+    """Run the exchange described by ``options`` until ``stop`` is set (or forever)."""
+    stream = out or sys.stdout
+    exchange = FakeExchange(
+        {options.access_key: options.secret_key},
+        window=options.window,
+        rate_limits=not options.no_rate_limits,
+        latency=options.latency,
+        seed=options.seed,
+        host=options.host,
+        port=options.port,
+    )
+    async with exchange:
+        ids = _seed(exchange, options.seed_orders)
+        if options.ids_out is not None:
+            options.ids_out.write_text("".join(f"{i}\n" for i in ids))
+        print(f"fake HTX exchange listening on {exchange.base_url}", file=stream)
+        print(f"seeded {len(ids)} orders", file=stream, flush=True)
+        if on_ready is not None:
+            on_ready(exchange)
+        await (stop or asyncio.Event()).wait()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the exit status."""
+    options = build_parser().parse_args(argv)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve(options))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
