@@ -1,0 +1,393 @@
+"""A rate limiter whose pools live in Redis, so every process of one account shares them.
+
+HTX counts its limits per account (UID). Several processes on one account, each with its own
+in-process :class:`~htx_cancel.RateLimiter`, would together send several times the limit.
+:class:`RedisLimiter` keeps the pools in Redis instead::
+
+    from htx_cancel import CancelClient
+    from htx_cancel.redis_limiter import RedisLimiter
+
+    async with RedisLimiter("redis://127.0.0.1:6379/0", account="uid-123") as limiter:
+        async with CancelClient(creds, limiter=limiter) as client:
+            await client.cancel_orders("BTC-USDT", order_ids=ids)
+
+Needs the ``redis`` extra (``pip install htx_cancel[redis]``). The guarantee is the in-process
+one, enforced by one atomic script on the Redis server's clock: a slot is held from grant until
+``period + guard`` after the request completed, for every pool of the request at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import math
+import uuid
+from collections.abc import Coroutine, Sequence
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from . import _redis_scripts as lua
+from ._catalog import TRADE_POOL, Endpoint
+from ._errors import RateLimiterError
+from ._limiter import DEFAULT_LIMITS, RateLimiter, RateLimits
+from ._scheduler import Ticket
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+    from redis.commands.core import AsyncScript
+
+__all__ = ["RedisLimiter", "RedisTicket"]
+
+log = logging.getLogger("htx_cancel.redis")
+
+_FIRST_RETRY = 0.001  # a waiter behind a head that has room backs off from here, doubling
+_BEHIND_HEAD = 0.001  # waiters behind the head wake this much after it, so it goes first
+
+
+def _ms(seconds: float) -> int:
+    """Whole milliseconds, rounded up."""
+    return max(0, math.ceil(seconds * 1000))
+
+
+def _redis_errors() -> tuple[type[BaseException], ...]:
+    """The exceptions that mean Redis could not be used."""
+    from redis.exceptions import RedisError
+
+    return (RedisError, OSError)
+
+
+class RedisTicket(Ticket):
+    """A ticket whose slots are held in Redis under the id ``tid``."""
+
+    __slots__ = ("plan", "tid")
+
+    def __init__(self, endpoint: str, pools: tuple[str, ...], tid: str, plan: _Plan) -> None:
+        super().__init__(endpoint, pools)
+        self.tid = tid
+        self.plan = plan
+
+
+class _Plan:
+    """The Redis keys and fixed script arguments of one endpoint, built once."""
+
+    __slots__ = ("acquire_args", "acquire_keys", "complete_args", "complete_keys", "pause_keys",
+                 "periods", "queue_keys", "release_keys")
+
+    def __init__(self, limiter: RedisLimiter, endpoint: Endpoint) -> None:
+        k = limiter.key
+        pools = endpoint.pools
+        specs = [limiter.limits.spec(p) for p in pools]
+        self.queue_keys = [k(f"q:{endpoint.name}"), k("qlive"), k("qstrategy")]
+        per_pool = [[k(f"pool:{p}"), k(f"pause:{p}"), k(f"hold:{p}"), k(f"count:{p}")]
+                    for p in pools]
+        self.acquire_keys = [*self.queue_keys, k("seq"), *itertools.chain(*per_pool)]
+        self.acquire_args: list[int] = [
+            int(endpoint.strategy), _ms(limiter.lease), _ms(limiter.queue_ttl),
+            limiter.reserve_cap, _ms(limiter.poll_cap), *(s.limit for s in specs)]
+        self.complete_keys = [keys[0] for keys in per_pool]
+        self.complete_args = [_ms(s.period + limiter.limits.guard) for s in specs]
+        self.release_keys = list(itertools.chain(*((keys[0], keys[3]) for keys in per_pool)))
+        self.pause_keys = {p: keys[1] for p, keys in zip(pools, per_pool, strict=True)}
+        self.periods = {s.name: s.period for s in specs}
+
+
+class _Scripts:
+    """The Lua scripts, registered once on the client."""
+
+    __slots__ = ("acquire", "complete", "dequeue", "observe", "pause", "release")
+
+    def __init__(self, client: Redis) -> None:
+        self.acquire: AsyncScript = client.register_script(lua.ACQUIRE)
+        self.complete: AsyncScript = client.register_script(lua.COMPLETE)
+        self.release: AsyncScript = client.register_script(lua.RELEASE)
+        self.dequeue: AsyncScript = client.register_script(lua.DEQUEUE)
+        self.pause: AsyncScript = client.register_script(lua.PAUSE)
+        self.observe: AsyncScript = client.register_script(lua.OBSERVE)
+
+
+class RedisLimiter:
+    """The :class:`~htx_cancel.Limiter` of one account, shared through Redis by many processes.
+
+    ``redis`` is a URL (the limiter makes and closes its own client) or a ``redis.asyncio.Redis``
+    client (lent; not closed). ``account`` names the account (e.g. its UID): every limiter with
+    the same ``key_prefix`` and ``account`` shares the pools. ``limits`` are the account's whole
+    limits (``share`` only if something outside Redis uses part of the account).
+
+    ``lease`` is how long an in-flight request's slot is held if its process never reports back
+    (it died): it must exceed the client's total request timeout. ``queue_ttl`` is how long a
+    waiter's place in the queue outlives its last check. ``poll_cap`` bounds every sleep, since
+    completions in other processes cannot wake this one.
+
+    When Redis cannot be used, :class:`~htx_cancel.RateLimiterError` is raised, unless
+    ``fallback`` is given: then requests go through an in-process ``RateLimiter(fallback)`` (set
+    its ``share`` to this process's part of the account) for ``retry_after`` seconds before Redis
+    is tried again, with a warning in the log.
+    """
+
+    __slots__ = ("_client", "_down_until", "_fallback", "_lanes", "_own_client", "_plans",
+                 "_prefix", "_scripts", "_seq", "_tasks", "_token", "account", "lease",
+                 "limits", "poll_cap", "queue_ttl", "reserve_cap", "retry_after")
+
+    def __init__(self, redis: str | Redis, account: str, limits: RateLimits = DEFAULT_LIMITS,
+                 *, key_prefix: str = "htx_cancel", fallback: RateLimits | None = None,
+                 poll_cap: float = 0.05, lease: float = 15.0, queue_ttl: float = 1.0,
+                 retry_after: float = 5.0) -> None:
+        if not account or any(c in account for c in "{} "):
+            raise ValueError(f"account must be a non-empty name without braces or spaces, "
+                             f"got {account!r}")
+        longest = max(limits.trade[1], limits.strategy[1]) + limits.guard
+        if lease <= longest:
+            raise ValueError(f"lease must exceed the longest period plus guard ({longest} s), "
+                             f"got {lease}")
+        if not 0 < poll_cap * 4 <= queue_ttl:
+            raise ValueError(f"need 0 < poll_cap <= queue_ttl / 4, got {poll_cap}, {queue_ttl}")
+        self.account = account
+        self.limits = limits
+        self.lease = lease
+        self.queue_ttl = queue_ttl
+        self.poll_cap = poll_cap
+        self.retry_after = retry_after
+        trade = limits.spec(TRADE_POOL).limit
+        cap = trade // 2 if limits.strategy_reserve is None else limits.strategy_reserve
+        self.reserve_cap = max(0, min(cap, trade - 1))
+        self._client, self._own_client = _make_client(redis)
+        self._scripts = _Scripts(self._client)
+        self._prefix = f"{key_prefix}:{{{account}}}:"
+        self._token = uuid.uuid4().hex[:12]
+        self._seq = itertools.count()
+        self._plans: dict[str, _Plan] = {}
+        self._lanes: dict[str, asyncio.Lock] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._fallback = RateLimiter(fallback) if fallback is not None else None
+        self._down_until: float | None = None  # using the fallback until then
+
+    def __repr__(self) -> str:
+        return f"RedisLimiter(account={self.account!r}, limits={self.limits!r})"
+
+    def key(self, name: str) -> str:
+        """The Redis key of ``name`` for this account."""
+        return self._prefix + name
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    async def __aenter__(self) -> RedisLimiter:
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None,
+                        exc: BaseException | None, tb: TracebackType | None) -> None:
+        await self.close()
+
+    async def flush(self) -> None:
+        """Wait until every completion, release and pause sent to Redis has been applied."""
+        while self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def close(self) -> None:
+        """Apply what is pending, then close the Redis client if this limiter made it."""
+        await self.flush()
+        if self._own_client:
+            await self._client.aclose()
+
+    async def ping(self) -> None:
+        """Check that Redis answers; RateLimiterError if not."""
+        try:
+            await self._client.ping()
+        except _redis_errors() as exc:
+            raise _unusable(exc) from exc
+
+    # -- the Limiter protocol ---------------------------------------------------------------
+
+    async def acquire(self, endpoint: Endpoint) -> Ticket:
+        """Wait (FIFO per endpoint, across processes) until every pool of ``endpoint`` has room."""
+        if self._fallback is not None and self._use_fallback():
+            return await self._fallback.acquire(endpoint)
+        lane = self._lanes.get(endpoint.name)
+        if lane is None:
+            lane = self._lanes[endpoint.name] = asyncio.Lock()
+        try:
+            async with lane:  # one waiter per endpoint and process asks Redis at a time
+                return await self._wait(self._ticket(endpoint))
+        except _redis_errors() as exc:
+            if self._fallback is None:
+                raise _unusable(exc) from exc
+            self._went_down(exc)
+            return await self._fallback.acquire(endpoint)
+
+    def complete(self, ticket: Ticket) -> None:
+        """The request was answered or failed: hold its slots ``period + guard`` from now."""
+        if not isinstance(ticket, RedisTicket):
+            self._fallback_of(ticket).complete(ticket)
+            return
+        if ticket.granted:
+            ticket.granted = False
+            plan = ticket.plan
+            self._spawn(self._scripts.complete(plan.complete_keys,
+                                               [ticket.tid, *plan.complete_args]))
+
+    def release_unused(self, ticket: Ticket) -> None:
+        """The request never left: its slots go straight back."""
+        if not isinstance(ticket, RedisTicket):
+            self._fallback_of(ticket).release_unused(ticket)
+            return
+        if ticket.granted:
+            ticket.granted = False
+            self._spawn(self._scripts.release(ticket.plan.release_keys, [ticket.tid]))
+
+    def observe(self, ticket: Ticket, limit: int, interval_ms: int, remaining: int,
+                reset_in: float) -> None:
+        """Hold back slots the exchange says someone outside this limiter is using."""
+        if not isinstance(ticket, RedisTicket):
+            self._fallback_of(ticket).observe(ticket, limit, interval_ms, remaining, reset_in)
+            return
+        pool = self._match(ticket, limit, interval_ms)
+        snap = ticket.snapshot.get(pool) if pool is not None else None
+        if pool is None or snap is None:
+            return
+        mine = self.limits.spec(pool).limit
+        outside = self.limits.full(pool)[0] - mine
+        hold = _ms(min(max(reset_in, 0.0), ticket.plan.periods[pool]))
+        if hold > 0:
+            keys = [self.key(f"count:{pool}"), self.key(f"hold:{pool}")]
+            self._spawn(self._scripts.observe(keys, [mine, *snap, remaining - outside, hold]))
+
+    def pause(self, ticket: Ticket, limit: int | None = None, interval_ms: int | None = None,
+              reset_in: float | None = None) -> None:
+        """After a 1032: pause the pool the headers name (or all of the ticket's) until reset."""
+        if not isinstance(ticket, RedisTicket):
+            self._fallback_of(ticket).pause(ticket, limit, interval_ms, reset_in)
+            return
+        plan = ticket.plan
+        pool = self._match(ticket, limit, interval_ms) if limit and interval_ms else None
+        for name in (pool,) if pool else ticket.pools:
+            period = plan.periods[name]
+            wait = period if reset_in is None else min(max(reset_in, 0.0), period)
+            self._spawn(self._scripts.pause([plan.pause_keys[name]],
+                                            [_ms(wait + self.limits.guard)]))
+
+    # -- acquiring ----------------------------------------------------------------------------
+
+    def _ticket(self, endpoint: Endpoint) -> RedisTicket:
+        """A new ticket with a process-unique id."""
+        plan = self._plans.get(endpoint.name)
+        if plan is None:
+            plan = self._plans[endpoint.name] = _Plan(self, endpoint)
+        tid = f"{self._token}:{next(self._seq)}"
+        return RedisTicket(endpoint.name, endpoint.pools, tid, plan)
+
+    async def _wait(self, ticket: RedisTicket) -> RedisTicket:
+        """Ask Redis until the ticket is granted; sleep as long as Redis says in between."""
+        backoff = _FIRST_RETRY
+        while True:
+            answer = await self._ask(ticket)
+            if answer[0]:
+                self._granted(ticket, answer)
+                return ticket
+            wait, at_head = answer[1] / 1000, bool(answer[2])
+            if at_head:
+                delay = wait
+            elif wait > 0:
+                delay = wait + _BEHIND_HEAD
+            else:  # there is room, but an older waiter (maybe elsewhere) goes first
+                delay, backoff = backoff, min(backoff * 2, self.poll_cap)
+            try:
+                await asyncio.sleep(min(delay, self.poll_cap))
+            except asyncio.CancelledError:
+                self._dequeue(ticket)
+                raise
+
+    async def _ask(self, ticket: RedisTicket) -> list[int]:
+        """Run the acquire script; if the caller is cancelled meanwhile, undo what it did."""
+        plan = ticket.plan
+        call = asyncio.ensure_future(self._scripts.acquire(
+            plan.acquire_keys, [ticket.tid, *plan.acquire_args]))
+        try:
+            return [int(x) for x in await asyncio.shield(call)]
+        except asyncio.CancelledError:
+            call.add_done_callback(lambda done: self._undo(ticket, done))
+            raise
+
+    def _undo(self, ticket: RedisTicket, call: asyncio.Future[Any]) -> None:
+        """A cancelled waiter's script finished anyway: give back a grant, or leave the queue."""
+        if call.cancelled() or call.exception() is not None:
+            self._dequeue(ticket)
+            return
+        if int(call.result()[0]):
+            ticket.granted = True
+            self.release_unused(ticket)
+        else:
+            self._dequeue(ticket)
+
+    def _granted(self, ticket: RedisTicket, answer: Sequence[int]) -> None:
+        """Mark the ticket granted and keep each pool's (used, count) for ``observe``."""
+        ticket.granted = True
+        for i, pool in enumerate(ticket.pools):
+            ticket.snapshot[pool] = (answer[3 + 2 * i], answer[4 + 2 * i])
+
+    def _dequeue(self, ticket: RedisTicket) -> None:
+        """Take a waiter that gave up out of the queue."""
+        self._spawn(self._scripts.dequeue(ticket.plan.queue_keys, [ticket.tid]))
+
+    def _match(self, ticket: Ticket, limit: int | None, interval_ms: int | None) -> str | None:
+        """The ticket's pool whose limit and window the headers describe."""
+        for name in reversed(ticket.pools):
+            n, t = self.limits.full(name)
+            if interval_ms == round(t * 1000) and limit in (n, self.limits.spec(name).limit):
+                return name
+        return None
+
+    # -- background calls and the fallback ----------------------------------------------------
+
+    def _spawn(self, call: Coroutine[Any, Any, Any]) -> None:
+        """Run a fire-and-forget script call; ``flush`` and ``close`` wait for it."""
+        task = asyncio.ensure_future(self._quietly(call))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _quietly(self, call: Coroutine[Any, Any, Any]) -> None:
+        """Await a script call; if Redis fails, the slots' leases expire by themselves."""
+        try:
+            await call
+        except _redis_errors() as exc:
+            log.warning("Redis call failed (held slots expire after their lease): %s", exc)
+
+    def _use_fallback(self) -> bool:
+        """True while Redis is considered down."""
+        if self._down_until is None:
+            return False
+        if asyncio.get_running_loop().time() < self._down_until:
+            return True
+        self._down_until = None
+        log.info("trying Redis again for account %s", self.account)
+        return False
+
+    def _went_down(self, exc: BaseException) -> None:
+        """Switch to the in-process fallback for ``retry_after`` seconds."""
+        self._down_until = asyncio.get_running_loop().time() + self.retry_after
+        log.warning("Redis unusable (%s); limiting in-process with %r for %.1f s",
+                    exc, self._fallback.limits if self._fallback else None, self.retry_after)
+
+    def _fallback_of(self, ticket: Ticket) -> RateLimiter:
+        """The fallback limiter that granted ``ticket``."""
+        if self._fallback is None:
+            raise TypeError(f"not a ticket of this limiter: {ticket!r}")
+        return self._fallback
+
+
+def _make_client(redis: str | Redis) -> tuple[Redis, bool]:
+    """The Redis client to use, and whether this limiter owns it."""
+    if not isinstance(redis, str):
+        return redis, False
+    try:
+        from redis.asyncio import Redis
+    except ImportError:
+        raise RateLimiterError(
+            "RedisLimiter needs redis-py: pip install 'htx_cancel[redis]'") from None
+    client: Redis = Redis.from_url(redis, socket_connect_timeout=1.0, socket_timeout=2.0)
+    return client, True
+
+
+def _unusable(exc: BaseException) -> RateLimiterError:
+    """The error raised when Redis cannot be used and there is no fallback."""
+    return RateLimiterError(f"the Redis rate limiter cannot reach Redis "
+                            f"({type(exc).__name__}: {exc}); no request was sent")
