@@ -112,9 +112,9 @@ class OrderBook:
             self._by_client[cid] = order
 
     def new_order_id(self) -> str:
-        """A fresh 18-19 digit order id."""
+        """A fresh 18-19 digit order id within int64."""
         while True:
-            candidate = str(self._rng.randrange(10**17, 10**19))
+            candidate = str(self._rng.randrange(10**17, 2**63))  # 18-19 digits, int64
             if candidate not in self.orders:
                 return candidate
 

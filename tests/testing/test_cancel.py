@@ -199,4 +199,4 @@ def test_seeded_ids_are_reproducible_and_long() -> None:
     b = FakeExchange(seed=7).seed("BTC-USDT", "order", "isolated", 50)
     assert a == b
     assert len(set(a)) == 50
-    assert all(i.isdigit() and 18 <= len(i) <= 19 and int(i) > 2**53 for i in a)
+    assert all(i.isdigit() and 18 <= len(i) <= 19 and 2**53 < int(i) < 2**63 for i in a)
