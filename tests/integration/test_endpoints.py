@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from htx_cancel import CancelClient, Credentials, RateLimits, RetryPolicy, Timeouts
-from htx_cancel.testing import Fault, FakeExchange
+from htx_cancel.testing import FakeExchange, Fault
 
 CREDS = Credentials("test-access", "test-secret")
 SMALL = RateLimits(trade=(12, 0.3), strategy=(3, 0.1), guard=0.002)
@@ -59,7 +59,7 @@ async def test_client_order_ids_and_outcomes_of_every_sort() -> None:
         first = await c.cancel_orders("ETH-USDT", client_order_ids=[cids[2]])
         assert first.cancelled == [cids[2]]
         unknown_id = "999999999999999999"
-        report = await c.cancel_orders("ETH-USDT", order_ids=ids[:2] + [unknown_id],
+        report = await c.cancel_orders("ETH-USDT", order_ids=[*ids[:2], unknown_id],
                                        client_order_ids=cids[2:])
         assert report.cancelled == [ids[1], *cids[3:]]  # 1062 in both lists: cancelled
         assert {k: v.code for k, v in report.failed.items()} == {
@@ -105,7 +105,7 @@ async def test_an_answer_lost_to_a_hang_is_retried_and_1071_means_cancelled() ->
         ex.faults.script("swap_cancel", ["hang_after"])
         report = await c.cancel_orders("BTC-USDT", ids)
         assert report.cancelled == ids and report.batches[0].attempts == 2
-        assert [r.fault for r in ex.requests][0] == "hang_after"
+        assert ex.requests[0].fault == "hang_after"
 
 
 async def test_bad_keys_fail_every_id_without_retrying() -> None:
