@@ -33,7 +33,7 @@ from ._report import (
 from ._retry import MAINTENANCE, RATE_LIMITED, Action, RetryPolicy, classify_code
 from ._scheduler import Ticket
 from ._signing import Signer
-from ._transport import AiohttpTransport, Answer, Timeouts, Transport
+from ._transport import AiohttpTransport, Answer, RateLimitHeaders, Timeouts, Transport
 
 if TYPE_CHECKING:
     import aiohttp
@@ -304,7 +304,7 @@ class CancelClient:
         while record.attempts < max_attempts:
             record.attempts += 1
             try:
-                answer = await self._send(ep, body, record)
+                answer, ticket = await self._send(ep, body, record)
             except TransportError as exc:
                 maybe_delivered, last = True, _Failed(str(exc))
                 record.error = last.reason
@@ -317,6 +317,7 @@ class CancelClient:
                 if verdict.failure is None:
                     maybe_delivered = True
                 elif verdict.failure.code == RATE_LIMITED:
+                    self._pause(ticket, answer)
                     continue  # the limiter holds the pool until the reset; no backoff
                 elif classify_code(verdict.failure.code) is Action.RESYNC:
                     if resynced:
@@ -353,6 +354,8 @@ class CancelClient:
         status = answer.status
         if status >= 500:
             return _Failed(f"HTTP {status} from the exchange")
+        if status == 429:  # the CDN's limiter: nothing reached the exchange
+            return _Failed("HTTP 429", Failure(RATE_LIMITED, "HTTP 429 Too Many Requests"))
         try:
             env = decode_envelope(answer.body)
         except msgspec.DecodeError:
@@ -364,17 +367,18 @@ class CancelClient:
         else:
             code = code_of(env.err_code if env.err_code is not None else env.err_code_dash)
             if code == 0:
-                code = RATE_LIMITED if status == 429 else status
+                code = status
             failure = Failure(code, env.err_msg or env.err_msg_dash or f"HTTP {status}")
         if ep.cancel_all and failure.code == NO_ORDERS:
             record.error = f"{NO_ORDERS}: {failure.message}"
             return BatchOutcome()
         return _Failed(f"{failure.code}: {failure.message}", failure)
 
-    async def _send(self, ep: Endpoint, body: bytes, record: BatchRecord) -> Answer:
+    async def _send(self, ep: Endpoint, body: bytes,
+                    record: BatchRecord) -> tuple[Answer, Ticket | None]:
         """Wait for the limiter, sign, post; hand the slot back however it ends."""
         limiter = self._limiter
-        ticket: Ticket | None = await limiter.acquire(ep) if limiter is not None else None
+        ticket = await limiter.acquire(ep) if limiter is not None else None
         clock = self._clock
         try:
             record.sent_at = clock.now()
@@ -384,22 +388,21 @@ class CancelClient:
             record.answered_at = clock.now()
             if ticket is not None and limiter is not None:
                 limiter.complete(ticket)
-        if ticket is not None and limiter is not None:
-            self._feedback(limiter, ticket, answer)
-        return answer
-
-    def _feedback(self, limiter: Limiter, ticket: Ticket, answer: Answer) -> None:
-        """Tell the limiter what the exchange said about its windows."""
         rl = answer.ratelimit
-        reset_in = None
-        if rl is not None:
-            reset_in = rl.reset_ms / 1000 - (self._clock.wall() + self._offset)
-            limiter.observe(ticket, rl.limit, rl.interval_ms, rl.remaining, reset_in)
-        if answer.status == 429 or b"1032" in answer.body[:200]:
-            try:
-                code = code_of(decode_envelope(answer.body).err_code)
-            except msgspec.DecodeError:
-                code = RATE_LIMITED if answer.status == 429 else 0
-            if code == RATE_LIMITED:
-                limiter.pause(ticket, rl.limit if rl else None, rl.interval_ms if rl else None,
-                              reset_in)
+        if rl is not None and ticket is not None and limiter is not None:
+            limiter.observe(ticket, rl.limit, rl.interval_ms, rl.remaining, self._reset_in(rl))
+        return answer, ticket
+
+    def _reset_in(self, rl: RateLimitHeaders) -> float:
+        """Seconds from now until the exchange's window resets, by the exchange's clock."""
+        return rl.reset_ms / 1000 - (self._clock.wall() + self._offset)
+
+    def _pause(self, ticket: Ticket | None, answer: Answer) -> None:
+        """A 1032: hold the pool the headers name (or all of the request's) until the reset."""
+        if ticket is None or self._limiter is None:
+            return
+        rl = answer.ratelimit
+        if rl is None:
+            self._limiter.pause(ticket)
+        else:
+            self._limiter.pause(ticket, rl.limit, rl.interval_ms, self._reset_in(rl))
