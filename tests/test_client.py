@@ -327,3 +327,39 @@ def test_signed_host_keeps_only_explicit_non_default_ports() -> None:
     assert _signed_host("http://127.0.0.1:8080")[1] == "127.0.0.1:8080"
     with pytest.raises(ValueError):
         _signed_host("ftp://x")
+
+
+async def test_no_retry_starts_after_the_deadline(mocked: Mocked) -> None:
+    calls = Calls(mocked, lambda e, b, n: CallbackResult(status=500, body="oops"))
+    policy = RetryPolicy(max_attempts=50, backoff=0.04, backoff_max=0.04, deadline=0.1)
+    async with client(retry=policy) as c:
+        report = await c.cancel_orders("BTC-USDT", ["1"])
+    assert report.unknown == ["1"] and 2 <= len(calls.seen) <= 4
+    assert "HTTP 500" in report.unknown_reasons["1"]
+
+
+async def test_http_429_from_the_cdn_is_a_rate_limit_not_a_lost_answer(mocked: Mocked) -> None:
+    def handler(endpoint: str, body: dict[str, str], n: int) -> Any:
+        if n == 1:
+            return CallbackResult(status=429, body="Too Many Requests")
+        return {"status": "ok", "ts": 1, "data": {"successes": "", "errors": [
+            {"order_id": "1", "err_code": 1071, "err_msg": "Repeated cancellation."}]}}
+
+    Calls(mocked, handler)
+    limits = RateLimits(trade=(72, 0.05), strategy=(5, 0.05))
+    async with client(rate_limits=limits) as c:
+        report = await c.cancel_orders("BTC-USDT", ["1"])
+    # the 429 never reached the exchange, so a 1071 afterwards is not ours to claim
+    assert report.failed["1"].code == 1071 and report.batches[0].attempts == 2
+
+
+async def test_an_aiolimiter_pacing_stage_spreads_a_burst(mocked: Mocked) -> None:
+    Calls(mocked, ok_all)
+    limits = RateLimits(pacing=(20.0, 1.0))
+    async with client(rate_limits=limits) as c:
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        report = await c.cancel_orders("BTC-USDT", [str(i) for i in range(1, 25 * 30)])
+        elapsed = loop.time() - start
+    assert report.ok and len(report.batches) == 30
+    assert elapsed > 0.3  # 20 go at once, the other 10 at 20/s
