@@ -1,0 +1,273 @@
+"""RedisLimiter against a real Redis: windows, atomicity, leases, queues, pauses, failures."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+
+import pytest
+import redis.asyncio as aredis
+
+from htx_cancel import CATALOG, RateLimiterError, RateLimits
+from htx_cancel.redis_limiter import RedisLimiter, RedisTicket
+
+pytestmark = pytest.mark.redis
+
+REGULAR = CATALOG["swap_cancel"]
+OTHER = CATALOG["swap_cross_cancel"]
+STRATEGY = CATALOG["swap_trigger_cancel"]
+SMALL = RateLimits(trade=(5, 0.5), strategy=(2, 0.5), guard=0.005)
+
+
+def make(url: str, account: str, limits: RateLimits = SMALL, **kw: float) -> RedisLimiter:
+    kw.setdefault("lease", 1.0)
+    return RedisLimiter(url, account, limits, **kw)  # type: ignore[arg-type]
+
+
+async def zcard(url: str, key: str) -> int:
+    client = aredis.Redis.from_url(url)
+    try:
+        return int(await client.zcard(key))
+    finally:
+        await client.aclose()
+
+
+def max_overlap(spans: list[tuple[float, float]], period: float) -> int:
+    """Most requests whose [grant, complete + period) covers any one grant instant."""
+    best = 0
+    for start, _ in spans:
+        best = max(best, sum(1 for s, e in spans if s <= start < e + period))
+    return best
+
+
+async def test_never_more_than_limit_per_window(redis_url: str, account: str) -> None:
+    limiters = [make(redis_url, account) for _ in range(3)]  # three "processes"
+    spans: list[tuple[float, float]] = []
+    rng = random.Random(7)
+
+    async def one(limiter: RedisLimiter) -> None:
+        ticket = await limiter.acquire(REGULAR)
+        granted = time.monotonic()
+        assert isinstance(ticket, RedisTicket)
+        assert ticket.snapshot["trade"][0] <= 5  # holders seen by Redis right after the grant
+        await asyncio.sleep(rng.uniform(0, 0.03))  # the request's flight
+        spans.append((granted, time.monotonic()))
+        limiter.complete(ticket)
+
+    start = time.monotonic()
+    await asyncio.wait_for(
+        asyncio.gather(*(one(limiters[i % 3]) for i in range(20))), timeout=10)
+    elapsed = time.monotonic() - start
+    for limiter in limiters:
+        await limiter.close()
+    assert max_overlap(spans, 0.5) <= 5
+    assert 1.5 <= elapsed < 1.5 + 4 * 0.2  # 4 windows of 5; each costs a flight and a margin
+
+
+async def test_strategy_request_takes_both_pools_or_nothing(redis_url: str,
+                                                              account: str) -> None:
+    async with make(redis_url, account) as limiter:
+        held = [await limiter.acquire(REGULAR) for _ in range(5)]  # the trade pool is full
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(limiter.acquire(STRATEGY), 0.2)
+        await limiter.flush()
+        assert await zcard(redis_url, limiter.key(f"pool:{STRATEGY.name}")) == 0
+        assert await zcard(redis_url, limiter.key(f"q:{STRATEGY.name}")) == 0
+        assert await zcard(redis_url, limiter.key("pool:trade")) == 5
+        for ticket in held:
+            limiter.release_unused(ticket)
+        await limiter.flush()
+        assert await zcard(redis_url, limiter.key("pool:trade")) == 0
+        ticket = await asyncio.wait_for(limiter.acquire(STRATEGY), 1)
+        assert isinstance(ticket, RedisTicket)
+        assert await zcard(redis_url, limiter.key(f"pool:{STRATEGY.name}")) == 1
+        assert await zcard(redis_url, limiter.key("pool:trade")) == 1
+        limiter.complete(ticket)
+
+
+async def test_strategy_pool_full_does_not_touch_trade(redis_url: str, account: str) -> None:
+    async with make(redis_url, account) as limiter:
+        for _ in range(2):
+            await limiter.acquire(STRATEGY)
+        assert await zcard(redis_url, limiter.key("pool:trade")) == 2
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(limiter.acquire(STRATEGY), 0.2)
+        assert await zcard(redis_url, limiter.key("pool:trade")) == 2
+        regular = await asyncio.wait_for(limiter.acquire(REGULAR), 0.5)  # no head-of-line block
+        limiter.complete(regular)
+
+
+async def test_dead_process_slots_expire_with_their_lease(redis_url: str, account: str) -> None:
+    dead = make(redis_url, account, lease=1.0)
+    for _ in range(5):
+        await dead.acquire(REGULAR)  # never completed: the process "died"
+    await dead.close()
+    async with make(redis_url, account) as alive:
+        start = time.monotonic()
+        ticket = await asyncio.wait_for(alive.acquire(REGULAR), 3)
+        waited = time.monotonic() - start
+        alive.complete(ticket)
+    assert 0.9 <= waited <= 1.0 + 0.2
+
+
+async def test_dead_waiter_leaves_the_queue(redis_url: str, account: str) -> None:
+    async with make(redis_url, account, lease=5.0) as alive:
+        plan_holder = make(redis_url, account, lease=5.0)
+        ghost = plan_holder._ticket(REGULAR)  # a waiter whose process dies while queued
+        answer = await plan_holder._ask(ghost)
+        assert answer[0] == 1  # the pool was empty: granted at once
+        plan_holder._granted(ghost, answer)
+        plan_holder.release_unused(ghost)
+        await plan_holder.flush()
+        blocker = [await alive.acquire(REGULAR) for _ in range(5)]
+        ghost = plan_holder._ticket(REGULAR)
+        assert (await plan_holder._ask(ghost))[0] == 0  # queued at the head, then it "dies"
+        await plan_holder.close()
+        for ticket in blocker:
+            alive.release_unused(ticket)
+        start = time.monotonic()
+        ticket = await asyncio.wait_for(alive.acquire(REGULAR), 3)
+        waited = time.monotonic() - start
+        alive.complete(ticket)
+    assert waited <= 1.0 + 0.2  # the ghost's queue entry lapsed (default queue_ttl 1 s)
+
+
+async def test_cancelled_waiter_takes_nothing(redis_url: str, account: str) -> None:
+    async with make(redis_url, account) as limiter:
+        held = [await limiter.acquire(REGULAR) for _ in range(5)]
+        waiter = asyncio.ensure_future(limiter.acquire(REGULAR))
+        await asyncio.sleep(0.1)
+        waiter.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiter
+        await limiter.flush()
+        assert await zcard(redis_url, limiter.key("pool:trade")) == 5
+        assert await zcard(redis_url, limiter.key(f"q:{REGULAR.name}")) == 0
+        for ticket in held:
+            limiter.release_unused(ticket)
+        await limiter.flush()
+        assert await zcard(redis_url, limiter.key("pool:trade")) == 0
+
+
+async def test_cancelled_during_the_script_gives_a_grant_back(redis_url: str,
+                                                               account: str) -> None:
+    async with make(redis_url, account) as limiter:
+        for _ in range(20):
+            task = asyncio.ensure_future(limiter.acquire(REGULAR))
+            await asyncio.sleep(0)
+            await asyncio.sleep(0)
+            task.cancel()
+            try:
+                limiter.release_unused(await task)
+            except asyncio.CancelledError:
+                pass
+        await limiter.flush()
+        assert await zcard(redis_url, limiter.key("pool:trade")) == 0
+        assert await zcard(redis_url, limiter.key(f"q:{REGULAR.name}")) == 0
+
+
+async def test_fifo_in_a_process_and_turns_between_processes(redis_url: str,
+                                                             account: str) -> None:
+    """Each process keeps one place per endpoint in the account's queue: its own waiters go
+    FIFO, and processes take turns, so a process with many waiters cannot starve another."""
+    limits = RateLimits(trade=(1, 0.3), strategy=(5, 0.3))
+    async with make(redis_url, account, limits) as one, make(redis_url, account, limits) as two:
+        order: list[str] = []
+
+        async def go(limiter: RedisLimiter, name: str) -> None:
+            ticket = await limiter.acquire(REGULAR)
+            order.append(name)
+            limiter.complete(ticket)
+
+        first = await one.acquire(REGULAR)
+        tasks = []
+        for i, limiter in enumerate([one, two, one, one, one, two]):
+            tasks.append(asyncio.ensure_future(go(limiter, f"{i}")))
+            await asyncio.sleep(0.02)  # arrival order
+        one.complete(first)
+        await asyncio.wait_for(asyncio.gather(*tasks), 5)
+    assert order == ["0", "1", "2", "5", "3", "4"]
+
+
+async def test_queued_strategy_requests_get_a_reserve(redis_url: str, account: str) -> None:
+    limits = RateLimits(trade=(4, 0.4), strategy=(5, 0.4))
+    regular = make(redis_url, account, limits=limits)
+    strategic = make(redis_url, account, limits=limits)
+    held = [await regular.acquire(REGULAR) for _ in range(4)]
+    strategy_task = asyncio.ensure_future(strategic.acquire(STRATEGY))
+    flood = [asyncio.ensure_future(regular.acquire(OTHER)) for _ in range(8)]
+    await asyncio.sleep(0.1)
+    for ticket in held:
+        regular.complete(ticket)
+    ticket = await asyncio.wait_for(strategy_task, 0.4 + 0.3)  # within the next window
+    strategic.complete(ticket)
+    for task in flood:
+        task.cancel()
+    await asyncio.gather(*flood, return_exceptions=True)
+    await regular.close()
+    await strategic.close()
+
+
+async def test_pause_after_1032_holds_every_process(redis_url: str, account: str) -> None:
+    async with make(redis_url, account) as one, make(redis_url, account) as two:
+        ticket = await one.acquire(REGULAR)
+        one.complete(ticket)
+        one.pause(ticket, 5, 500, reset_in=0.4)
+        await one.flush()
+        start = time.monotonic()
+        other = await asyncio.wait_for(two.acquire(REGULAR), 2)
+        waited = time.monotonic() - start
+        two.complete(other)
+    assert 0.35 <= waited <= 0.4 + 0.15
+
+
+async def test_observe_holds_back_outside_use(redis_url: str, account: str) -> None:
+    async with make(redis_url, account) as limiter:
+        ticket = await limiter.acquire(REGULAR)
+        limiter.complete(ticket)
+        limiter.observe(ticket, 5, 500, remaining=1, reset_in=0.3)  # 3 used by someone else
+        await limiter.flush()
+        client = aredis.Redis.from_url(redis_url)
+        try:
+            assert int(await client.get(limiter.key("hold:trade")) or 0) == 3
+        finally:
+            await client.aclose()
+        granted = [await asyncio.wait_for(limiter.acquire(REGULAR), 0.1)]  # 5 - 1 - 3 = 1
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(limiter.acquire(REGULAR), 0.1)
+        granted.append(await asyncio.wait_for(limiter.acquire(REGULAR), 0.5))
+        for t in granted:
+            limiter.complete(t)
+
+
+async def test_unreachable_redis_raises(account: str) -> None:
+    async with make("redis://127.0.0.1:1/0", account) as limiter:
+        with pytest.raises(RateLimiterError, match="cannot reach Redis"):
+            await limiter.acquire(REGULAR)
+
+
+async def test_unreachable_redis_uses_the_fallback(account: str,
+                                                   caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING, logger="htx_cancel.redis"):
+        async with make("redis://127.0.0.1:1/0", account,
+                        fallback=RateLimits(trade=(4, 0.5), share=0.5)) as limiter:
+            tickets = [await limiter.acquire(REGULAR) for _ in range(2)]
+            assert not any(isinstance(t, RedisTicket) for t in tickets)
+            with pytest.raises(TimeoutError):
+                await asyncio.wait_for(limiter.acquire(REGULAR), 0.1)
+            for t in tickets:
+                limiter.complete(t)
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1
+    assert "Redis unusable" in warnings[0].getMessage()
+
+
+def test_arguments_are_checked(redis_url: str) -> None:
+    with pytest.raises(ValueError, match="account"):
+        RedisLimiter(redis_url, "")
+    with pytest.raises(ValueError, match="lease"):
+        RedisLimiter(redis_url, "a", lease=3.0)
+    with pytest.raises(ValueError, match="poll_cap"):
+        RedisLimiter(redis_url, "a", poll_cap=1.0, queue_ttl=1.0)
