@@ -1,0 +1,134 @@
+"""The argument parser of ``htx-cancel`` and its exit statuses."""
+
+from __future__ import annotations
+
+import argparse
+from typing import NoReturn
+
+__all__ = [
+    "EXIT_FAILED",
+    "EXIT_INTERRUPTED",
+    "EXIT_OK",
+    "EXIT_USAGE",
+    "UsageError",
+    "build_parser",
+]
+
+EXIT_OK = 0  # every id cancelled (demo: every check passed)
+EXIT_FAILED = 1  # some ids failed or are unknown, or the exchange could not be reached
+EXIT_USAGE = 2  # bad arguments or input; nothing was sent
+EXIT_INTERRUPTED = 130  # Ctrl-C; what was done is still reported
+
+DEFAULT_BASE_URL = "https://api.hbdm.com"
+BY_ID_KINDS = ("regular", "client", "trigger", "tpsl", "track")
+ALL_KINDS = ("regular", "trigger", "tpsl", "track")
+
+EPILOG = """\
+exit status: 0 every id cancelled, 1 some failed or unknown (or the exchange could not be
+reached), 2 bad usage or input (nothing sent), 130 interrupted (what was done is reported).
+Keys come from HTX_ACCESS_KEY and HTX_SECRET_KEY, never from arguments."""
+
+
+class UsageError(Exception):
+    """Bad arguments or input: one line for stderr, exit status 2, nothing sent."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser that raises UsageError instead of printing usage and exiting."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def _count(text: str) -> int:
+    """A non-negative integer option."""
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}")
+    return int(text)
+
+
+def _share(text: str) -> float:
+    """A fraction in [0, 1]."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"expected a fraction between 0 and 1, got {text!r}")
+    return value
+
+
+def _add_output(parser: argparse.ArgumentParser) -> None:
+    """--json and --no-progress."""
+    parser.add_argument("--json", action="store_true",
+                        help="print every id's outcome as JSON on stdout")
+    parser.add_argument("--no-progress", action="store_true",
+                        help="no live progress bar on stderr")
+
+
+def _add_target(parser: argparse.ArgumentParser, kinds: tuple[str, ...]) -> None:
+    """--contract, --kind, --margin, --base-url."""
+    parser.add_argument("--contract", required=True, help="contract code, e.g. BTC-USDT")
+    parser.add_argument("--kind", required=True, choices=kinds, help="which orders")
+    parser.add_argument("--margin", choices=("isolated", "cross"), default="isolated")
+    parser.add_argument("--base-url", default=DEFAULT_BASE_URL, help="the exchange's API root")
+
+
+def _add_demo(sub: argparse._SubParsersAction[_Parser]) -> None:
+    """The ``demo`` command."""
+    demo = sub.add_parser(
+        "demo", help="cancel thousands of orders on a local fake exchange with HTX's limits",
+        description="Start the fake HTX exchange on 127.0.0.1 with HTX's real rate limits, "
+        "seed open orders of every kind, cancel them all at full speed, and show how close "
+        "to the rate-limit bound it got.", epilog=EPILOG)
+    demo.add_argument("--orders", type=_count, default=3000, help="regular orders (3000)")
+    demo.add_argument("--trigger", type=_count, default=200, help="trigger orders (200)")
+    demo.add_argument("--tpsl", type=_count, default=100, help="tp/sl orders (100)")
+    demo.add_argument("--track", type=_count, default=100, help="track orders (100)")
+    demo.add_argument("--cross-share", type=_share, default=0.2,
+                      help="share of each kind in cross margin (0.2)")
+    demo.add_argument("--client-share", type=_share, default=0.25,
+                      help="share of regular orders cancelled by client order id (0.25)")
+    demo.add_argument("--unknown", type=_count, default=5,
+                      help="ids that do not exist, to be reported as failed 1061 (5)")
+    demo.add_argument("--duplicates", type=_count, default=5,
+                      help="ids asked twice, to be reported once (5)")
+    demo.add_argument("--contract", default="BTC-USDT")
+    demo.add_argument("--seed", type=int, default=1, help="random seed for ids and the mix (1)")
+    demo.add_argument("--latency", type=float, default=0.0,
+                      help="seconds the fake exchange waits before a request arrives (0)")
+    _add_output(demo)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The whole ``htx-cancel`` command line."""
+    parser = _Parser(prog="htx-cancel", epilog=EPILOG,
+                     description="Cancel HTX USDT-margined swap orders as fast as the rate "
+                     "limits allow, and never faster.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_demo(sub)
+
+    cancel = sub.add_parser("cancel", help="cancel orders by id", epilog=EPILOG,
+                            description="Cancel orders by id (client order ids with "
+                            "--kind client). Ids: arguments, --ids-file FILE (one a line), "
+                            "or - for stdin.")
+    _add_target(cancel, BY_ID_KINDS)
+    cancel.add_argument("ids", nargs="*", metavar="ID", help="ids to cancel; - reads stdin")
+    cancel.add_argument("--ids-file", metavar="FILE",
+                        help="a file with one id a line (# comments); - for stdin")
+    _add_output(cancel)
+
+    every = sub.add_parser("cancel-all", help="cancel every open order of a kind",
+                           epilog=EPILOG, description="Cancel every open order of one kind "
+                           "on a contract, optionally one direction and offset.")
+    _add_target(every, ALL_KINDS)
+    every.add_argument("--direction", choices=("buy", "sell"))
+    every.add_argument("--offset", choices=("open", "close"), help="not for tpsl")
+    _add_output(every)
+
+    clock = sub.add_parser("time", help="this machine's clock against the exchange's",
+                           description="Measure the offset between this machine's clock and "
+                           "the exchange's (GET /api/v1/timestamp; no keys needed).")
+    clock.add_argument("--base-url", default=DEFAULT_BASE_URL)
+    clock.add_argument("--json", action="store_true", help="print the result as JSON")
+    return parser

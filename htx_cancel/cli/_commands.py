@@ -1,0 +1,141 @@
+"""The ``cancel``, ``cancel-all`` and ``time`` commands."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Sequence
+
+from .._catalog import endpoint_for
+from .._client import CancelClient
+from .._credentials import Credentials
+from .._errors import HTXError
+from .._report import CancelReport
+from ._args import EXIT_FAILED, EXIT_OK, UsageError
+from ._common import (
+    Streams,
+    exit_status,
+    make_client,
+    print_json,
+    run_interruptible,
+    until_interrupted,
+)
+from ._inputs import credentials, lib_kind, margin_of, read_ids, target
+from ._progress import Tracker, make_tracker
+from ._run import Job, Tally, make_job, pending
+from ._summary import outcome_json, print_details, rows_of, summary_table, verdict
+
+__all__ = ["cancel", "cancel_all", "clock"]
+
+NO_ORDERS = "1051:"
+
+
+async def cancel(args: argparse.Namespace, streams: Streams) -> int:
+    """``htx-cancel cancel``: cancel the given ids, report every outcome."""
+    contract = target(args.contract, args.kind, args.margin)
+    ids = read_ids(args.ids, args.ids_file, args.kind, streams.stdin)
+    job = make_job(args.kind, contract, margin_of(args.margin), ids)
+    client = make_client(credentials(), args.base_url)
+    tally = Tally()
+    tracker = make_tracker(streams.err_console(), not args.no_progress)
+    async with client:
+        await run_interruptible(client, [job], tally, tracker)
+    _report(args, streams, tally, [job])
+    return exit_status(tally)
+
+
+def _report(args: argparse.Namespace, streams: Streams, tally: Tally, jobs: Sequence[Job],
+            error: str | None = None) -> None:
+    """The outcome: JSON on stdout with --json, else the table and details on stdout."""
+    left = pending(jobs, tally)
+    if args.json:
+        document = outcome_json(tally, left)
+        if error is not None:
+            document["error"] = error
+        print_json(streams.out, document)
+        streams.err.write(verdict(tally, left) + "\n")
+        return
+    console = streams.out_console()
+    console.print(summary_table(rows_of(tally), f"htx-cancel {args.command}"))
+    print_details(console, tally, left)
+    if error is not None:
+        console.print(f"{args.command} failed: {error}")
+    console.print(verdict(tally, left))
+
+
+async def _call_all(client: CancelClient, args: argparse.Namespace,
+                    contract: str) -> CancelReport:
+    """The library's cancel-all method for the kind."""
+    margin = margin_of(args.margin)
+    direction, offset = args.direction, args.offset
+    if args.kind == "regular":
+        return await client.cancel_all_orders(contract, direction, offset, margin=margin)
+    if args.kind == "trigger":
+        return await client.cancel_all_trigger_orders(contract, direction, offset,
+                                                      margin=margin)
+    if args.kind == "tpsl":
+        return await client.cancel_all_tpsl_orders(contract, direction, margin=margin)
+    return await client.cancel_all_track_orders(contract, direction, offset, margin=margin)
+
+
+def _failure_of(tally: Tally) -> str | None:
+    """Why a cancel-all request failed as a whole (None if it worked or found nothing)."""
+    if tally.cancelled or tally.failed or tally.interrupted or not tally.batches:
+        return None
+    error = tally.batches[-1].error
+    return None if error is None or error.startswith(NO_ORDERS) else error
+
+
+async def _run_all(client: CancelClient, args: argparse.Namespace, contract: str,
+                   tally: Tally, tracker: Tracker) -> None:
+    """One cancel-all request, with a spinner row."""
+    name = endpoint_for(lib_kind(args.kind), args.margin, cancel_all=True).name
+    with tracker:
+        tracker.add(name, None)
+        report = await _call_all(client, args, contract)
+        tally.add(report)
+        tracker.advance(name, len(report.cancelled) + len(report.failed),
+                        sum(b.attempts for b in report.batches))
+
+
+async def cancel_all(args: argparse.Namespace, streams: Streams) -> int:
+    """``htx-cancel cancel-all``: one cancel-all request, and the ids it cancelled."""
+    contract = target(args.contract, args.kind, args.margin, cancel_all=True)
+    endpoint = endpoint_for(lib_kind(args.kind), args.margin, cancel_all=True)
+    if args.offset is not None and not endpoint.offsets:
+        raise UsageError(f"{endpoint.name} takes no offset, got {args.offset!r}")
+    client = make_client(credentials(), args.base_url)
+    tally = Tally()
+    tracker = make_tracker(streams.err_console(), not args.no_progress)
+    async with client:
+        await until_interrupted(tally, _run_all(client, args, contract, tally, tracker))
+    error = _failure_of(tally)
+    _report(args, streams, tally, [], error)
+    return EXIT_FAILED if error is not None else exit_status(tally)
+
+
+async def clock(args: argparse.Namespace, streams: Streams) -> int:
+    """``htx-cancel time``: the exchange's clock minus this machine's."""
+    # GET /api/v1/timestamp is public; the client wants a key pair, so it gets a dummy one.
+    try:
+        client = CancelClient(Credentials("public", "public"), base_url=args.base_url,
+                              rate_limits=None)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    async with client:
+        started = time.perf_counter()
+        try:
+            offset = await client.sync_time()
+        except HTXError as exc:
+            streams.err.write(f"htx-cancel time: {exc}\n")
+            return EXIT_FAILED
+        round_trip = time.perf_counter() - started
+    if args.json:
+        print_json(streams.out, {"offset_ms": round(offset * 1000, 3),
+                                 "round_trip_ms": round(round_trip * 1000, 3)})
+        return EXIT_OK
+    side = "ahead of" if offset >= 0 else "behind"
+    streams.out.write(f"the exchange's clock is {abs(offset) * 1000:.1f} ms {side} this "
+                      f"machine's (offset {offset * 1000:+.1f} ms, round trip "
+                      f"{round_trip * 1000:.1f} ms)\n")
+    return EXIT_OK

@@ -1,0 +1,89 @@
+"""What the commands share: the streams, consoles, the client, and running jobs with Ctrl-C."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Sequence
+from dataclasses import dataclass
+from typing import Any, TextIO
+
+from rich.console import Console
+
+from .._client import CancelClient
+from .._credentials import Credentials
+from .._limiter import DEFAULT_LIMITS, RateLimiter
+from ._args import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, UsageError
+from ._progress import Tracker
+from ._run import Job, Tally, run_jobs
+
+__all__ = ["Streams", "exit_status", "make_client", "print_json", "run_interruptible",
+           "until_interrupted"]
+
+WIDE = 120  # columns for tables when stdout is not a terminal
+
+
+@dataclass(frozen=True, slots=True)
+class Streams:
+    """stdout for results, stderr for progress and errors, stdin for ids."""
+
+    out: TextIO
+    err: TextIO
+    stdin: TextIO
+
+    def out_console(self) -> Console:
+        """A rich console on stdout (plain text and wide when it is not a terminal)."""
+        console = Console(file=self.out, highlight=False)
+        if not console.is_terminal:
+            console = Console(file=self.out, highlight=False, width=WIDE)
+        return console
+
+    def err_console(self) -> Console:
+        """A rich console on stderr."""
+        return Console(file=self.err, highlight=False)
+
+
+def make_client(credentials: Credentials, base_url: str) -> CancelClient:
+    """A client with default limits and a limiter of its own; UsageError for a bad URL."""
+    try:
+        return CancelClient(credentials, base_url=base_url,
+                            limiter=RateLimiter(DEFAULT_LIMITS))
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
+async def until_interrupted(tally: Tally, work: Awaitable[None]) -> None:
+    """Await ``work``; a cancellation (Ctrl-C) stops it and sets ``tally.interrupted``."""
+    try:
+        await work
+    except asyncio.CancelledError:
+        tally.interrupted = True
+        task = asyncio.current_task()
+        if task is not None:
+            task.uncancel()
+
+
+async def _tracked(client: CancelClient, jobs: Sequence[Job], tally: Tally,
+                   tracker: Tracker) -> None:
+    """The jobs, with the progress display open while they run."""
+    with tracker:
+        await run_jobs(client, jobs, tally, tracker)
+
+
+async def run_interruptible(client: CancelClient, jobs: Sequence[Job], tally: Tally,
+                            tracker: Tracker) -> None:
+    """Run the jobs until done or interrupted."""
+    await until_interrupted(tally, _tracked(client, jobs, tally, tracker))
+
+
+def exit_status(tally: Tally) -> int:
+    """130 if interrupted, 0 if every id was cancelled, 1 otherwise."""
+    if tally.interrupted:
+        return EXIT_INTERRUPTED
+    return EXIT_OK if tally.ok else EXIT_FAILED
+
+
+def print_json(stream: TextIO, document: dict[str, Any]) -> None:
+    """One JSON document, one line."""
+    stream.write(json.dumps(document, separators=(",", ":")) + "\n")
+    stream.flush()

@@ -1,0 +1,212 @@
+"""``htx-cancel demo``: the fake exchange with HTX's limits, thousands of orders, all cancelled."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+from collections import Counter
+from dataclasses import dataclass, field
+
+from rich.console import Console
+
+from .._catalog import TRADE_POOL, Margin
+from .._credentials import Credentials
+from .._ids import validate_ids
+from .._limiter import DEFAULT_LIMITS
+from ..testing import FakeExchange
+from ._args import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
+from ._common import Streams, make_client, print_json, run_interruptible
+from ._inputs import id_field
+from ._progress import make_tracker
+from ._run import Job, Tally, make_job, pending, row_key
+from ._summary import Row, outcome_json, rows_of, summary_table, total_row
+
+__all__ = ["demo"]
+
+ACCESS, SECRET = "demo-access", "demo-secret"
+NOT_FOUND = 1061
+STRATEGY_KINDS = ("trigger", "tpsl", "track")
+
+
+@dataclass(slots=True)
+class Plan:
+    """What the demo seeded and what it asks to cancel."""
+
+    lists: dict[tuple[str, Margin], list[str]] = field(default_factory=dict)
+    seeded: dict[str, str] = field(default_factory=dict)  # id asked -> order id
+    unknown: list[str] = field(default_factory=list)
+    duplicates: list[str] = field(default_factory=list)
+    jobs: list[Job] = field(default_factory=list)
+
+    @property
+    def asked(self) -> int:
+        """Ids in the lists handed over, duplicates included."""
+        return sum(len(ids) for ids in self.lists.values())
+
+
+def _split(count: int, cross_share: float) -> tuple[tuple[Margin, int], ...]:
+    """How many of ``count`` are isolated and how many cross."""
+    cross = round(count * cross_share)
+    return ("isolated", count - cross), ("cross", cross)
+
+
+def _seed_regular(ex: FakeExchange, args: argparse.Namespace, plan: Plan) -> None:
+    """Regular orders, some to cancel by client order id."""
+    for margin, n in _split(args.orders, args.cross_share):
+        ids = ex.seed(args.contract, "order", margin, n, with_client_ids=True)
+        by_client = round(n * args.client_share)
+        for oid in ids[:by_client]:
+            cid = ex.client_id_of(oid)
+            assert cid is not None
+            plan.seeded[cid] = oid
+            plan.lists.setdefault(("client", margin), []).append(cid)
+        plan.seeded.update((oid, oid) for oid in ids[by_client:])
+        plan.lists.setdefault(("regular", margin), []).extend(ids[by_client:])
+
+
+def _seed_strategy(ex: FakeExchange, args: argparse.Namespace, plan: Plan) -> None:
+    """Trigger, tp/sl and track orders."""
+    for kind in STRATEGY_KINDS:
+        for margin, n in _split(getattr(args, kind), args.cross_share):
+            ids = ex.seed(args.contract, kind, margin, n)
+            plan.seeded.update((oid, oid) for oid in ids)
+            plan.lists.setdefault((kind, margin), []).extend(ids)
+
+
+def _add_traps(ex: FakeExchange, args: argparse.Namespace, plan: Plan,
+               rng: random.Random) -> None:
+    """Unknown ids and duplicates, spread over the lists."""
+    by_order_id = [key for key, ids in plan.lists.items() if ids and key[0] != "client"]
+    for i in range(args.unknown if by_order_id else 0):
+        fake = str(rng.randrange(10**18, 2**63))
+        if ex.order_state(fake) is None:
+            plan.unknown.append(fake)
+            plan.lists[by_order_id[i % len(by_order_id)]].append(fake)
+    non_empty = [key for key, ids in plan.lists.items() if ids]
+    for i in range(args.duplicates if non_empty else 0):
+        ids = plan.lists[non_empty[i % len(non_empty)]]
+        again = ids[rng.randrange(len(ids))]
+        plan.duplicates.append(again)
+        ids.insert(rng.randrange(len(ids) + 1), again)
+
+
+def make_plan(ex: FakeExchange, args: argparse.Namespace) -> Plan:
+    """Seed the exchange and build the jobs (duplicates dropped by the library's validation)."""
+    rng = random.Random(args.seed)
+    plan = Plan()
+    _seed_regular(ex, args, plan)
+    _seed_strategy(ex, args, plan)
+    _add_traps(ex, args, plan, rng)
+    for (kind, margin), ids in plan.lists.items():
+        if ids:
+            distinct = validate_ids(ids, id_field(kind))
+            plan.jobs.append(make_job(kind, args.contract, margin, distinct))
+    return plan
+
+
+def _rejections(ex: FakeExchange) -> Counter[str]:
+    """1032 answers the exchange gave, per summary row."""
+    counts: Counter[str] = Counter()
+    for record in ex.find(err_code=1032):
+        field_ = "client_order_id" if "client_order_id" in record.body else "order_id"
+        counts[row_key(record.endpoint or "", field_)] += 1
+    return counts
+
+
+def _checks(ex: FakeExchange, plan: Plan, tally: Tally) -> list[tuple[bool, str]]:
+    """What the demo promises, each with whether it held."""
+    done = Counter(tally.cancelled)
+    gone = sum(ex.order_state(oid) == "cancelled" and done[asked] == 1
+               for asked, oid in plan.seeded.items())
+    unknown_ok = sum(tally.failed[u].code == NOT_FOUND for u in plan.unknown
+                     if u in tally.failed)
+    others = len(tally.failed) - unknown_ok
+    once = all(n == 1 for n in done.values()) and all(done[d] == 1 for d in plan.duplicates)
+    return [
+        (gone == len(plan.seeded), f"every seeded order cancelled ({gone}/{len(plan.seeded)})"),
+        (unknown_ok == len(plan.unknown) and others == 0,
+         f"unknown ids failed with {NOT_FOUND} ({unknown_ok}/{len(plan.unknown)}), "
+         f"no other failure ({others})"),
+        (once, f"duplicates sent and reported once ({len(plan.duplicates)} asked twice)"),
+        (not tally.unknown, f"no id left unknown ({len(tally.unknown)})"),
+        _rate_check(ex, plan),
+    ]
+
+
+def _rate_check(ex: FakeExchange, plan: Plan) -> tuple[bool, str]:
+    """No 1032, and no window at the exchange held more than its limit."""
+    strategy = {(job.endpoint.name, DEFAULT_LIMITS.strategy) for job in plan.jobs
+                if job.endpoint.strategy}
+    pools = [(TRADE_POOL, DEFAULT_LIMITS.trade), *sorted(strategy)]
+    busiest = [(ex.max_in_window(pool), n) for pool, (n, _) in pools]
+    within = all(seen <= n for seen, n in busiest)
+    strategy_max = max((seen for seen, _ in busiest[1:]), default=0)
+    return (ex.rejected_1032 == 0 and within,
+            f"never over the rate limit: {ex.rejected_1032} answered 1032; busiest windows: "
+            f"trade pool {busiest[0][0]}/{DEFAULT_LIMITS.trade[0]} per 3 s, strategy "
+            f"endpoints {strategy_max}/{DEFAULT_LIMITS.strategy[0]} per 1 s")
+
+
+def _header(ex: FakeExchange, args: argparse.Namespace, plan: Plan) -> str:
+    """What was seeded and what will be asked."""
+    by_kind = Counter({kind: 0 for kind in ("regular", *STRATEGY_KINDS)})
+    cross = 0
+    for asked, oid in plan.seeded.items():
+        order = ex.order(oid)
+        by_kind["regular" if order.kind == "order" else order.kind] += 1
+        cross += order.margin == "cross"
+        del asked
+    kinds = ", ".join(f"{n} {kind}" for kind, n in by_kind.items())
+    clients = sum(len(ids) for (kind, _), ids in plan.lists.items() if kind == "client")
+    return (f"fake HTX exchange at {ex.base_url} with HTX's limits (72 requests per 3 s per "
+            f"account, 5 per 1 s per strategy endpoint)\n"
+            f"seeded {len(plan.seeded)} open orders on {args.contract}: {kinds}; {cross} cross "
+            f"margin; {clients} to cancel by client order id\n"
+            f"cancelling {plan.asked} ids ({len(plan.unknown)} unknown, "
+            f"{len(plan.duplicates)} duplicates) with one CancelClient, default limits\n")
+
+
+def _print_result(console: Console, rows: list[Row], elapsed: float,
+                  checks: list[tuple[bool, str]], interrupted: bool) -> None:
+    """The table, the timing against the bound, and the checks."""
+    console.print(summary_table(rows, "htx-cancel demo: per endpoint"))
+    total = total_row(rows)
+    console.print(f"elapsed {elapsed:.2f} s for {total.requests} requests; rate-limit bound "
+                  f"{total.bound:.0f} s ({total.pools[TRADE_POOL]} requests in the shared "
+                  f"72 per 3 s trade pool)")
+    console.print("bound: the least time the limits allow for a row's requests alone; every "
+                  "row shares the trade pool, so the 'all' row's bound is the run's")
+    if interrupted:
+        console.print("[bold red]interrupted[/]: the checks below cover what was done")
+    for ok, text in checks:
+        console.print(f"{'[green]✓[/]' if ok else '[red]✗[/]'} {text}")
+
+
+async def demo(args: argparse.Namespace, streams: Streams) -> int:
+    """Seed the fake exchange, cancel everything at full speed, check and summarise."""
+    async with FakeExchange({ACCESS: SECRET}, seed=args.seed, latency=args.latency) as ex:
+        plan = make_plan(ex, args)
+        (streams.err if args.json else streams.out).write(_header(ex, args, plan))
+        (streams.err if args.json else streams.out).flush()
+        tally = Tally()
+        tracker = make_tracker(streams.err_console(), not args.no_progress)
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        async with make_client(Credentials(ACCESS, SECRET), ex.base_url) as client:
+            await run_interruptible(client, plan.jobs, tally, tracker)
+        elapsed = loop.time() - started
+        rows = rows_of(tally)
+        rejected = _rejections(ex)
+        for row in rows:
+            row.rejected = rejected[row.key]
+        checks = _checks(ex, plan, tally)
+    if args.json:
+        document = outcome_json(tally, pending(plan.jobs, tally))
+        document["checks"] = [{"ok": ok, "check": text} for ok, text in checks]
+        print_json(streams.out, document)
+    else:
+        _print_result(streams.out_console(), rows, elapsed, checks, tally.interrupted)
+    if tally.interrupted:
+        return EXIT_INTERRUPTED
+    return EXIT_OK if all(ok for ok, _ in checks) else EXIT_FAILED

@@ -1,0 +1,100 @@
+"""Reading and checking input before anything is sent: ids, keys, contract, choices."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import TextIO
+
+from .._catalog import Margin, endpoint_for
+from .._credentials import Credentials
+from .._ids import validate_contract_code, validate_ids
+from ._args import UsageError
+
+__all__ = ["credentials", "id_field", "lib_kind", "margin_of", "read_ids", "target"]
+
+_LIB_KIND = {"regular": "order", "client": "order", "trigger": "trigger", "tpsl": "tpsl",
+             "track": "track"}
+
+
+def lib_kind(kind: str) -> str:
+    """The library's order kind for a command-line kind (regular and client are 'order')."""
+    return _LIB_KIND[kind]
+
+
+def id_field(kind: str) -> str:
+    """Which id the kind's ids are: client_order_id for 'client', order_id otherwise."""
+    return "client_order_id" if kind == "client" else "order_id"
+
+
+def margin_of(text: str) -> Margin:
+    """The margin mode as the library types it."""
+    if text == "cross":
+        return "cross"
+    if text == "isolated":
+        return "isolated"
+    raise UsageError(f"margin must be isolated or cross, got {text!r}")
+
+
+def target(contract: str, kind: str, margin: str, *, cancel_all: bool = False) -> str:
+    """The validated contract code; UsageError if the contract or the endpoint is wrong."""
+    try:
+        endpoint_for(lib_kind(kind), margin, cancel_all=cancel_all)
+        return validate_contract_code(contract)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def credentials() -> Credentials:
+    """The key pair from HTX_ACCESS_KEY / HTX_SECRET_KEY; UsageError when missing."""
+    try:
+        return Credentials.from_env()
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _check(text: str, what: str, where: str) -> str:
+    """One id through the library's validation; UsageError saying where it came from."""
+    try:
+        return validate_ids([text], what)[0]
+    except ValueError as exc:
+        raise UsageError(f"{where}: {exc}") from None
+
+
+def _read_lines(lines: Iterable[str], name: str, what: str) -> list[str]:
+    """Ids one a line; blank lines and # comments skipped."""
+    ids: list[str] = []
+    for number, line in enumerate(lines, 1):
+        text = line.strip()
+        if text and not text.startswith("#"):
+            ids.append(_check(text, what, f"{name}:{number}"))
+    return ids
+
+
+def _read_file(path: str, what: str, stdin: TextIO) -> list[str]:
+    """Ids from a file, or from stdin for '-'."""
+    if path == "-":
+        return _read_lines(stdin, "<stdin>", what)
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return _read_lines(handle, path, what)
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"{path}: not a UTF-8 text file") from None
+
+
+def read_ids(args: Sequence[str], ids_file: str | None, kind: str, stdin: TextIO) -> list[str]:
+    """Every id given (arguments, file, stdin), validated, duplicates dropped, order kept."""
+    what = id_field(kind)
+    ids: list[str] = []
+    for number, raw in enumerate(args, 1):
+        if raw == "-":
+            ids += _read_file("-", what, stdin)
+        else:
+            ids.append(_check(raw, what, f"argument {number}"))
+    if ids_file is not None:
+        ids += _read_file(ids_file, what, stdin)
+    if not ids:
+        raise UsageError("no ids given: pass them as arguments, with --ids-file FILE, "
+                         "or - to read stdin")
+    return validate_ids(ids, what)

@@ -1,0 +1,190 @@
+"""What a run did: rows per endpoint, the rate-limit bound, the tables and the JSON."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from .._catalog import CATALOG
+from .._limiter import DEFAULT_LIMITS, RateLimits
+from .._report import BatchRecord
+from ._run import Tally, row_key
+
+__all__ = ["Row", "bound", "failure_text", "outcome_json", "print_details", "rows_of",
+           "summary_table", "total_row", "verdict"]
+
+SHOWN = 10  # failed / unknown ids listed in the human summary; --json has them all
+
+
+@dataclass(slots=True)
+class Row:
+    """One endpoint (and id field): what happened to its ids and how long it took."""
+
+    key: str
+    pools: Counter[str] = field(default_factory=Counter)
+    ids: int = 0
+    cancelled: int = 0
+    failed: Counter[int] = field(default_factory=Counter)
+    unknown: int = 0
+    requests: int = 0
+    start: float = math.inf
+    end: float = -math.inf
+    rejected: int | None = None  # 1032s the exchange counted, when it can tell (the demo)
+
+    @property
+    def elapsed(self) -> float:
+        """From the first batch queued to the last answer, in seconds."""
+        return max(0.0, self.end - self.start)
+
+    @property
+    def bound(self) -> float:
+        """The least time the rate limits allow for this row's requests alone."""
+        return bound(self.pools)
+
+
+def bound(requests: Mapping[str, int], limits: RateLimits = DEFAULT_LIMITS) -> float:
+    """Least seconds n requests per pool need: (ceil(n/N) - 1) windows of T, worst pool."""
+    worst = 0.0
+    for pool, n in requests.items():
+        cap, period = limits.full(pool)
+        worst = max(worst, (math.ceil(n / cap) - 1) * period if n else 0.0)
+    return worst
+
+
+def _add_batch(row: Row, batch: BatchRecord) -> None:
+    """A batch's requests and times."""
+    row.requests += batch.attempts
+    for pool in CATALOG[batch.endpoint].pools:
+        row.pools[pool] += batch.attempts
+    row.start = min(row.start, batch.queued_at)
+    row.end = max(row.end, batch.answered_at)
+
+
+def rows_of(tally: Tally) -> list[Row]:
+    """One row per endpoint and id field, in the order they first appear."""
+    rows: dict[str, Row] = {}
+    where: dict[str, str] = {}
+    cancel_all: str | None = None
+    for batch in tally.batches:
+        key = row_key(batch.endpoint, batch.id_field)
+        row = rows.setdefault(key, Row(key))
+        _add_batch(row, batch)
+        where.update(dict.fromkeys(batch.ids, key))
+        if not batch.ids:
+            cancel_all = key
+    for ids, bump in ((tally.cancelled, "cancelled"), (tally.failed, "failed"),
+                      (tally.unknown, "unknown")):
+        for id_ in ids:
+            found = where.get(id_, cancel_all)
+            if found is None:
+                continue
+            row = rows[found]
+            row.ids += 1
+            if bump == "failed":
+                row.failed[tally.failed[id_].code] += 1
+            elif bump == "cancelled":
+                row.cancelled += 1
+            else:
+                row.unknown += 1
+    return list(rows.values())
+
+
+def total_row(rows: Iterable[Row]) -> Row:
+    """All rows together; the trade pool is shared, so its bound covers every request."""
+    total = Row("all")
+    for row in rows:
+        total.pools.update(row.pools)
+        total.ids += row.ids
+        total.cancelled += row.cancelled
+        total.failed.update(row.failed)
+        total.unknown += row.unknown
+        total.requests += row.requests
+        total.start = min(total.start, row.start)
+        total.end = max(total.end, row.end)
+        if row.rejected is not None:
+            total.rejected = (total.rejected or 0) + row.rejected
+    return total
+
+
+def failure_text(failed: Counter[int]) -> str:
+    """``1061: 5, 1014: 2`` (or an empty string)."""
+    return ", ".join(f"{code}: {n}" for code, n in sorted(failed.items()))
+
+
+def summary_table(rows: Sequence[Row], title: str) -> Table:
+    """The per-endpoint table, with a total row when there is more than one endpoint."""
+    show_1032 = any(row.rejected is not None for row in rows)
+    table = Table(title=title, title_justify="left", show_lines=False)
+    for name in ("endpoint", "ids", "cancelled", "failed (code: n)", "unknown", "requests",
+                 "elapsed", "bound"):
+        table.add_column(name, justify="left" if name == "endpoint" else "right")
+    if show_1032:
+        table.add_column("1032s", justify="right")
+    shown = [*rows, total_row(rows)] if len(rows) > 1 else list(rows)
+    for i, row in enumerate(shown):
+        cells = [row.key, str(row.ids), str(row.cancelled), failure_text(row.failed) or "0",
+                 str(row.unknown), str(row.requests), f"{row.elapsed:.2f} s",
+                 f"{row.bound:.0f} s"]
+        if show_1032:
+            cells.append("" if row.rejected is None else str(row.rejected))
+        table.add_row(*cells, style="bold" if i == len(rows) and i else None,
+                      end_section=i == len(rows) - 1)
+    return table
+
+
+def print_details(console: Console, tally: Tally, pending: Sequence[str]) -> None:
+    """The first failed and unknown ids with their reasons, and what is still pending."""
+    for id_, failure in list(tally.failed.items())[:SHOWN]:
+        console.print(f"failed  {id_}  {failure.code} {failure.message}", highlight=False)
+    _more(console, len(tally.failed))
+    for id_, reason in list(tally.unknown.items())[:SHOWN]:
+        console.print(f"unknown {id_}  {reason}", highlight=False)
+    _more(console, len(tally.unknown))
+    if pending:
+        console.print(f"interrupted: {len(pending)} ids have no outcome (a request in flight "
+                      "may still have cancelled some)", highlight=False)
+
+
+def _more(console: Console, n: int) -> None:
+    """Say how many were not listed."""
+    if n > SHOWN:
+        console.print(f"... and {n - SHOWN} more (--json lists every id)", highlight=False)
+
+
+def verdict(tally: Tally, pending: Sequence[str]) -> str:
+    """One closing line."""
+    n = len(tally.cancelled) + len(tally.failed) + len(tally.unknown)
+    text = (f"{n} ids: {len(tally.cancelled)} cancelled, {len(tally.failed)} failed, "
+            f"{len(tally.unknown)} unknown")
+    if pending:
+        text += f", {len(pending)} not done (interrupted)"
+    return text
+
+
+def _batch_json(batch: BatchRecord) -> dict[str, Any]:
+    """One batch record as JSON."""
+    return {"endpoint": batch.endpoint, "id_field": batch.id_field, "ids": list(batch.ids),
+            "attempts": batch.attempts, "status": batch.status, "error": batch.error,
+            "queued_at": batch.queued_at, "sent_at": batch.sent_at,
+            "answered_at": batch.answered_at}
+
+
+def outcome_json(tally: Tally, pending: Sequence[str]) -> dict[str, Any]:
+    """Every id with its outcome, the batches, and whether the run was interrupted."""
+    return {
+        "ok": tally.ok,
+        "cancelled": tally.cancelled,
+        "failed": {id_: {"code": f.code, "message": f.message}
+                   for id_, f in tally.failed.items()},
+        "unknown": tally.unknown,
+        "interrupted": tally.interrupted,
+        "pending": list(pending),
+        "batches": [_batch_json(b) for b in tally.batches],
+    }
+
