@@ -98,8 +98,8 @@ class RateLimiter:
     sent). A waiter cancelled while queued takes nothing.
     """
 
-    __slots__ = ("__weakref__", "_clock", "_pacer", "_sched", "_soon", "_timer", "_timer_at",
-                 "limits")
+    __slots__ = ("__weakref__", "_clock", "_loop", "_pacer", "_sched", "_soon", "_timer",
+                 "_timer_at", "limits")
 
     def __init__(self, limits: RateLimits = DEFAULT_LIMITS, *, clock: Clock | None = None) -> None:
         self.limits = limits
@@ -110,6 +110,7 @@ class RateLimiter:
         self._timer: TimerHandle | None = None
         self._timer_at = 0.0
         self._soon = False
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     @property
     def scheduler(self) -> Scheduler:
@@ -125,12 +126,13 @@ class RateLimiter:
         ticket = Ticket(endpoint.name, endpoint.pools)
         if self._sched.try_grant(ticket, self._clock.now()):
             return ticket
-        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        loop = self._bind(asyncio.get_running_loop())
+        fut: asyncio.Future[None] = loop.create_future()
         ticket.waker = fut
         self._sched.enqueue(ticket)
         if not self._soon:  # one dispatch after this loop turn serves all that queued in it
             self._soon = True
-            asyncio.get_running_loop().call_soon(self._wake)
+            loop.call_soon(self._wake)
         else:
             self._arm()
         try:
@@ -190,6 +192,14 @@ class RateLimiter:
             if interval_ms == round(t * 1000) and limit in (n, self._sched.pools[name].limit):
                 return name
         return None
+
+    def _bind(self, loop: asyncio.AbstractEventLoop) -> asyncio.AbstractEventLoop:
+        """Forget a timer or a pending dispatch left behind by an event loop that has ended."""
+        if loop is not self._loop:
+            self._loop = loop
+            self._soon = False
+            self._timer = None
+        return loop
 
     def _wake(self) -> None:
         """Grant whatever may go now, then re-arm the timer."""

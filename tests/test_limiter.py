@@ -7,6 +7,7 @@ import asyncio
 import pytest
 
 from htx_cancel import CATALOG, RateLimiter, RateLimits, shared_limiter
+from htx_cancel._scheduler import Ticket
 from htx_cancel.testing import FakeClock
 
 REGULAR = CATALOG["swap_cancel"]
@@ -155,3 +156,36 @@ async def test_share_one_limiter_per_account_and_limits() -> None:
     assert shared_limiter("key-a") is a
     assert shared_limiter("key-b") is not a
     assert shared_limiter("key-a", RateLimits(share=0.5)) is not a
+
+
+def test_a_limiter_outlives_its_event_loop() -> None:
+    limiter = RateLimiter(RateLimits(trade=(4, 30.0), guard=0.0, strategy_reserve=2))
+    held = []
+
+    async def hold_two() -> None:
+        held.extend([await limiter.acquire(REGULAR) for _ in range(2)])  # 2 free: at the cap
+
+    async def abandon() -> None:
+        waiter = asyncio.get_running_loop().create_task(limiter.acquire(REGULAR))
+        await asyncio.sleep(0)  # queued, its dispatch scheduled on this loop...
+        limiter.scheduler.cancel(waiter_ticket(limiter))
+        waiter.cancel()
+
+    async def one() -> None:
+        limiter.complete(await limiter.acquire(REGULAR))
+
+    asyncio.run(hold_two())
+    loop = asyncio.new_event_loop()
+    waiter = loop.create_task(limiter.acquire(REGULAR))
+    loop.call_soon(loop.stop)
+    loop.run_forever()  # the waiter queued and scheduled a dispatch on this loop...
+    limiter.scheduler.cancel(waiter_ticket(limiter))
+    waiter.cancel()
+    loop.close()  # ...which is dropped before the dispatch ran
+    asyncio.run(asyncio.wait_for(one(), timeout=2))  # must not wait for the dead loop
+
+
+def waiter_ticket(limiter: RateLimiter) -> Ticket:
+    """The one ticket queued in the limiter."""
+    queues = limiter.scheduler._regular
+    return next(t for q in queues.values() for t in q)
