@@ -1,0 +1,46 @@
+"""Sizes of every scenario, full and ``--quick``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["FULL", "QUICK", "Sizes"]
+
+
+@dataclass(frozen=True, slots=True)
+class Sizes:
+    """How big each scenario is; the exchange's limits used by the rate-limited scenarios."""
+
+    # 1. client CPU, limits off
+    cpu_requests: int = 2000
+    cpu_rounds: int = 3
+    cpu_in_flight: int = 16
+    # 2. rate limits on
+    trade_limit: tuple[int, float] = (72, 3.0)
+    strategy_limit: tuple[int, float] = (5, 1.0)
+    bulk_ids: int = 10_000
+    trigger_ids: int = 300
+    mix: tuple[tuple[str, int], ...] = (("order", 2000), ("trigger", 300), ("tpsl", 150),
+                                        ("track", 150))
+    jitter: tuple[float, float] = (0.0, 0.003)
+    windows: tuple[str, ...] = ("fixed", "sliding")
+    # 3. memory, limits off
+    memory_sizes: tuple[int, ...] = (1_000, 10_000, 100_000)
+    # 4. latency of one id
+    latency_runs: int = 200
+
+
+FULL = Sizes()
+QUICK = Sizes(
+    cpu_requests=120,
+    cpu_rounds=1,
+    cpu_in_flight=16,
+    trade_limit=(24, 0.5),
+    strategy_limit=(5, 0.25),
+    bulk_ids=1000,
+    trigger_ids=300,
+    mix=(("order", 250), ("trigger", 200), ("tpsl", 100), ("track", 100)),
+    windows=("sliding",),
+    memory_sizes=(500, 2000),
+    latency_runs=30,
+)
