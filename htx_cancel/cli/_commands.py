@@ -56,7 +56,7 @@ def _report(args: argparse.Namespace, streams: Streams, tally: Tally, jobs: Sequ
         streams.err.write(verdict(tally, left) + "\n")
         return
     console = streams.out_console()
-    console.print(summary_table(rows_of(tally), f"htx-cancel {args.command}"))
+    console.print(summary_table(rows_of(tally), f"htx-cancel {args.command}", console.width))
     print_details(console, tally, left)
     if error is not None:
         console.print(f"{args.command} failed: {error}")

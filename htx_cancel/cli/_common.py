@@ -66,6 +66,8 @@ async def until_interrupted(tally: Tally, work: Awaitable[None]) -> None:
 async def _tracked(client: CancelClient, jobs: Sequence[Job], tally: Tally,
                    tracker: Tracker) -> None:
     """The jobs, with the progress display open while they run."""
+    for job in jobs:
+        tracker.add(job.key, len(job.ids))
     with tracker:
         await run_jobs(client, jobs, tally, tracker)
 

@@ -170,7 +170,7 @@ def _header(ex: FakeExchange, args: argparse.Namespace, plan: Plan) -> str:
 def _print_result(console: Console, rows: list[Row], elapsed: float,
                   checks: list[tuple[bool, str]], interrupted: bool) -> None:
     """The table, the timing against the bound, and the checks."""
-    console.print(summary_table(rows, "htx-cancel demo: per endpoint"))
+    console.print(summary_table(rows, "htx-cancel demo: per endpoint", console.width))
     total = total_row(rows)
     console.print(f"elapsed {elapsed:.2f} s for {total.requests} requests; rate-limit bound "
                   f"{total.bound:.0f} s ({total.pools[TRADE_POOL]} requests in the shared "

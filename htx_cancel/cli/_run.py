@@ -46,8 +46,8 @@ class Job:
 
 
 def row_key(endpoint: str, field_: str | None) -> str:
-    """``swap_cancel``, or ``swap_cancel (client ids)`` for client order ids."""
-    return f"{endpoint} (client ids)" if field_ == "client_order_id" else endpoint
+    """``swap_cancel``, or ``swap_cancel (cid)`` for client order ids."""
+    return f"{endpoint} (cid)" if field_ == "client_order_id" else endpoint
 
 
 def _call(kind: str, contract: str, margin: Margin) -> Call:
@@ -117,8 +117,6 @@ async def _slice(client: CancelClient, job: Job, part: list[str], tally: Tally,
 async def run_jobs(client: CancelClient, jobs: Sequence[Job], tally: Tally,
                    tracker: Tracker) -> None:
     """Run every slice of every job concurrently; on cancellation, mark the tally interrupted."""
-    for job in jobs:
-        tracker.add(job.key, len(job.ids))
     try:
         async with asyncio.TaskGroup() as group:
             for job, part in _interleave(jobs):

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -19,6 +20,7 @@ from ._run import Tally, row_key
 __all__ = ["Row", "bound", "failure_text", "outcome_json", "print_details", "rows_of",
            "summary_table", "total_row", "verdict"]
 
+WIDE = 100  # console columns below which endpoint names lose their swap_ prefix
 SHOWN = 10  # failed / unknown ids listed in the human summary; --json has them all
 
 
@@ -117,20 +119,26 @@ def failure_text(failed: Counter[int]) -> str:
     return ", ".join(f"{code}: {n}" for code, n in sorted(failed.items()))
 
 
-def summary_table(rows: Sequence[Row], title: str) -> Table:
-    """The per-endpoint table, with a total row when there is more than one endpoint."""
+def summary_table(rows: Sequence[Row], title: str, width: int = WIDE) -> Table:
+    """The per-endpoint table, with a total row when there is more than one endpoint.
+
+    Narrow consoles get endpoint names without the common ``swap_`` prefix.
+    """
     show_1032 = any(row.rejected is not None for row in rows)
-    table = Table(title=title, title_justify="left", show_lines=False)
-    for name in ("endpoint", "ids", "cancelled", "failed (code: n)", "unknown", "requests",
-                 "elapsed", "bound"):
-        table.add_column(name, justify="left" if name == "endpoint" else "right")
+    short = width < WIDE
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False,
+                  padding=(0, 0, 0, 0) if short else (0, 1), show_edge=False)
+    table.add_column("endpoint", no_wrap=True)
+    for name in ("ids", "cancelled", "failed", "unknown", "req", "elapsed", "bound"):
+        table.add_column(name, justify="right", no_wrap=True)
     if show_1032:
-        table.add_column("1032s", justify="right")
+        table.add_column("1032", justify="right", no_wrap=True)
     shown = [*rows, total_row(rows)] if len(rows) > 1 else list(rows)
     for i, row in enumerate(shown):
-        cells = [row.key, str(row.ids), str(row.cancelled), failure_text(row.failed) or "0",
-                 str(row.unknown), str(row.requests), f"{row.elapsed:.2f} s",
-                 f"{row.bound:.0f} s"]
+        label = row.key.removeprefix("swap_") if short else row.key
+        cells = [label, str(row.ids), str(row.cancelled), failure_text(row.failed) or "0",
+                 str(row.unknown), str(row.requests), f"{row.elapsed:.2f}s",
+                 f"{row.bound:.0f}s"]
         if show_1032:
             cells.append("" if row.rejected is None else str(row.rejected))
         table.add_row(*cells, style="bold" if i == len(rows) and i else None,
