@@ -34,9 +34,9 @@ async def start_worker(exchange: FakeExchange, redis_url: str, account: str, ids
         str(out), str(start_at), str(LIMIT), str(PERIOD), str(LEASE), env=env)
 
 
-async def finish(proc: asyncio.subprocess.Process, timeout: float) -> int:
+async def finish(proc: asyncio.subprocess.Process, seconds: float) -> int:
     try:
-        return await asyncio.wait_for(proc.wait(), timeout)
+        return await asyncio.wait_for(proc.wait(), seconds)
     except TimeoutError:
         proc.kill()
         await proc.wait()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import time
@@ -21,9 +22,10 @@ STRATEGY = CATALOG["swap_trigger_cancel"]
 SMALL = RateLimits(trade=(5, 0.5), strategy=(2, 0.5), guard=0.005)
 
 
-def make(url: str, account: str, limits: RateLimits = SMALL, **kw: float) -> RedisLimiter:
-    kw.setdefault("lease", 1.0)
-    return RedisLimiter(url, account, limits, **kw)  # type: ignore[arg-type]
+def make(url: str, account: str, limits: RateLimits = SMALL, *, lease: float = 1.0,
+         queue_ttl: float = 1.0, fallback: RateLimits | None = None) -> RedisLimiter:
+    return RedisLimiter(url, account, limits, lease=lease, queue_ttl=queue_ttl,
+                        fallback=fallback)
 
 
 async def zcard(url: str, key: str) -> int:
@@ -159,10 +161,8 @@ async def test_cancelled_during_the_script_gives_a_grant_back(redis_url: str,
             await asyncio.sleep(0)
             await asyncio.sleep(0)
             task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 limiter.release_unused(await task)
-            except asyncio.CancelledError:
-                pass
         await limiter.flush()
         assert await zcard(redis_url, limiter.key("pool:trade")) == 0
         assert await zcard(redis_url, limiter.key(f"q:{REGULAR.name}")) == 0

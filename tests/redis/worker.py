@@ -13,17 +13,17 @@ import asyncio
 import json
 import sys
 import time
+from pathlib import Path
 
 from htx_cancel import CancelClient, Credentials, RateLimits, RetryPolicy, Timeouts
 from htx_cancel.redis_limiter import RedisLimiter
 
 
-async def main(argv: list[str]) -> None:
-    base_url, redis_url, account, ids_file, out_file = argv[:5]
-    start_at, trade_n, trade_t, lease = float(argv[5]), int(argv[6]), float(argv[7]), float(
-        argv[8])
-    with open(ids_file) as f:
-        ids = [line.strip() for line in f if line.strip()]
+async def cancel(argv: list[str], ids: list[str]) -> dict[str, object]:
+    """Cancel ``ids`` as the command line says; the report as plain data."""
+    base_url, redis_url, account = argv[:3]
+    start_at, trade_t, lease = float(argv[5]), float(argv[7]), float(argv[8])
+    trade_n = int(argv[6])
     limits = RateLimits(trade=(trade_n, trade_t), strategy=(5, trade_t))
     creds = Credentials("test-access", "test-secret")
     async with RedisLimiter(redis_url, account, limits, lease=lease) as limiter:
@@ -35,7 +35,7 @@ async def main(argv: list[str]) -> None:
             started = time.time()
             report = await client.cancel_orders("BTC-USDT", order_ids=ids)
             finished = time.time()
-    result = {
+    return {
         "cancelled": report.cancelled,
         "failed": {k: [v.code, v.message] for k, v in report.failed.items()},
         "unknown": report.unknown,
@@ -44,9 +44,14 @@ async def main(argv: list[str]) -> None:
         "started": started,
         "finished": finished,
     }
-    with open(out_file, "w") as f:
-        json.dump(result, f)
+
+
+def main(argv: list[str]) -> None:
+    """Read the ids, cancel them, write the report."""
+    ids = [line.strip() for line in Path(argv[3]).read_text().splitlines() if line.strip()]
+    result = asyncio.run(cancel(argv, ids))
+    Path(argv[4]).write_text(json.dumps(result))
 
 
 if __name__ == "__main__":
-    asyncio.run(main(sys.argv[1:]))
+    main(sys.argv[1:])
