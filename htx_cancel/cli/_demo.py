@@ -86,7 +86,7 @@ def _add_traps(ex: FakeExchange, args: argparse.Namespace, plan: Plan,
     non_empty = [key for key, ids in plan.lists.items() if ids]
     for i in range(args.duplicates if non_empty else 0):
         ids = plan.lists[non_empty[i % len(non_empty)]]
-        again = ids[rng.randrange(len(ids))]
+        again = rng.choice([id_ for id_ in ids if id_ in plan.seeded])
         plan.duplicates.append(again)
         ids.insert(rng.randrange(len(ids) + 1), again)
 
@@ -122,7 +122,9 @@ def _checks(ex: FakeExchange, plan: Plan, tally: Tally) -> list[tuple[bool, str]
     unknown_ok = sum(tally.failed[u].code == NOT_FOUND for u in plan.unknown
                      if u in tally.failed)
     others = len(tally.failed) - unknown_ok
-    once = all(n == 1 for n in done.values()) and all(done[d] == 1 for d in plan.duplicates)
+    reported = Counter([*tally.cancelled, *tally.failed, *tally.unknown])
+    once = all(n == 1 for n in reported.values()) and all(
+        reported[d] == 1 for d in plan.duplicates)
     return [
         (gone == len(plan.seeded), f"every seeded order cancelled ({gone}/{len(plan.seeded)})"),
         (unknown_ok == len(plan.unknown) and others == 0,

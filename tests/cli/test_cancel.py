@@ -1,0 +1,93 @@
+"""``htx-cancel cancel``: ids from arguments, files and stdin; JSON; exit statuses."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from htx_cancel.testing import FakeExchange
+
+from .conftest import Run
+
+pytestmark = pytest.mark.usefixtures("keys")
+
+
+def _args(ex: FakeExchange, kind: str, *more: str) -> list[str]:
+    return ["cancel", "--contract", "BTC-USDT", "--kind", kind, "--base-url", ex.base_url, *more]
+
+
+async def test_cancel_ids_from_arguments(exchange: FakeExchange, run: Run) -> None:
+    ids = exchange.seed("BTC-USDT", "order", "isolated", 60)
+    result = await run(*_args(exchange, "regular", "--json", *ids))
+    assert result.status == 0, result.err
+    doc = result.json
+    assert doc["cancelled"] == ids
+    assert doc["failed"] == {} and doc["unknown"] == {} and doc["ok"] is True
+    assert set(doc["cancelled"]) == exchange.cancelled_ids()
+    assert sorted(len(b["ids"]) for b in doc["batches"]) == [10, 25, 25]
+    assert {r.endpoint for r in exchange.requests} == {"swap_cancel"}
+    assert sum(len(r.cancelled) for r in exchange.requests) == 60
+    assert "60 ids: 60 cancelled, 0 failed, 0 unknown" in result.err
+
+
+async def test_cancel_human_summary(exchange: FakeExchange, run: Run) -> None:
+    ids = exchange.seed("BTC-USDT", "tpsl", "cross", 12)
+    result = await run(*_args(exchange, "tpsl", "--margin", "cross", *ids))
+    assert result.status == 0, result.err
+    assert "swap_cross_tpsl_cancel" in result.out
+    assert "12 ids: 12 cancelled, 0 failed, 0 unknown" in result.out
+    assert exchange.open_ids() == set()
+
+
+async def test_cancel_ids_file_with_comments_and_duplicates(
+    exchange: FakeExchange, run: Run, tmp_path: Path
+) -> None:
+    ids = exchange.seed("BTC-USDT", "trigger", "cross", 15)
+    path = tmp_path / "ids.txt"
+    path.write_text("# trigger orders\n\n" + "\n".join(ids) + f"\n  {ids[0]}  \n")
+    result = await run(*_args(exchange, "trigger", "--margin", "cross", "--json",
+                              "--ids-file", str(path)))
+    assert result.status == 0, result.err
+    assert result.json["cancelled"] == ids  # the duplicate is sent and reported once
+    assert [len(r.ids) for r in exchange.requests] == [10, 5]
+    assert {r.endpoint for r in exchange.requests} == {"swap_cross_trigger_cancel"}
+
+
+@pytest.mark.parametrize("how", [["-"], ["--ids-file", "-"]])
+async def test_cancel_client_ids_from_stdin(exchange: FakeExchange, run: Run,
+                                            how: list[str]) -> None:
+    oids = exchange.seed("BTC-USDT", "order", "isolated", 30, with_client_ids=True)
+    cids = [str(exchange.client_id_of(i)) for i in oids]
+    result = await run(*_args(exchange, "client", "--json", *how), stdin="\n".join(cids))
+    assert result.status == 0, result.err
+    assert result.json["cancelled"] == cids
+    assert exchange.cancelled_ids() == set(oids)
+    assert {r.id_field for r in exchange.requests} == {"client_order_id"}
+
+
+async def test_cancel_reports_failures_with_exit_1(exchange: FakeExchange, run: Run) -> None:
+    ids = exchange.seed("BTC-USDT", "track", "isolated", 4)
+    exchange.fill(ids[0])
+    missing = "123456789012345678"
+    result = await run(*_args(exchange, "track", "--json", *ids, missing))
+    assert result.status == 1
+    doc = result.json
+    assert doc["cancelled"] == ids[1:]
+    assert doc["failed"] == {
+        ids[0]: {"code": 1061, "message": "This order doesn't exist."},
+        missing: {"code": 1061, "message": "This order doesn't exist."},
+    }
+    assert doc["ok"] is False
+    human = await run(*_args(exchange, "track", *ids[1:]))  # already cancelled now: 1071
+    assert human.status == 1
+    assert "1071" in human.out and "3 failed" in human.out
+
+
+async def test_cancel_unknown_outcome_is_exit_1(exchange: FakeExchange, run: Run) -> None:
+    ids = exchange.seed("BTC-USDT", "order", "isolated", 3)
+    exchange.faults.script("swap_cancel", ["drop_after"] * 8)
+    result = await run(*_args(exchange, "regular", "--json", *ids))
+    assert result.status == 1
+    assert set(result.json["unknown"]) == set(ids)
+    assert all(result.json["unknown"].values())  # every unknown id says why

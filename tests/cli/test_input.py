@@ -1,0 +1,102 @@
+"""Bad input: one line on stderr, exit status 2, nothing sent."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from htx_cancel.testing import FakeExchange
+
+from .conftest import Run
+
+
+def _cancel(ex: FakeExchange, kind: str, *more: str) -> list[str]:
+    return ["cancel", "--contract", "BTC-USDT", "--kind", kind, "--base-url", ex.base_url, *more]
+
+
+def _assert_refused(ex: FakeExchange, status: int, err: str, *needles: str) -> None:
+    assert status == 2
+    assert len(err.strip().splitlines()) == 1, err
+    for needle in needles:
+        assert needle in err
+    assert ex.requests == [] and ex.timestamp_requests == 0
+
+
+@pytest.mark.usefixtures("keys")
+async def test_malformed_id_in_file_names_file_and_line(exchange: FakeExchange, run: Run,
+                                                        tmp_path: Path) -> None:
+    path = tmp_path / "ids.txt"
+    path.write_text("123456789012345678\n# fine\n12345x\n")
+    result = await run(*_cancel(exchange, "regular", "--ids-file", str(path)))
+    _assert_refused(exchange, result.status, result.err, f"{path}:3", "'12345x'")
+
+
+@pytest.mark.usefixtures("keys")
+@pytest.mark.parametrize(
+    ("argv", "needles"),
+    [
+        (["1,2"], ("argument 1", "'1,2'")),
+        (["123", "-5"], ("-5",)),
+        (["0123"], ("'0123'",)),
+        ([], ("no ids given",)),
+        (["--kind", "stop", "1"], ("invalid choice", "'stop'")),
+        (["--margin", "spot", "1"], ("invalid choice", "'spot'")),
+        (["--contract", "BTC USDT", "1"], ("'BTC USDT'",)),
+        (["--ids-file", "/nonexistent/ids.txt"], ("cannot read /nonexistent/ids.txt",)),
+    ],
+)
+async def test_bad_cancel_input(exchange: FakeExchange, run: Run, argv: list[str],
+                                needles: tuple[str, ...]) -> None:
+    result = await run(*_cancel(exchange, "regular"), *argv)
+    _assert_refused(exchange, result.status, result.err, *needles)
+
+
+@pytest.mark.usefixtures("keys")
+async def test_client_id_out_of_range(exchange: FakeExchange, run: Run) -> None:
+    result = await run(*_cancel(exchange, "client", str(2**63)))
+    _assert_refused(exchange, result.status, result.err, "client_order_id", str(2**63))
+
+
+@pytest.mark.usefixtures("keys")
+async def test_bad_stdin_line(exchange: FakeExchange, run: Run) -> None:
+    result = await run(*_cancel(exchange, "regular", "-"), stdin="1\n2\n3 4\n")
+    _assert_refused(exchange, result.status, result.err, "<stdin>:3")
+
+
+async def test_missing_keys(exchange: FakeExchange, run: Run,
+                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("HTX_ACCESS_KEY", raising=False)
+    monkeypatch.setenv("HTX_SECRET_KEY", "x")
+    result = await run(*_cancel(exchange, "regular", "123"))
+    _assert_refused(exchange, result.status, result.err, "HTX_ACCESS_KEY")
+
+
+@pytest.mark.usefixtures("keys")
+async def test_offset_with_tpsl_cancel_all(exchange: FakeExchange, run: Run) -> None:
+    result = await run("cancel-all", "--contract", "BTC-USDT", "--kind", "tpsl",
+                       "--offset", "open", "--base-url", exchange.base_url)
+    _assert_refused(exchange, result.status, result.err, "offset", "'open'")
+
+
+@pytest.mark.usefixtures("keys")
+async def test_client_kind_has_no_cancel_all(exchange: FakeExchange, run: Run) -> None:
+    result = await run("cancel-all", "--contract", "BTC-USDT", "--kind", "client",
+                       "--base-url", exchange.base_url)
+    _assert_refused(exchange, result.status, result.err, "'client'")
+
+
+@pytest.mark.usefixtures("keys")
+async def test_bad_base_url(exchange: FakeExchange, run: Run) -> None:
+    result = await run("cancel", "--contract", "BTC-USDT", "--kind", "regular",
+                       "--base-url", "ftp://example", "123")
+    _assert_refused(exchange, result.status, result.err, "base_url")
+
+
+async def test_usage(run: Run) -> None:
+    nothing = await run()
+    assert nothing.status == 2 and len(nothing.err.strip().splitlines()) == 1
+    helped = await run("--help")
+    assert helped.status == 0 and "cancel-all" in helped.out and "130" in helped.out
+    unknown = await run("explode")
+    assert unknown.status == 2 and "invalid choice" in unknown.err
