@@ -19,7 +19,7 @@ from htx_cancel.cli._progress import NullTracker, RichTracker, make_tracker
 from htx_cancel.cli._summary import bound
 from htx_cancel.testing import FakeExchange
 
-from .conftest import ACCESS, SECRET, Run
+from .conftest import Run
 
 
 def _all(ex: FakeExchange, kind: str, *more: str) -> list[str]:
