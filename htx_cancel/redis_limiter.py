@@ -50,11 +50,15 @@ def _ms(seconds: float) -> int:
     return max(0, math.ceil(seconds * 1000))
 
 
+class _FallingBack(Exception):
+    """Redis went down while a waiter queued: use the fallback."""
+
+
 def _redis_errors() -> tuple[type[BaseException], ...]:
-    """The exceptions that mean Redis could not be used."""
+    """The exceptions that mean Redis could not be used (or was found down by another waiter)."""
     from redis.exceptions import RedisError
 
-    return (RedisError, OSError)
+    return (RedisError, OSError, _FallingBack)
 
 
 class RedisTicket(Ticket):
@@ -202,17 +206,24 @@ class RedisLimiter:
         """Wait (FIFO per endpoint, across processes) until every pool of ``endpoint`` has room."""
         if self._fallback is not None and self._use_fallback():
             return await self._fallback.acquire(endpoint)
-        lane = self._lanes.get(endpoint.name)
-        if lane is None:
-            lane = self._lanes[endpoint.name] = asyncio.Lock()
         try:
-            async with lane:  # one waiter per endpoint and process asks Redis at a time
-                return await self._wait(self._ticket(endpoint))
+            return await self._acquire_shared(endpoint)
         except _redis_errors() as exc:
             if self._fallback is None:
                 raise _unusable(exc) from exc
-            self._went_down(exc)
+            if not isinstance(exc, _FallingBack):
+                self._went_down(exc)
             return await self._fallback.acquire(endpoint)
+
+    async def _acquire_shared(self, endpoint: Endpoint) -> RedisTicket:
+        """Queue in this process's lane of the endpoint, then in Redis."""
+        lane = self._lanes.get(endpoint.name)
+        if lane is None:
+            lane = self._lanes[endpoint.name] = asyncio.Lock()
+        async with lane:  # one waiter per endpoint and process asks Redis at a time
+            if self._down_until is not None:
+                raise _FallingBack  # Redis failed while this waiter queued in the lane
+            return await self._wait(self._ticket(endpoint))
 
     def complete(self, ticket: Ticket) -> None:
         """The request was answered or failed: hold its slots ``period + guard`` from now."""

@@ -271,3 +271,16 @@ def test_arguments_are_checked(redis_url: str) -> None:
         RedisLimiter(redis_url, "a", lease=3.0)
     with pytest.raises(ValueError, match="poll_cap"):
         RedisLimiter(redis_url, "a", poll_cap=1.0, queue_ttl=1.0)
+
+
+async def test_a_lent_client_is_used_and_not_closed(redis_url: str, account: str) -> None:
+    client = aredis.Redis.from_url(redis_url, decode_responses=True)
+    try:
+        async with RedisLimiter(client, account, SMALL, lease=1.0) as limiter:
+            ticket = await limiter.acquire(STRATEGY)
+            assert isinstance(ticket, RedisTicket)
+            assert ticket.snapshot == {"trade": (1, 1), STRATEGY.name: (1, 1)}
+            limiter.complete(ticket)
+        assert await client.ping()
+    finally:
+        await client.aclose()
