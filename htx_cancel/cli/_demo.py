@@ -154,11 +154,10 @@ def _header(ex: FakeExchange, args: argparse.Namespace, plan: Plan) -> str:
     """What was seeded and what will be asked."""
     by_kind = Counter({kind: 0 for kind in ("regular", *STRATEGY_KINDS)})
     cross = 0
-    for asked, oid in plan.seeded.items():
+    for oid in plan.seeded.values():
         order = ex.order(oid)
         by_kind["regular" if order.kind == "order" else order.kind] += 1
         cross += order.margin == "cross"
-        del asked
     kinds = ", ".join(f"{n} {kind}" for kind, n in by_kind.items())
     clients = sum(len(ids) for (kind, _), ids in plan.lists.items() if kind == "client")
     return (f"fake HTX exchange at {ex.base_url} with HTX's limits (72 requests per 3 s per "
