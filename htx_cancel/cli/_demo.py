@@ -176,8 +176,8 @@ def _print_result(console: Console, rows: list[Row], elapsed: float,
     console.print(f"elapsed {elapsed:.2f} s for {total.requests} requests; rate-limit bound "
                   f"{total.bound:.0f} s ({total.pools[TRADE_POOL]} requests in the shared "
                   f"72 per 3 s trade pool)")
-    console.print("bound: the least time the limits allow for a row's requests alone; every "
-                  "row shares the trade pool, so the 'all' row's bound is the run's")
+    console.print("bound: least time the limits allow for a row alone; all rows share the "
+                  "trade pool, so 'all' has the run's bound")
     if interrupted:
         console.print("[bold red]interrupted[/]: the checks below cover what was done")
     for ok, text in checks:
