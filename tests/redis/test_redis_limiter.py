@@ -242,16 +242,15 @@ async def test_observe_holds_back_outside_use(redis_url: str, account: str) -> N
             limiter.complete(t)
 
 
-async def test_unreachable_redis_raises(account: str) -> None:
-    async with make("redis://127.0.0.1:1/0", account) as limiter:
+async def test_unreachable_redis_raises() -> None:
+    async with make("redis://127.0.0.1:1/0", "nobody") as limiter:
         with pytest.raises(RateLimiterError, match="cannot reach Redis"):
             await limiter.acquire(REGULAR)
 
 
-async def test_unreachable_redis_uses_the_fallback(account: str,
-                                                   caplog: pytest.LogCaptureFixture) -> None:
+async def test_unreachable_redis_uses_the_fallback(caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.WARNING, logger="htx_cancel.redis"):
-        async with make("redis://127.0.0.1:1/0", account,
+        async with make("redis://127.0.0.1:1/0", "nobody",
                         fallback=RateLimits(trade=(4, 0.5), share=0.5)) as limiter:
             tickets = [await limiter.acquire(REGULAR) for _ in range(2)]
             assert not any(isinstance(t, RedisTicket) for t in tickets)
