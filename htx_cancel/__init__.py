@@ -1,6 +1,6 @@
 """htx_cancel: cancel HTX USDT-margined swap orders from asyncio, within the rate limits."""
 
-from ._catalog import CATALOG, Endpoint, endpoint_for
+from ._catalog import CATALOG, Endpoint, Kind, Margin, endpoint_for
 from ._client import CancelClient
 from ._clock import Clock, LoopClock
 from ._credentials import Credentials
@@ -14,6 +14,7 @@ from ._errors import (
     RequestTimeout,
     TransportError,
 )
+from ._ids import validate_contract_code, validate_ids
 from ._limiter import DEFAULT_LIMITS, Limiter, RateLimiter, RateLimits, shared_limiter
 from ._report import BatchRecord, CancelReport, Failure
 from ._retry import RetryPolicy
@@ -38,8 +39,10 @@ __all__ = [
     "Endpoint",
     "Failure",
     "HTXError",
+    "Kind",
     "Limiter",
     "LoopClock",
+    "Margin",
     "RateLimitHeaders",
     "RateLimiter",
     "RateLimiterError",
@@ -51,4 +54,6 @@ __all__ = [
     "TransportError",
     "endpoint_for",
     "shared_limiter",
+    "validate_contract_code",
+    "validate_ids",
 ]

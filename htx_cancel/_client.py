@@ -289,7 +289,7 @@ class CancelClient:
         try:
             return await self._attempts(ep, ids, body, record, deadline, merge)
         except HTXError as exc:  # e.g. the time sync after a rejected timestamp failed
-            record.error = str(exc)
+            record.error, record.outcome = str(exc), "unknown"
             return unknown_all(ids, str(exc))
 
     async def _attempts(self, ep: Endpoint, ids: Sequence[str], body: bytes,
@@ -303,6 +303,7 @@ class CancelClient:
         last = _Failed("not sent")
         while record.attempts < max_attempts:
             record.attempts += 1
+            record.error = None
             try:
                 answer, ticket = await self._send(ep, body, record)
             except TransportError as exc:
@@ -312,6 +313,7 @@ class CancelClient:
                 record.status = answer.status
                 verdict = self._judge(ep, ids, answer, maybe_delivered, merge, record)
                 if isinstance(verdict, BatchOutcome):
+                    record.outcome = "ok"
                     return verdict
                 last = verdict
                 if verdict.failure is None:
@@ -340,7 +342,9 @@ class CancelClient:
         """The attempts are over: a definite rejection fails the ids; anything else is unknown."""
         record.error = last.reason
         if last.failure is not None and not maybe_delivered:
+            record.outcome = "failed"
             return fail_all(ids, last.failure)
+        record.outcome = "unknown"
         reason = last.reason
         if last.failure is not None:
             reason = f"{reason}, after an earlier attempt got no answer"
@@ -361,6 +365,8 @@ class CancelClient:
         except msgspec.DecodeError:
             return _Failed(f"HTTP {status}: answer is not JSON")
         if env.status == "ok":
+            if retried and ep.cancel_all:
+                record.error = "an earlier attempt got no answer: what it cancelled is not listed"
             return merge(ids, env.data, retried)
         if env.status == "maintain":
             failure = Failure(MAINTENANCE, "exchange under maintenance")

@@ -75,10 +75,11 @@ class CancelFailed(HTXError):
     """Some ids were not confirmed cancelled; ``report`` holds every outcome."""
 
     def __init__(self, report: CancelReport) -> None:
-        super().__init__(
-            f"{len(report.failed)} failed and {len(report.unknown)} unknown "
-            f"of {report.total} ids"
-        )
+        text = (f"{len(report.failed)} failed and {len(report.unknown)} unknown "
+                f"of {report.total} ids")
+        if not report.total and report.failed_batches:
+            text = f"the request failed: {report.failed_batches[-1].error}"
+        super().__init__(text)
         self.report = report
 
 

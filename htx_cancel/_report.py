@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
 import msgspec
 
@@ -37,6 +38,9 @@ class Failure(msgspec.Struct, frozen=True):
 class BatchRecord:
     """One request's story, for users who measure. Times come from the client's clock.
 
+    ``outcome`` is ``"ok"`` (the exchange answered for the ids), ``"failed"`` (a whole-request
+    error, in ``error``) or ``"unknown"`` (no answer could be learned). ``error`` describes the
+    last attempt (None when it succeeded, or a note such as 1051 for an empty cancel-all).
     ``queued_at`` is when the batch was handed to the limiter, ``sent_at`` when its last attempt
     left, ``answered_at`` when that attempt's answer (or error) came back.
     """
@@ -47,6 +51,7 @@ class BatchRecord:
     attempts: int = 0
     status: int | None = None
     error: str | None = None
+    outcome: Literal["pending", "ok", "failed", "unknown"] = "pending"
     queued_at: float = 0.0
     sent_at: float = 0.0
     answered_at: float = 0.0
@@ -78,8 +83,17 @@ class CancelReport:
 
     @property
     def ok(self) -> bool:
-        """True when every id was confirmed cancelled."""
-        return not self.failed and not self.unknown
+        """True when every id was confirmed cancelled and every request was answered.
+
+        (A cancel-all whose request failed names no ids, so its batch decides.)
+        """
+        return (not self.failed and not self.unknown
+                and all(b.outcome == "ok" for b in self.batches))
+
+    @property
+    def failed_batches(self) -> list[BatchRecord]:
+        """The requests that ended without an answer for their ids."""
+        return [b for b in self.batches if b.outcome in ("failed", "unknown")]
 
     def raise_for_failures(self) -> CancelReport:
         """Raise :class:`CancelFailed` unless every id was cancelled; return self otherwise."""

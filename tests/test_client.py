@@ -14,6 +14,7 @@ from aioresponses import CallbackResult
 
 from htx_cancel import (
     CancelClient,
+    CancelFailed,
     Credentials,
     RateLimits,
     RetryPolicy,
@@ -363,3 +364,23 @@ async def test_an_aiolimiter_pacing_stage_spreads_a_burst(mocked: Mocked) -> Non
         elapsed = loop.time() - start
     assert report.ok and len(report.batches) == 30
     assert elapsed > 0.3  # 20 go at once, the other 10 at 20/s
+
+
+async def test_a_failed_cancel_all_is_not_ok_and_errors_clear_on_success(mocked: Mocked) -> None:
+    def handler(endpoint: str, body: dict[str, str], n: int) -> Any:
+        if endpoint == "swap_cancelall":
+            return {"status": "error", "err_code": 1014, "err_msg": "contract doesn't exist"}
+        if n == 2:
+            return {"status": "error", "err_code": 1004, "err_msg": "busy", "ts": 1}
+        return ok_all(endpoint, body, n)
+
+    Calls(mocked, handler)
+    async with client() as c:
+        failed = await c.cancel_all_orders("BTC-USDT")
+        retried = await c.cancel_orders("BTC-USDT", ["1"])
+    assert failed.total == 0 and not failed.ok
+    assert failed.batches[0].outcome == "failed" and "1014" in (failed.batches[0].error or "")
+    with pytest.raises(CancelFailed, match="1014"):
+        failed.raise_for_failures()
+    assert retried.ok and retried.batches[0].attempts == 2
+    assert retried.batches[0].outcome == "ok" and retried.batches[0].error is None
