@@ -27,7 +27,6 @@ from ._summary import outcome_json, print_details, rows_of, summary_table, verdi
 
 __all__ = ["cancel", "cancel_all", "clock"]
 
-NO_ORDERS = "1051:"
 
 
 async def cancel(args: argparse.Namespace, streams: Streams) -> int:
@@ -80,10 +79,10 @@ async def _call_all(client: CancelClient, args: argparse.Namespace,
 
 def _failure_of(tally: Tally) -> str | None:
     """Why a cancel-all request failed as a whole (None if it worked or found nothing)."""
-    if tally.cancelled or tally.failed or tally.interrupted or not tally.batches:
+    if tally.interrupted or not tally.batches:
         return None
-    error = tally.batches[-1].error
-    return None if error is None or error.startswith(NO_ORDERS) else error
+    last = tally.batches[-1]
+    return None if last.outcome == "ok" else (last.error or last.outcome)
 
 
 async def _run_all(client: CancelClient, args: argparse.Namespace, contract: str,
