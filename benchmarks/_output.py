@@ -62,7 +62,7 @@ def print_sections(sections: list[Section], out: TextIO = sys.stdout) -> None:
         from rich.console import Console
         from rich.table import Table
     except ImportError:
-        Console = None  # type: ignore[misc]
+        Console = None  # type: ignore[assignment,misc]
     if Console is None or not out.isatty():
         for section in sections:
             print(plain(section) + "\n", file=out)

@@ -96,7 +96,8 @@ async def _child_main(conn: Connection) -> None:
                     by_endpoint: dict[str, int] = {}
                     for r in exchange.requests:
                         if r.err_code == 1032 and not r.accepted:
-                            by_endpoint[r.endpoint] = by_endpoint.get(r.endpoint, 0) + 1
+                            name = r.endpoint or "?"
+                            by_endpoint[name] = by_endpoint.get(name, 0) + 1
                     reply = ExchangeStats(
                         requests=len(exchange.requests),
                         accepted=sum(1 for r in exchange.requests if r.accepted),
