@@ -24,7 +24,8 @@ class RateLimits:
     endpoint's own pool (5 per 1 s), as ``(requests, seconds)``. ``share`` scales both down for
     one of several processes on an account (0.5: half each). ``guard`` is added to every hold,
     against clock granularity at the exchange. ``strategy_reserve`` caps the trade slots kept
-    for queued strategy cancels (default: half the trade pool). ``pacing``, if set, is an
+    for queued strategy cancels (default: two thirds of the trade pool, what three strategy
+    endpoints at full speed need). ``pacing``, if set, is an
     ``(requests, seconds)`` aiolimiter stage in front of the strict pools that spreads a burst;
     it never replaces them.
     """

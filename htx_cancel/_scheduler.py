@@ -108,7 +108,7 @@ class Scheduler:
             raise ValueError(f"guard must not be negative, got {guard}")
         self.shared = shared
         self.guard = guard
-        cap = self.pools[shared].limit // 2 if reserve_cap is None else reserve_cap
+        cap = 2 * self.pools[shared].limit // 3 if reserve_cap is None else reserve_cap
         self.reserve_cap = max(0, min(cap, self.pools[shared].limit - 1))
         self._priority: dict[str, deque[Ticket]] = {}  # strategy endpoints, served first
         self._regular: dict[str, deque[Ticket]] = {}
