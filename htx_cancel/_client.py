@@ -183,7 +183,7 @@ class CancelClient:
         if both:
             raise ValueError(f"id {min(both)!r} is given both as order_id and client_order_id")
         jobs = [(ep, "order_id", oids), (ep, "client_order_id", cids)]
-        return await self._cancel(code, [j for j in jobs if j[2]], oids + cids)
+        return await self._cancel(code, [j for j in jobs if j[2]])
 
     async def cancel_trigger_orders(self, contract_code: str, order_ids: Iterable[str | int],
                                     *, margin: Margin = "isolated") -> CancelReport:
@@ -231,7 +231,7 @@ class CancelClient:
         ep = endpoint_for(kind, margin)
         code = validate_contract_code(contract_code)
         ids = validate_ids(order_ids, "order_id")
-        return await self._cancel(code, [(ep, "order_id", ids)] if ids else [], ids)
+        return await self._cancel(code, [(ep, "order_id", ids)] if ids else [])
 
     async def _cancel_all(self, kind: Kind, contract_code: str, direction: str | None,
                           offset: str | None, margin: Margin) -> CancelReport:
@@ -256,20 +256,24 @@ class CancelClient:
         d = self._retry.deadline
         return None if d is None else self._clock.now() + d
 
-    async def _cancel(self, contract_code: str, jobs: list[tuple[Endpoint, str, list[str]]],
-                      ids: list[str]) -> CancelReport:
-        """Chunk every job, run the batches with at most ``max_in_flight`` at once, merge."""
+    async def _cancel(self, contract_code: str,
+                      jobs: list[tuple[Endpoint, str, list[str]]]) -> CancelReport:
+        """Chunk every job, run the batches with at most ``max_in_flight`` at once, merge.
+
+        Outcomes are folded in batch order, so the report lists ids in the order given.
+        """
         report = CancelReport()
         deadline = self._deadline()
         batches = [(ep, field, part) for ep, field, job_ids in jobs
                    for part in chunk(job_ids, ep.max_ids)]
-        pending = iter(batches)
+        outcomes: list[BatchOutcome | None] = [None] * len(batches)
+        pending = enumerate(batches)
 
         async def worker() -> None:
-            for ep, field, part in pending:
+            for i, (ep, field, part) in pending:
                 body = encode_body({"contract_code": contract_code, field: ",".join(part)})
-                report.add(await self._batch(ep, field, part, body, report, deadline,
-                                             _merge_ids))
+                outcomes[i] = await self._batch(ep, field, part, body, report, deadline,
+                                                _merge_ids)
 
         workers = min(self._max_in_flight, len(batches))
         if workers == 1:
@@ -278,7 +282,10 @@ class CancelClient:
             async with asyncio.TaskGroup() as group:
                 for _ in range(workers):
                     group.create_task(worker())
-        return report.ordered(ids)
+        for outcome in outcomes:
+            assert outcome is not None  # every batch ran: a failure would have raised
+            report.add(outcome)
+        return report
 
     async def _batch(self, ep: Endpoint, field: str | None, ids: Sequence[str], body: bytes,
                      report: CancelReport, deadline: float | None,

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 
 __all__ = ["chunk", "validate_choice", "validate_contract_code", "validate_ids"]
 
 MAX_ID = 2**63 - 1
+_MAX_TEXT = str(MAX_ID)
+_PLAIN = re.compile(r"[1-9][0-9]{0,18}").fullmatch  # ASCII digits only, no leading zero
 DIRECTIONS = ("buy", "sell")
 OFFSETS = ("open", "close")
 
@@ -37,7 +40,11 @@ def validate_ids(ids: Iterable[object], what: str = "order_id") -> list[str]:
         raise ValueError(f"{what}s must be a sequence of ids, not a single {type(ids).__name__}")
     seen: dict[str, None] = {}
     for raw in ids:
-        seen.setdefault(_normalise(raw, what), None)
+        # fast path for the usual case, a well-formed str id; anything else is checked in full
+        if type(raw) is str and _PLAIN(raw) and (len(raw) < 19 or raw <= _MAX_TEXT):
+            seen[raw] = None
+        else:
+            seen[_normalise(raw, what)] = None
     return list(seen)
 
 

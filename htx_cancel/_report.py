@@ -109,15 +109,6 @@ class CancelReport:
             self.unknown.append(id_)
             self.unknown_reasons[id_] = reason
 
-    def ordered(self, ids: Sequence[str]) -> CancelReport:
-        """The same report with ``cancelled`` and ``unknown`` in the order of ``ids``."""
-        pos = {id_: i for i, id_ in enumerate(ids)}
-        end = len(pos)
-        self.cancelled.sort(key=lambda i: pos.get(i, end))
-        self.unknown.sort(key=lambda i: pos.get(i, end))
-        self.failed = dict(sorted(self.failed.items(), key=lambda kv: pos.get(kv[0], end)))
-        return self
-
     def __repr__(self) -> str:
         return (
             f"CancelReport(cancelled={len(self.cancelled)}, failed={len(self.failed)}, "
@@ -150,7 +141,7 @@ def _item_id(item: ErrorItem) -> str:
     return "" if raw is None else str(raw)
 
 
-def merge_batch(ids: Iterable[str], data: BatchData | None, *, retried: bool) -> BatchOutcome:
+def merge_batch(ids: Sequence[str], data: BatchData | None, *, retried: bool) -> BatchOutcome:
     """Merge a successful batch answer into one outcome per asked id.
 
     - An id in ``successes`` is cancelled, even when ``errors`` also lists it (1062 "cancelling"
@@ -165,6 +156,9 @@ def merge_batch(ids: Iterable[str], data: BatchData | None, *, retried: bool) ->
     if data is None:
         for id_ in ids:
             out.unknown[id_] = "answer had no data"
+        return out
+    if not data.errors and data.successes == ",".join(ids):  # the usual answer: all cancelled
+        out.cancelled.extend(ids)
         return out
     successes = set(filter(None, (data.successes or "").split(",")))
     errors = {_item_id(item): item for item in data.errors}

@@ -18,6 +18,7 @@ __all__ = [
 ]
 
 _SAFE = "-_.~"
+_B64_ESCAPES = str.maketrans({"+": "%2B", "/": "%2F", "=": "%3D"})  # base64's only reserved
 
 
 def format_timestamp(epoch_seconds: float) -> str:
@@ -97,5 +98,5 @@ class Signer:
         query = self._prefix + self._stamp
         mac = self._mac.copy()
         mac.update(f"{method}\n{self._host}\n{path}\n{query}".encode())
-        signature = base64.b64encode(mac.digest()).decode()
-        return f"{query}&Signature={_encode(signature)}"
+        signature = base64.b64encode(mac.digest()).decode().translate(_B64_ESCAPES)
+        return f"{query}&Signature={signature}"

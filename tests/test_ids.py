@@ -56,3 +56,16 @@ def test_chunking_partitions_in_order_with_no_batch_over_size(ids: list[str], si
 def test_chunk_size_must_be_positive() -> None:
     with pytest.raises(ValueError):
         chunk(["1"], 0)
+
+
+@given(st.text(alphabet="0123456789٣ ,+-x", max_size=21) | st.integers(-5, 2**64).map(str))
+def test_the_fast_path_agrees_with_the_full_check(text: str) -> None:
+    from htx_cancel._ids import _normalise
+
+    try:
+        expected = [_normalise(text, "order_id")]
+    except ValueError:
+        with pytest.raises(ValueError):
+            validate_ids([text])
+    else:
+        assert validate_ids([text]) == expected
