@@ -10,6 +10,7 @@ __all__ = ["chunk", "validate_choice", "validate_contract_code", "validate_ids"]
 MAX_ID = 2**63 - 1
 _MAX_TEXT = str(MAX_ID)
 _PLAIN = re.compile(r"[1-9][0-9]{0,18}").fullmatch  # ASCII digits only, no leading zero
+_CONTRACT = re.compile(r"[A-Z0-9_-]+").fullmatch
 DIRECTIONS = ("buy", "sell")
 OFFSETS = ("open", "close")
 
@@ -60,7 +61,7 @@ def validate_contract_code(contract_code: object) -> str:
     if not isinstance(contract_code, str) or not contract_code.strip():
         raise ValueError(f"contract_code must be a non-empty string, got {contract_code!r}")
     code = contract_code.strip().upper()
-    if not all(c.isascii() and (c.isalnum() or c in "-_") for c in code):
+    if not _CONTRACT(code):
         raise ValueError(f"contract_code {contract_code!r} contains invalid characters")
     return code
 

@@ -18,7 +18,6 @@ __all__ = [
 ]
 
 _SAFE = "-_.~"
-_B64_ESCAPES = str.maketrans({"+": "%2B", "/": "%2F", "=": "%3D"})  # base64's only reserved
 
 
 def format_timestamp(epoch_seconds: float) -> str:
@@ -98,5 +97,7 @@ class Signer:
         query = self._prefix + self._stamp
         mac = self._mac.copy()
         mac.update(f"{method}\n{self._host}\n{path}\n{query}".encode())
-        signature = base64.b64encode(mac.digest()).decode().translate(_B64_ESCAPES)
+        signature = base64.b64encode(mac.digest()).decode()
+        # base64's only reserved characters; three replaces beat quote() and str.translate
+        signature = signature.replace("+", "%2B").replace("/", "%2F").replace("=", "%3D")
         return f"{query}&Signature={signature}"
