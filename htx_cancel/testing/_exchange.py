@@ -180,7 +180,7 @@ class FakeExchange(ExchangeState):
     async def _private(self, request: web.Request) -> web.StreamResponse:
         """One cancel request: arrive, authenticate, rate-limit, fault, process, answer."""
         endpoint = CATALOG.get(request.match_info["name"])
-        if endpoint is None:
+        if endpoint is None or not endpoint.is_cancel:
             return await self._not_found(request)
         await self._arrive()
         record = self._record(request, endpoint)
