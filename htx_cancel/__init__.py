@@ -16,9 +16,10 @@ from ._errors import (
 )
 from ._ids import validate_contract_code, validate_ids
 from ._limiter import DEFAULT_LIMITS, Limiter, RateLimiter, RateLimits, shared_limiter
+from ._models import RateLimitHeaders
 from ._report import BatchRecord, CancelReport, Failure
 from ._retry import RetryPolicy
-from ._transport import AiohttpTransport, Answer, RateLimitHeaders, Timeouts, Transport
+from ._transport import AiohttpTransport, Answer, Timeouts, Transport
 
 __version__ = "0.1.0"
 

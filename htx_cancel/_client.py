@@ -18,7 +18,7 @@ from ._credentials import Credentials
 from ._errors import HTXError, TransportError
 from ._ids import DIRECTIONS, OFFSETS, chunk, validate_choice, validate_contract_code, validate_ids
 from ._limiter import DEFAULT_LIMITS, Limiter, RateLimiter, RateLimits, shared_limiter
-from ._models import BatchData, decode_envelope, decode_timestamp, encode_body
+from ._models import BatchData, RateLimitHeaders, decode_envelope, decode_timestamp, encode_body
 from ._report import (
     BatchOutcome,
     BatchRecord,
@@ -33,7 +33,7 @@ from ._report import (
 from ._retry import MAINTENANCE, RATE_LIMITED, Action, RetryPolicy, classify_code
 from ._scheduler import Ticket
 from ._signing import Signer
-from ._transport import AiohttpTransport, Answer, RateLimitHeaders, Timeouts, Transport
+from ._transport import AiohttpTransport, Answer, Timeouts, Transport
 
 if TYPE_CHECKING:
     import aiohttp
@@ -408,7 +408,7 @@ class CancelClient:
 
     def _reset_in(self, rl: RateLimitHeaders) -> float:
         """Seconds from now until the exchange's window resets, by the exchange's clock."""
-        return rl.reset_ms / 1000 - (self._clock.wall() + self._offset)
+        return rl.reset_in(self._clock.wall() + self._offset)
 
     def _pause(self, ticket: Ticket | None, answer: Answer) -> None:
         """A 1032: hold the pool the headers name (or all of the request's) until the reset."""

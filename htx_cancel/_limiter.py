@@ -9,7 +9,7 @@ from typing import Protocol
 
 from aiolimiter import AsyncLimiter
 
-from ._catalog import TRADE_POOL, Endpoint
+from ._catalog import TRADE_POOL, Endpoint, Priority
 from ._clock import Clock, LoopClock, TimerHandle
 from ._scheduler import PoolSpec, Scheduler, Ticket
 
@@ -67,7 +67,7 @@ class Limiter(Protocol):
     ``release_unused`` (it was not). ``observe`` and ``pause`` take in the exchange's feedback.
     """
 
-    async def acquire(self, endpoint: Endpoint) -> Ticket:
+    async def acquire(self, endpoint: Endpoint, priority: Priority = "normal") -> Ticket:
         """Wait for a slot in every pool of ``endpoint``."""
         ...
 
@@ -118,7 +118,7 @@ class RateLimiter:
         """The state machine underneath, for inspection."""
         return self._sched
 
-    async def acquire(self, endpoint: Endpoint) -> Ticket:
+    async def acquire(self, endpoint: Endpoint, priority: Priority = "normal") -> Ticket:
         """Wait (FIFO per endpoint) until all pools of ``endpoint`` have room; take a slot."""
         if self._pacer is not None:
             await self._pacer.acquire()

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import msgspec
 
-__all__ = ["BatchData", "Envelope", "ErrorItem", "TimestampAnswer", "decode_envelope",
-           "decode_timestamp", "encode_body"]
+__all__ = ["BatchData", "Envelope", "ErrorItem", "RateLimitHeaders", "TimestampAnswer",
+           "decode_envelope", "decode_timestamp", "encode_body"]
+
+# A ratelimit-reset above this is an epoch time in ms (2001-09-09); below, a delay in ms.
+_EPOCH_MS = 1_000_000_000_000
 
 
 class ErrorItem(msgspec.Struct, frozen=True):
@@ -34,6 +39,31 @@ class Envelope(msgspec.Struct, frozen=True):
     err_msg_dash: str | None = msgspec.field(default=None, name="err-msg")
     data: BatchData | None = None
     ts: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimitHeaders:
+    """The exchange's ``ratelimit-*`` headers: limit, window (ms), remaining, reset (ms).
+
+    HTX does not say whether ``ratelimit-reset`` is an epoch time or a delay; both are read.
+    """
+
+    limit: int
+    interval_ms: int
+    remaining: int
+    reset_ms: int
+
+    def reset_in(self, server_now: float) -> float:
+        """Seconds until the exchange's window resets, given the exchange's epoch seconds now.
+
+        An epoch reset is compared with ``server_now``; a delay is taken as it is. Never
+        negative, never longer than the window.
+        """
+        if self.reset_ms >= _EPOCH_MS:
+            delay = self.reset_ms / 1000 - server_now
+        else:
+            delay = self.reset_ms / 1000
+        return min(max(delay, 0.0), self.interval_ms / 1000)
 
 
 class TimestampAnswer(msgspec.Struct, frozen=True):

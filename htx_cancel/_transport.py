@@ -10,6 +10,7 @@ import aiohttp
 from yarl import URL
 
 from ._errors import RequestTimeout, TransportError
+from ._models import RateLimitHeaders
 
 __all__ = ["AiohttpTransport", "Answer", "RateLimitHeaders", "Timeouts", "Transport"]
 
@@ -28,16 +29,6 @@ class Timeouts:
         if self.total <= 0 or self.connect <= 0:
             raise ValueError(f"timeouts must be positive, got total={self.total} "
                              f"connect={self.connect}")
-
-
-@dataclass(frozen=True, slots=True)
-class RateLimitHeaders:
-    """The exchange's ``ratelimit-*`` headers: limit, window (ms), remaining, reset (epoch ms)."""
-
-    limit: int
-    interval_ms: int
-    remaining: int
-    reset_ms: int
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,7 +28,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from . import _redis_scripts as lua
-from ._catalog import TRADE_POOL, Endpoint
+from ._catalog import TRADE_POOL, Endpoint, Priority
 from ._errors import RateLimiterError
 from ._limiter import DEFAULT_LIMITS, RateLimiter, RateLimits
 from ._scheduler import Ticket
@@ -202,10 +202,10 @@ class RedisLimiter:
 
     # -- the Limiter protocol ---------------------------------------------------------------
 
-    async def acquire(self, endpoint: Endpoint) -> Ticket:
+    async def acquire(self, endpoint: Endpoint, priority: Priority = "normal") -> Ticket:
         """Wait (FIFO per endpoint, across processes) until every pool of ``endpoint`` has room."""
         if self._fallback is not None and self._use_fallback():
-            return await self._fallback.acquire(endpoint)
+            return await self._fallback.acquire(endpoint, priority)
         try:
             return await self._acquire_shared(endpoint)
         except _redis_errors() as exc:
@@ -213,7 +213,7 @@ class RedisLimiter:
                 raise _unusable(exc) from exc
             if not isinstance(exc, _FallingBack):
                 self._went_down(exc)
-            return await self._fallback.acquire(endpoint)
+            return await self._fallback.acquire(endpoint, priority)
 
     async def _acquire_shared(self, endpoint: Endpoint) -> RedisTicket:
         """Queue in this process's lane of the endpoint, then in Redis."""

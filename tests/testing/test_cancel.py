@@ -10,7 +10,10 @@ from htx_cancel.testing import FakeExchange
 BTC = {"contract_code": "BTC-USDT"}
 
 
-@pytest.mark.parametrize("name", [n for n, e in CATALOG.items() if e.is_cancel and not e.cancel_all])
+BY_IDS = [n for n, e in CATALOG.items() if e.is_cancel and not e.cancel_all]
+
+
+@pytest.mark.parametrize("name", BY_IDS)
 async def test_by_ids_every_endpoint(api, fake_exchange: FakeExchange, name: str) -> None:
     ep = CATALOG[name]
     ids = fake_exchange.seed("BTC-USDT", ep.kind, ep.margin, 3)
