@@ -14,8 +14,8 @@ from typing import Any
 
 import msgspec
 
-from ._catalog import CATALOG, Kind, Margin
-from ._ids import chunk
+from ._catalog import CATALOG, KINDS, MARGINS, Kind, Margin
+from ._ids import chunk, validate_contract_code, validate_ids
 from ._report import CancelReport, Failure
 from ._states import OrderState, state_for_status
 
@@ -34,6 +34,7 @@ __all__ = [
     "listing_query",
     "parse_info",
     "parse_listing",
+    "targets_for_ids",
     "targets_from_report",
 ]
 
@@ -114,11 +115,38 @@ def listing_query(target: Target, page_index: int) -> Query:
     return Query(listing_path(target.kind, target.margin), body)
 
 
+def targets_for_ids(contract_code: str, order_ids: Iterable[str | int],
+                    client_order_ids: Iterable[str | int], *, kind: str = "order",
+                    margin: str = "isolated") -> tuple[CancelReport, list[Target]]:
+    """A report holding validated ids as unknown ("not verified"), and their targets.
+
+    For ids cancelled elsewhere or earlier: verification then moves each where it belongs.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"unknown order kind {kind!r}; expected one of {', '.join(KINDS)}")
+    if margin not in MARGINS:
+        raise ValueError(f"unknown margin mode {margin!r}; expected 'isolated' or 'cross'")
+    code = validate_contract_code(contract_code)
+    oids = validate_ids(order_ids, "order_id")
+    cids = validate_ids(client_order_ids, "client_order_id")
+    if cids and kind != "order":
+        raise ValueError(f"{kind} orders have no client order ids")
+    both = set(oids).intersection(cids)
+    if both:
+        raise ValueError(f"id {min(both)!r} is given both as order_id and client_order_id")
+    ids = [*oids, *cids]
+    report = CancelReport(unknown=ids, unknown_reasons=dict.fromkeys(ids, "not verified"))
+    targets = [Target(kind, margin, code, f, tuple(part))
+               for f, part in (("order_id", oids), ("client_order_id", cids)) if part]
+    return report, targets
+
+
 def targets_from_report(report: CancelReport, contract_code: str) -> list[Target]:
     """The targets a cancel report's ids belong to, from the endpoints its batches used.
 
     A by-id batch names its id field; ids a cancel-all reported are order ids of its kind.
     """
+    contract_code = validate_contract_code(contract_code)
     groups: dict[tuple[Kind, Margin, str], dict[str, None]] = {}
     seen: set[str] = set()
     sweeps: list[tuple[Kind, Margin]] = []

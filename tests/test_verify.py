@@ -19,6 +19,7 @@ from htx_cancel._verify import (
     listing_query,
     parse_info,
     parse_listing,
+    targets_for_ids,
     targets_from_report,
 )
 
@@ -253,3 +254,19 @@ def test_fold_keeps_every_id_in_exactly_one_list(
     assert set(report.unknown_reasons) == set(report.unknown)
     for id_ in report.cancelled:
         assert id_ not in states or not states[id_].live
+
+
+def test_plain_ids_start_unknown_and_are_validated() -> None:
+    report, targets = targets_for_ids("BTC-USDT", [5, "6"], [BIG], margin="cross")
+    assert report.unknown == ["5", "6", BIG] and report.unknown_reasons["5"] == "not verified"
+    assert targets == [Target("order", "cross", "BTC-USDT", "order_id", ("5", "6")),
+                       Target("order", "cross", "BTC-USDT", "client_order_id", (BIG,))]
+    _, (tgt,) = targets_for_ids("BTC-USDT", ["7"], [], kind="tpsl")
+    assert tgt.listed
+    for bad in [dict(order_ids=["1,2"]), dict(client_order_ids=["1"], kind="track"),
+                dict(kind="spot"), dict(margin="portfolio"), dict(contract_code=""),
+                dict(order_ids=["3"], client_order_ids=["3"])]:
+        args = {"contract_code": "BTC-USDT", "order_ids": ["1"], "client_order_ids": [], **bad}
+        with pytest.raises(ValueError):
+            targets_for_ids(args.pop("contract_code"), args.pop("order_ids"),  # type: ignore[arg-type]
+                            args.pop("client_order_ids"), **args)  # type: ignore[arg-type]
