@@ -46,7 +46,8 @@ Recancel = Callable[[Target], Awaitable[CancelReport]]
 """``await recancel(target)``: cancel the target's ids once more."""
 
 _T = TypeVar("_T")
-_TRANSIENT_CODES = frozenset({1004, 1032, 1431})  # busy, rate limited, maintenance
+# busy, rate limited, maintenance, and HTX's "timeout" code (the outcome is not known)
+_TRANSIENT_CODES: frozenset[int | str] = frozenset({1004, 1032, 1431, "timeout"})
 
 
 @dataclass(frozen=True, slots=True)

@@ -303,3 +303,20 @@ def test_policy_rejects_nonsense() -> None:
         VerifyPolicy(backoff=-1)
     with pytest.raises(ValueError):
         VerifyPolicy(listing_passes=0)
+
+
+async def test_timeout_and_maintenance_codes_are_read_again(reads: Reads,
+                                                            clock: FakeClock) -> None:
+    reads.status["1"] = 7
+    timeout = APIError(0, "timeout")
+    timeout.code = "timeout"  # type: ignore[assignment]  # HTX's non-numeric code
+    reads.errors += [timeout, APIError(1431, "maintenance")]
+    states = await run(reads, clock, accepted("1"), [regular(["1"])], attempts=3)
+    assert states == {"1": OrderState.CANCELLED} and len(reads.calls) == 3
+
+
+async def test_other_api_errors_are_not_repeated(reads: Reads, clock: FakeClock) -> None:
+    reads.errors.append(APIError(1014, "This contract doesn't exist."))
+    report = CancelReport(unknown=["1"], unknown_reasons={"1": "lost"})
+    await run(reads, clock, report, [regular(["1"])], attempts=3)
+    assert len(reads.calls) == 1 and "1014" in report.unknown_reasons["1"]
