@@ -56,7 +56,7 @@ async def test_serve_until_stopped(tmp_path: Path) -> None:
     assert f"listening on {exchange.base_url}" in out.getvalue()
     assert "seeded 3 orders" in out.getvalue()
     assert set(ids_file.read_text().split()) == exchange.open_ids()
-    assert not exchange.limiter.enabled
+    assert not exchange.pools.enabled
     stop.set()
     await asyncio.wait_for(task, 5)
 
