@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -29,7 +30,9 @@ class CancelAfterSwitch:
     :class:`SwitchFiring`), ``arms`` (accepted arm requests) are for tests to inspect.
     """
 
-    __slots__ = ("_clock", "_due", "_fire", "_handle", "_ts", "arms", "fired", "trigger_time")
+    __slots__ = (
+        "_clock", "_due", "_fire", "_handle", "_ts", "_waiters", "arms", "fired", "trigger_time"
+    )
 
     def __init__(
         self, clock: Clock, ts: Callable[[], int], fire: Callable[[], tuple[str, ...]]
@@ -42,6 +45,7 @@ class CancelAfterSwitch:
         self.trigger_time: int | None = None
         self.arms = 0
         self.fired: list[SwitchFiring] = []
+        self._waiters: list[tuple[int, asyncio.Future[None]]] = []
 
     @property
     def armed(self) -> bool:
@@ -74,6 +78,18 @@ class CancelAfterSwitch:
         self._due = None
         self.trigger_time = None
         self.fired.append(SwitchFiring(at, self._fire()))
+        for count, waiter in self._waiters:
+            if len(self.fired) >= count and not waiter.done():
+                waiter.set_result(None)
+        self._waiters = [(c, w) for c, w in self._waiters if not w.done()]
+
+    async def wait_fired(self, count: int = 1) -> SwitchFiring:
+        """Wait until the switch has fired ``count`` times in all; the latest firing."""
+        if len(self.fired) < count:
+            waiter = asyncio.get_running_loop().create_future()
+            self._waiters.append((count, waiter))
+            await waiter
+        return self.fired[-1]
 
     def handle(self, raw: bytes, ts: int) -> tuple[JSON, int | None]:
         """One ``linear-cancel-after`` request: the answer (HTX's code/msg shape) and error."""
