@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import errno
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -108,10 +109,18 @@ async def serve(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point; returns the exit status."""
+    """Entry point; returns the exit status (1, with one line on stderr, if it cannot listen)."""
     options = build_parser().parse_args(argv)
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve(options))
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(serve(options))
+    except OSError as exc:
+        reason = "address already in use" if exc.errno == errno.EADDRINUSE else (
+            exc.strerror or str(exc))
+        print(f"python -m htx_cancel.testing: cannot listen on {options.host}:{options.port}: "
+              f"{reason.lower()} (pick another --port, or --port 0 for a free one)",
+              file=sys.stderr)
+        return 1
     return 0
 
 

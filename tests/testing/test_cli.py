@@ -86,3 +86,19 @@ async def test_module_runs_in_a_subprocess() -> None:
         if proc.returncode is None:
             proc.kill()
             await proc.wait()
+
+
+async def test_busy_port_is_one_line_and_exit_1() -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    async with FakeExchange() as busy:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "htx_cancel.testing", "--port", str(busy.port),
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env,
+        )  # fmt: skip
+        out, err = await asyncio.wait_for(proc.communicate(), 20)
+    assert proc.returncode == 1
+    assert out == b""
+    lines = err.decode().splitlines()
+    assert len(lines) == 1, lines
+    assert f"cannot listen on 127.0.0.1:{busy.port}: address already in use" in lines[0]
+    assert "Traceback" not in err.decode()
