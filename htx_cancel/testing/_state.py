@@ -149,8 +149,16 @@ class ExchangeState:
         }
 
     def cancelled_ids(self) -> set[str]:
-        """Ids of orders cancelled by a request (see :meth:`cancellations` for which one)."""
-        return {o.order_id for o in self.book.orders.values() if o.cancelled_by is not None}
+        """Ids of orders a cancel took out of the book (not those that filled meanwhile).
+
+        :meth:`cancellations` says which request did it.
+        """
+        self.book.tick()
+        return {
+            o.order_id
+            for o in self.book.orders.values()
+            if o.cancelled_by is not None and o.state in ("cancelled", "cancelling")
+        }
 
     def cancellations(self) -> dict[str, RequestRecord]:
         """Order id -> the recorded request that cancelled it."""

@@ -93,3 +93,15 @@ async def test_cancelling_phase_can_end_filled(make_api) -> None:
 def test_fill_probabilities_are_checked() -> None:
     with pytest.raises(ValueError, match="fill_before_cancel"):
         FakeExchange(fill_before_cancel=1.5)
+
+
+async def test_fill_while_cancelling_is_not_a_cancellation(make_api) -> None:
+    clock = FakeClock(start=0.0)
+    ex = FakeExchange(clock=clock, clock_skew=time.time() - clock.wall(), cancelling_seconds=5.0)
+    async with ex:
+        (oid,) = ex.seed("BTC-USDT", "order", "isolated", 1)
+        await make_api(ex).post("swap_cancel", {**BTC, "order_id": oid})
+        assert ex.cancelled_ids() == {oid}
+        ex.fill(oid)  # the race HTX warns about: it filled before the cancel was processed
+        await clock.advance(5.0)
+        assert ex.status_of(oid) == 6 and ex.cancelled_ids() == set()
