@@ -56,13 +56,11 @@ def _required(body: dict[str, object], name: str) -> str:
     return value
 
 
-def _number(body: dict[str, object], name: str, err: tuple[int, str] | None = None,
-            *, required: bool = True) -> float | None:
-    """A positive number (given as a number or a numeric string)."""
+def _optional_number(body: dict[str, object], name: str,
+                     err: tuple[int, str] | None = None) -> float | None:
+    """A positive number (a JSON number or a numeric string), or None when absent."""
     value = body.get(name)
     if value is None or value == "":
-        if required:
-            raise _empty(name)
         return None
     try:
         number = float(value) if isinstance(value, int | float | str) else -1.0
@@ -71,6 +69,19 @@ def _number(body: dict[str, object], name: str, err: tuple[int, str] | None = No
     if isinstance(value, bool) or not number > 0 or number != number:
         raise RequestError(*err) if err else _illegal(name)
     return int(number) if number.is_integer() else number
+
+
+def _number(body: dict[str, object], name: str, err: tuple[int, str] | None = None) -> float:
+    """A required positive number (1066 when absent)."""
+    number = _optional_number(body, name, err)
+    if number is None:
+        raise _empty(name)
+    return number
+
+
+def _price(body: dict[str, object], name: str, required: bool) -> float | None:
+    """A price, required for the price types that carry one."""
+    return _number(body, name) if required else _optional_number(body, name)
 
 
 def _choice(body: dict[str, object], name: str, allowed: frozenset[str] | tuple[str, ...],
@@ -135,9 +146,8 @@ def _new_order(endpoint: Endpoint, body: dict[str, object], book: OrderBook,
     offset = _choice(body, "offset", OPEN_OFFSETS, ERR_OFFSET)
     lever = _lever_rate(body)
     price_type = _choice(body, "order_price_type", PRICE_TYPES, ERR_PRICE_TYPE)
-    price = _number(body, "price", required=price_type in PRICED)
+    price = _price(body, "price", price_type in PRICED)
     cid = _client_id(body, book, taken)
-    assert volume is not None
     return Order(book.new_order_id(), code, "order", endpoint.margin, cid, direction, offset,
                  ctype, volume=volume, price=price, lever_rate=lever,
                  order_price_type=price_type)
@@ -194,12 +204,11 @@ def _trigger(endpoint: Endpoint, body: dict[str, object], book: OrderBook, ts: i
     trigger_price = _number(body, "trigger_price")
     price_type = _choice(body, "order_price_type", STRATEGY_PRICE_TYPES, ERR_PRICE_TYPE,
                          default="limit")
-    order_price = _number(body, "order_price", required=price_type == "limit")
+    order_price = _price(body, "order_price", price_type == "limit")
     volume = _number(body, "volume", ERR_VOLUME)
     direction = _choice(body, "direction", DIRECTIONS, ERR_DIRECTION)
     offset = _choice(body, "offset", OPEN_OFFSETS, ERR_OFFSET)
     lever = _lever_rate(body)
-    assert volume is not None
     order = Order(book.new_order_id(), code, "trigger", endpoint.margin, None, direction, offset,
                   ctype, volume=volume, price=order_price, lever_rate=lever,
                   order_price_type=price_type,
@@ -214,8 +223,7 @@ def _tpsl(endpoint: Endpoint, body: dict[str, object], book: OrderBook, ts: int)
     code, ctype = _contract(endpoint, body, book)
     direction = _choice(body, "direction", DIRECTIONS, ERR_DIRECTION)
     volume = _number(body, "volume", ERR_VOLUME)
-    assert volume is not None
-    sides = {side: _number(body, f"{side}_trigger_price", required=False) for side in ("tp", "sl")}
+    sides = {side: _optional_number(body, f"{side}_trigger_price") for side in ("tp", "sl")}
     if all(v is None for v in sides.values()):
         raise _empty("tp_trigger_price")
     data: JSON = {"tp_order": None, "sl_order": None}
@@ -225,7 +233,7 @@ def _tpsl(endpoint: Endpoint, body: dict[str, object], book: OrderBook, ts: int)
             continue
         price_type = _choice(body, f"{side}_order_price_type", STRATEGY_PRICE_TYPES,
                              ERR_PRICE_TYPE, default="limit")
-        price = _number(body, f"{side}_order_price", required=price_type == "limit")
+        price = _price(body, f"{side}_order_price", price_type == "limit")
         orders.append(Order(book.new_order_id(), code, "tpsl", endpoint.margin, None, direction,
                             None, ctype, volume=volume, price=price, order_price_type=price_type,
                             extra={"tpsl_order_type": side, "trigger_price": trigger_price,
@@ -246,7 +254,6 @@ def _track(endpoint: Endpoint, body: dict[str, object], book: OrderBook, ts: int
     callback_rate = _number(body, "callback_rate")
     active_price = _number(body, "active_price")
     price_type = _choice(body, "order_price_type", TRACK_PRICE_TYPES, ERR_PRICE_TYPE)
-    assert volume is not None
     order = Order(book.new_order_id(), code, "track", endpoint.margin, None, direction, offset,
                   ctype, volume=volume, lever_rate=lever, order_price_type=price_type,
                   extra={"callback_rate": callback_rate, "active_price": active_price})
