@@ -297,9 +297,9 @@ class FakeExchange(ExchangeState, Responder):
 
     def _switch_fired(self) -> tuple[str, ...]:
         """The cancel-after timer ran out: cancel every open order of the chosen kinds."""
-        self._seq += 1
-        outcome = self.book.cancel_all(None, None, None, None, -self._seq,
-                                       "timeout-canceled-order", self.cancel_after_kinds)
+        # cancelled_by 0: no request did it (request sequence numbers start at 1).
+        outcome = self.book.cancel_all(None, None, None, None, 0, "timeout-canceled-order",
+                                       self.cancel_after_kinds)
         return tuple(outcome.cancelled)
 
     async def _arrive(self) -> None:

@@ -39,7 +39,8 @@ def pair_of(contract_code: str) -> str:
 
 @dataclass(slots=True)
 class Order:
-    """One order in the fake book. ``cancelled_by`` is the sequence number of the request.
+    """One order in the fake book. ``cancelled_by`` is the sequence number of the request that
+    cancelled it (0 for the dead man's switch).
 
     ``state`` is the coarse life cycle (open, cancelling, cancelled, filled); HTX's numeric status
     comes from :func:`htx_status`, which also looks at ``trade_volume``.

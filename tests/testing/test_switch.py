@@ -40,6 +40,7 @@ async def test_arm_fire_cancels_open_regular_orders(make_api) -> None:
                                                   "order_id": iso[0]})
         assert info.json["data"][0]["status"] == 7
         assert info.json["data"][0]["canceled_source"] == "timeout-canceled-order"
+        assert ex.order(iso[0]).cancelled_by == 0 and ex.cancellations() == {}
 
 
 async def test_rearm_pushes_back_and_off_disarms(make_api) -> None:
