@@ -1,36 +1,46 @@
-"""CancelClient: validation, chunking, the limiter, signing, the transport, retries, merging."""
+"""CancelClient: the thin async driver over the pure parts (validation, attempts, merging).
+
+The attempt machine (``_attempt``) decides; this module only does what it is told: wait for the
+limiter, sign, send, sleep, re-sync the clock, and fold each batch's outcome into the report.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import random
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import msgspec
 
-from ._catalog import Endpoint, Kind, Margin, endpoint_for
+from ._attempt import (
+    RESYNC,
+    SEND,
+    Attempts,
+    Done,
+    Merge,
+    Sleep,
+    Step,
+    Verdict,
+    judge_cancel,
+    judge_error,
+    judge_request,
+    merge_everything,
+    merge_ids,
+)
+from ._catalog import PRIORITIES, Endpoint, Kind, Margin, Priority, endpoint_for, endpoint_for_path
 from ._clock import Clock, LoopClock
 from ._credentials import Credentials
-from ._errors import HTXError, TransportError
+from ._errors import DecodeError, HTXError, TransportError
+from ._events import RequestEvent, RequestObserver
 from ._ids import DIRECTIONS, OFFSETS, chunk, validate_choice, validate_contract_code, validate_ids
-from ._limiter import DEFAULT_LIMITS, Limiter, RateLimiter, RateLimits, shared_limiter
-from ._models import BatchData, RateLimitHeaders, decode_envelope, decode_timestamp, encode_body
-from ._report import (
-    BatchOutcome,
-    BatchRecord,
-    CancelReport,
-    Failure,
-    code_of,
-    fail_all,
-    merge_all,
-    merge_batch,
-    unknown_all,
-)
-from ._retry import MAINTENANCE, RATE_LIMITED, Action, RetryPolicy, classify_code
+from ._limiter import DEFAULT_LIMITS, Limiter, RateLimits, shared_limiter
+from ._models import decode_timestamp, encode_body
+from ._report import BatchOutcome, BatchRecord, CancelReport, Failure, fail_all, unknown_all
+from ._retry import Action, RetryPolicy
 from ._scheduler import Ticket
 from ._signing import Signer
 from ._transport import AiohttpTransport, Answer, Timeouts, Transport
@@ -41,19 +51,6 @@ if TYPE_CHECKING:
 __all__ = ["CancelClient"]
 
 log = logging.getLogger("htx_cancel")
-
-_Merge = Callable[[Sequence[str], BatchData | None, bool], BatchOutcome]
-NO_ORDERS = 1051
-
-
-def _merge_ids(ids: Sequence[str], data: BatchData | None, retried: bool) -> BatchOutcome:
-    """Merge for by-id cancels."""
-    return merge_batch(ids, data, retried=retried)
-
-
-def _merge_everything(ids: Sequence[str], data: BatchData | None, retried: bool) -> BatchOutcome:
-    """Merge for cancel-all: the answer names the ids."""
-    return merge_all(data)
 
 
 def _signed_host(base_url: str) -> tuple[str, str]:
@@ -68,28 +65,83 @@ def _signed_host(base_url: str) -> tuple[str, str]:
     return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}", host
 
 
-class _Failed:
-    """The last whole-request failure of a batch, to report when the attempts run out."""
+def _check_priority(priority: str) -> None:
+    """ValueError unless ``priority`` is high, normal or low."""
+    if priority not in PRIORITIES:
+        raise ValueError(f"priority must be one of {', '.join(PRIORITIES)}, got {priority!r}")
 
-    __slots__ = ("failure", "reason")
 
-    def __init__(self, reason: str, failure: Failure | None = None) -> None:
-        self.reason = reason
-        self.failure = failure
+class _Call:
+    """One call: its deadline and priority, and the report its batches fold into, in order.
+
+    A batch settled before an earlier one waits in ``held`` so the report lists ids in the
+    order given; ``flush`` folds whatever is held when the call ends early.
+    """
+
+    __slots__ = ("deadline", "held", "next", "priority", "report", "stop")
+
+    def __init__(self, deadline: float | None, priority: Priority,
+                 report: CancelReport) -> None:
+        self.deadline = deadline
+        self.priority = priority
+        self.report = report
+        self.stop: Failure | None = None  # the authentication failure that stopped the call
+        self.next = 0
+        self.held: dict[int, BatchOutcome] = {}
+
+    def settle(self, index: int, outcome: BatchOutcome) -> None:
+        """Batch ``index`` is settled: fold it, and any held batches that follow it, in."""
+        if index != self.next:
+            self.held[index] = outcome
+            return
+        report = self.report
+        report.add(outcome)
+        self.next += 1
+        held = self.held
+        while held and self.next in held:
+            report.add(held.pop(self.next))
+            self.next += 1
+
+    def flush(self) -> None:
+        """Fold in every settled batch still held (the call is ending)."""
+        for index in sorted(self.held):
+            self.report.add(self.held.pop(index))
+
+
+class _Batch:
+    """One request's worth: where it goes, what it carries, its record, how to merge."""
+
+    __slots__ = ("body", "endpoint", "gen", "ids", "merge", "params", "record")
+
+    def __init__(self, endpoint: Endpoint, ids: Sequence[str], body: bytes,
+                 record: BatchRecord, merge: Merge | None,
+                 params: Mapping[str, str] | None = None) -> None:
+        self.endpoint = endpoint
+        self.ids = ids
+        self.body = body
+        self.record = record
+        self.merge = merge  # None: a request() whose answer is returned as decoded JSON
+        self.params = params
+        self.gen = 0  # the clock sync generation its last attempt was signed with
 
 
 class CancelClient:
     """Cancels HTX USDT-margined swap orders, as fast as the rate limits allow.
 
     Use it as an async context manager. One client may be shared by many tasks; by default all
-    clients of the same access key in this process share one :class:`RateLimiter`.
+    clients of the same access key and limits in this process share one limiter
+    (:func:`~htx_cancel.shared_limiter`); pass ``limiter=`` to use another. ``clock`` is the
+    client's own time (retries, deadlines); a limiter keeps its own.
 
     ``rate_limits=None`` turns limiting off (for tests and benchmarks). ``session`` lends the
-    client an aiohttp session it will not close; ``transport`` replaces the HTTP layer entirely.
+    client an aiohttp session it will not close; ``transport`` replaces the HTTP layer entirely
+    (see :class:`htx_cancel.testing.MockTransport`). ``on_request`` is called with a
+    :class:`~htx_cancel.RequestEvent` after every attempt.
     """
 
-    __slots__ = ("_base", "_clock", "_credentials", "_limiter", "_max_in_flight", "_offset",
-                 "_retry", "_rng", "_signer", "_transport")
+    __slots__ = ("_base", "_clock", "_credentials", "_key_ok", "_limiter", "_max_in_flight",
+                 "_offset", "_on_request", "_probe", "_retry", "_rng", "_signer", "_sync_gen",
+                 "_syncing", "_transport")
 
     def __init__(
         self,
@@ -105,6 +157,7 @@ class CancelClient:
         clock: Clock | None = None,
         max_in_flight: int = 100,
         seed: int | None = None,
+        on_request: RequestObserver | None = None,
     ) -> None:
         if not isinstance(credentials, Credentials):
             raise TypeError("credentials must be a htx_cancel.Credentials")
@@ -112,17 +165,22 @@ class CancelClient:
             raise ValueError(f"max_in_flight must be at least 1, got {max_in_flight}")
         self._base, host = _signed_host(base_url)
         self._credentials = credentials
-        self._signer = Signer(credentials.access_key, credentials.secret_key, host)
+        self._signer = Signer(credentials.access_key, credentials.secret_key, host,
+                              ed25519=credentials.ed25519_sign)
         self._clock: Clock = clock or LoopClock()
         if limiter is None and rate_limits is not None:
-            limiter = (RateLimiter(rate_limits, clock=clock) if clock is not None
-                       else shared_limiter(credentials.access_key, rate_limits))
+            limiter = shared_limiter(credentials.access_key, rate_limits)
         self._limiter = limiter
         self._retry = retry
         self._transport: Transport = transport or AiohttpTransport(session, timeouts=timeouts)
         self._max_in_flight = max_in_flight
         self._offset = 0.0
+        self._sync_gen = 0
+        self._syncing: asyncio.Future[None] | None = None
+        self._key_ok = False  # until the exchange accepts the key once, requests go one by one
+        self._probe: asyncio.Future[None] | None = None
         self._rng = random.Random(seed)
+        self._on_request = on_request
 
     def __repr__(self) -> str:
         return f"CancelClient(base_url={self._base!r}, credentials={self._credentials!r})"
@@ -152,7 +210,7 @@ class CancelClient:
         """Measure the exchange's clock from ``GET /api/v1/timestamp``; sign with it from now on.
 
         Returns the offset in seconds (exchange minus local), taken at the middle of the round
-        trip.
+        trip. Raises :class:`~htx_cancel.DecodeError` when the answer holds no time.
         """
         before = self._clock.wall()
         answer = await self._transport.get(f"{self._base}/api/v1/timestamp")
@@ -160,262 +218,435 @@ class CancelClient:
         try:
             ts = decode_timestamp(answer.body)
         except msgspec.DecodeError:
-            raise TransportError(f"timestamp answer (HTTP {answer.status}) is not JSON") from None
-        if ts.status != "ok" or ts.ts <= 0:
-            raise TransportError(f"timestamp answer has no time (HTTP {answer.status})")
-        self._offset = ts.ts / 1000 - (before + after) / 2
+            raise DecodeError(f"timestamp answer (HTTP {answer.status}) is not JSON",
+                              status=answer.status) from None
+        millis = ts.millis()
+        if ts.status != "ok" or millis <= 0:
+            raise DecodeError(f"timestamp answer has no time (HTTP {answer.status})",
+                              status=answer.status)
+        self._offset = millis / 1000 - (before + after) / 2
+        self._sync_gen += 1
+        log.info("server time synced: offset %+.3f s", self._offset)
         return self._offset
 
     # -- public cancels --------------------------------------------------------------------
 
-    async def cancel_orders(self, contract_code: str, order_ids: Iterable[str | int] = (),
-                            client_order_ids: Iterable[str | int] = (), *,
-                            margin: Margin = "isolated") -> CancelReport:
-        """Cancel regular orders by order id and/or client order id (25 per request).
+    async def cancel(self, kind: Kind, contract_code: str, order_ids: Iterable[str | int] = (),
+                     *, client_order_ids: Iterable[str | int] = (), margin: Margin = "isolated",
+                     priority: Priority = "high",
+                     report: CancelReport | None = None) -> CancelReport:
+        """Cancel orders of one kind (order, trigger, tpsl, track) by id.
 
-        Order ids and client order ids go in separate requests; an id may not be in both lists.
+        Ids are checked before anything is sent, de-duplicated and sent in batches of the
+        endpoint's size. Order ids and client order ids (regular orders only) go in separate
+        requests; an id may not be in both lists. Pass ``report`` to watch it fill as batches
+        settle (and keep what was confirmed if the call is cancelled or times out).
         """
-        ep = endpoint_for("order", margin)
-        code = validate_contract_code(contract_code)
-        oids = validate_ids(order_ids, "order_id")
-        cids = validate_ids(client_order_ids, "client_order_id")
-        both = set(oids).intersection(cids)
-        if both:
-            raise ValueError(f"id {min(both)!r} is given both as order_id and client_order_id")
-        jobs = [(ep, "order_id", oids), (ep, "client_order_id", cids)]
-        return await self._cancel(code, [j for j in jobs if j[2]])
-
-    async def cancel_trigger_orders(self, contract_code: str, order_ids: Iterable[str | int],
-                                    *, margin: Margin = "isolated") -> CancelReport:
-        """Cancel trigger orders (20 per request; 10 for cross margin)."""
-        return await self._by_kind("trigger", contract_code, order_ids, margin)
-
-    async def cancel_tpsl_orders(self, contract_code: str, order_ids: Iterable[str | int],
-                                 *, margin: Margin = "isolated") -> CancelReport:
-        """Cancel take-profit / stop-loss orders (10 per request)."""
-        return await self._by_kind("tpsl", contract_code, order_ids, margin)
-
-    async def cancel_track_orders(self, contract_code: str, order_ids: Iterable[str | int],
-                                  *, margin: Margin = "isolated") -> CancelReport:
-        """Cancel trailing (track) orders (10 per request)."""
-        return await self._by_kind("track", contract_code, order_ids, margin)
-
-    async def cancel_all_orders(self, contract_code: str, direction: str | None = None,
-                                offset: str | None = None, *,
-                                margin: Margin = "isolated") -> CancelReport:
-        """Cancel every open regular order of a contract, optionally one direction/offset."""
-        return await self._cancel_all("order", contract_code, direction, offset, margin)
-
-    async def cancel_all_trigger_orders(self, contract_code: str, direction: str | None = None,
-                                        offset: str | None = None, *,
-                                        margin: Margin = "isolated") -> CancelReport:
-        """Cancel every open trigger order of a contract."""
-        return await self._cancel_all("trigger", contract_code, direction, offset, margin)
-
-    async def cancel_all_tpsl_orders(self, contract_code: str, direction: str | None = None,
-                                     *, margin: Margin = "isolated") -> CancelReport:
-        """Cancel every open tp/sl order of a contract (tp/sl cancel-all takes no offset)."""
-        return await self._cancel_all("tpsl", contract_code, direction, None, margin)
-
-    async def cancel_all_track_orders(self, contract_code: str, direction: str | None = None,
-                                      offset: str | None = None, *,
-                                      margin: Margin = "isolated") -> CancelReport:
-        """Cancel every open track order of a contract."""
-        return await self._cancel_all("track", contract_code, direction, offset, margin)
-
-    # -- the machinery ---------------------------------------------------------------------
-
-    async def _by_kind(self, kind: Kind, contract_code: str, order_ids: Iterable[str | int],
-                       margin: Margin) -> CancelReport:
-        """Validate, then cancel strategy orders of one kind by order id."""
         ep = endpoint_for(kind, margin)
         code = validate_contract_code(contract_code)
-        ids = validate_ids(order_ids, "order_id")
-        return await self._cancel(code, [(ep, "order_id", ids)] if ids else [])
+        _check_priority(priority)
+        oids = validate_ids(order_ids, "order_id")
+        cids = validate_ids(client_order_ids, "client_order_id")
+        if cids and "client_order_id" not in ep.id_fields:
+            raise ValueError(f"{ep.name} takes order ids only, not client order ids")
+        if cids and oids:
+            both = set(oids).intersection(cids)
+            if both:
+                raise ValueError(f"id {min(both)!r} is given both as order_id and "
+                                 "client_order_id")
+        jobs = [(field, ids) for field, ids in (("order_id", oids), ("client_order_id", cids))
+                if ids]
+        call = _Call(self._deadline(), priority, CancelReport() if report is None else report)
+        return await self._cancel(call, ep, code, jobs)
 
-    async def _cancel_all(self, kind: Kind, contract_code: str, direction: str | None,
-                          offset: str | None, margin: Margin) -> CancelReport:
-        """Validate, then send one cancel-all request."""
+    async def cancel_all(self, kind: Kind, contract_code: str, direction: str | None = None,
+                         offset: str | None = None, *, margin: Margin = "isolated",
+                         priority: Priority = "high",
+                         report: CancelReport | None = None) -> CancelReport:
+        """Cancel every open order of one kind on a contract, optionally one direction/offset.
+
+        The report lists the ids the exchange names in its answer. (tp/sl cancel-all takes no
+        offset.)
+        """
         ep = endpoint_for(kind, margin, cancel_all=True)
         body: dict[str, str] = {"contract_code": validate_contract_code(contract_code)}
+        _check_priority(priority)
         if validate_choice("direction", direction, DIRECTIONS) is not None:
             body["direction"] = direction  # type: ignore[assignment]
         if validate_choice("offset", offset, OFFSETS) is not None:
             if not ep.offsets:
                 raise ValueError(f"{ep.name} takes no offset, got {offset!r}")
             body["offset"] = offset  # type: ignore[assignment]
-        report = CancelReport()
-        deadline = self._deadline()
-        outcome = await self._batch(ep, None, (), encode_body(body), report, deadline,
-                                    _merge_everything)
-        report.add(outcome)
-        return report
+        call = _Call(self._deadline(), priority, CancelReport() if report is None else report)
+        record = BatchRecord(ep.name, (), None, queued_at=self._clock.now())
+        call.report.batches.append(record)
+        try:
+            batch = _Batch(ep, (), encode_body(body), record, merge_everything)
+            call.settle(0, await self._batch(call, batch))
+        finally:
+            call.flush()
+        return call.report
+
+    async def cancel_orders(self, contract_code: str, order_ids: Iterable[str | int] = (),
+                            client_order_ids: Iterable[str | int] = (), *,
+                            margin: Margin = "isolated", priority: Priority = "high",
+                            report: CancelReport | None = None) -> CancelReport:
+        """Cancel regular orders by order id and/or client order id (25 per request)."""
+        return await self.cancel("order", contract_code, order_ids,
+                                 client_order_ids=client_order_ids, margin=margin,
+                                 priority=priority, report=report)
+
+    async def cancel_trigger_orders(self, contract_code: str, order_ids: Iterable[str | int],
+                                    *, margin: Margin = "isolated", priority: Priority = "high",
+                                    report: CancelReport | None = None) -> CancelReport:
+        """Cancel trigger orders (20 per request; 10 for cross margin)."""
+        return await self.cancel("trigger", contract_code, order_ids, margin=margin,
+                                 priority=priority, report=report)
+
+    async def cancel_tpsl_orders(self, contract_code: str, order_ids: Iterable[str | int],
+                                 *, margin: Margin = "isolated", priority: Priority = "high",
+                                 report: CancelReport | None = None) -> CancelReport:
+        """Cancel take-profit / stop-loss orders (10 per request)."""
+        return await self.cancel("tpsl", contract_code, order_ids, margin=margin,
+                                 priority=priority, report=report)
+
+    async def cancel_track_orders(self, contract_code: str, order_ids: Iterable[str | int],
+                                  *, margin: Margin = "isolated", priority: Priority = "high",
+                                  report: CancelReport | None = None) -> CancelReport:
+        """Cancel trailing (track) orders (10 per request)."""
+        return await self.cancel("track", contract_code, order_ids, margin=margin,
+                                 priority=priority, report=report)
+
+    async def cancel_all_orders(self, contract_code: str, direction: str | None = None,
+                                offset: str | None = None, *, margin: Margin = "isolated",
+                                priority: Priority = "high",
+                                report: CancelReport | None = None) -> CancelReport:
+        """Cancel every open regular order of a contract, optionally one direction/offset."""
+        return await self.cancel_all("order", contract_code, direction, offset, margin=margin,
+                                     priority=priority, report=report)
+
+    async def cancel_all_trigger_orders(self, contract_code: str, direction: str | None = None,
+                                        offset: str | None = None, *,
+                                        margin: Margin = "isolated",
+                                        priority: Priority = "high",
+                                        report: CancelReport | None = None) -> CancelReport:
+        """Cancel every open trigger order of a contract."""
+        return await self.cancel_all("trigger", contract_code, direction, offset, margin=margin,
+                                     priority=priority, report=report)
+
+    async def cancel_all_tpsl_orders(self, contract_code: str, direction: str | None = None,
+                                     *, margin: Margin = "isolated",
+                                     priority: Priority = "high",
+                                     report: CancelReport | None = None) -> CancelReport:
+        """Cancel every open tp/sl order of a contract (tp/sl cancel-all takes no offset)."""
+        return await self.cancel_all("tpsl", contract_code, direction, margin=margin,
+                                     priority=priority, report=report)
+
+    async def cancel_all_track_orders(self, contract_code: str, direction: str | None = None,
+                                      offset: str | None = None, *,
+                                      margin: Margin = "isolated", priority: Priority = "high",
+                                      report: CancelReport | None = None) -> CancelReport:
+        """Cancel every open track order of a contract."""
+        return await self.cancel_all("track", contract_code, direction, offset, margin=margin,
+                                     priority=priority, report=report)
+
+    # -- any other private request ---------------------------------------------------------
+
+    async def request(self, path: str, body: Mapping[str, Any] | None = None, *,
+                      method: str = "POST", priority: Priority = "normal",
+                      pools: tuple[str, ...] | None = None) -> Any:
+        """Send any private linear-swap request through the same limiter; return its JSON.
+
+        ``path`` is ``/linear-swap-api/v1/swap_order`` (or just ``swap_order``); a path the
+        catalog does not know needs ``pools`` (``("trade",)`` or ``("read",)``). A POST sends
+        ``body`` as JSON; a GET signs and sends it as query parameters. The answer is returned
+        decoded (the whole JSON object). A whole-request error is raised as
+        :class:`~htx_cancel.APIError` (:class:`~htx_cancel.AuthenticationError` for a rejected
+        key); no answer as :class:`~htx_cancel.TransportError` or
+        :class:`~htx_cancel.DecodeError`.
+
+        Placements are not idempotent: once the request may have reached the exchange it is
+        never sent again. Only what certainly did not leave (a refused connection, a 1032 after
+        the pause, a timestamp rejected before a re-sync) is retried.
+        """
+        method = method.upper()
+        if method not in ("GET", "POST"):
+            raise ValueError(f"method must be GET or POST, got {method!r}")
+        _check_priority(priority)
+        ep = endpoint_for_path(path, pools, method=method)
+        params: dict[str, str] | None = None
+        payload = b""
+        if method == "GET":
+            params = {str(k): _param(v) for k, v in (body or {}).items()}
+        else:
+            payload = encode_body({} if body is None else body)
+        record = BatchRecord(ep.name, (), None, queued_at=self._clock.now())
+        call = _Call(self._deadline(), priority, CancelReport())
+        batch = _Batch(ep, (), payload, record, None, params)
+        machine = Attempts(self._retry, call.deadline, self._rng, retry_lost=False)
+        done = await self._drive(call, batch, machine)
+        last = done.last
+        if done.outcome == "ok" and last is not None:
+            return last.value
+        if last is not None and last.error is not None:
+            raise last.error
+        raise TransportError(f"{ep.name}: {done.reason}")
+
+    # -- the driver ------------------------------------------------------------------------
 
     def _deadline(self) -> float | None:
         """When the retry deadline of a call starting now falls, on the client's clock."""
         d = self._retry.deadline
         return None if d is None else self._clock.now() + d
 
-    async def _cancel(self, contract_code: str,
-                      jobs: list[tuple[Endpoint, str, list[str]]]) -> CancelReport:
-        """Chunk every job, run the batches with at most ``max_in_flight`` at once, merge.
-
-        Outcomes are folded in batch order, so the report lists ids in the order given.
-        """
-        report = CancelReport()
-        deadline = self._deadline()
-        batches = [(ep, field, part) for ep, field, job_ids in jobs
-                   for part in chunk(job_ids, ep.max_ids)]
-        outcomes: list[BatchOutcome | None] = [None] * len(batches)
-        pending = enumerate(batches)
+    async def _cancel(self, call: _Call, ep: Endpoint, contract_code: str,
+                      jobs: list[tuple[str, list[str]]]) -> CancelReport:
+        """Chunk every job and run the batches, at most ``max_in_flight`` at once."""
+        parts = [(field, part) for field, ids in jobs for part in chunk(ids, ep.max_ids)]
+        pending = enumerate(parts)
+        report = call.report
 
         async def worker() -> None:
-            for i, (ep, field, part) in pending:
+            for i, (field, part) in pending:
+                record = BatchRecord(ep.name, tuple(part), field, queued_at=self._clock.now())
+                report.batches.append(record)
                 body = encode_body({"contract_code": contract_code, field: ",".join(part)})
-                outcomes[i] = await self._batch(ep, field, part, body, report, deadline,
-                                                _merge_ids)
+                batch = _Batch(ep, part, body, record, merge_ids)
+                call.settle(i, await self._batch(call, batch))
 
-        workers = min(self._max_in_flight, len(batches))
-        if workers == 1:
-            await worker()
-        elif workers > 1:
-            async with asyncio.TaskGroup() as group:
-                for _ in range(workers):
-                    group.create_task(worker())
-        for outcome in outcomes:
-            assert outcome is not None  # every batch ran: a failure would have raised
-            report.add(outcome)
+        workers = min(self._max_in_flight, len(parts))
+        try:
+            if workers == 1:
+                await worker()
+            elif workers > 1:
+                async with asyncio.TaskGroup() as group:
+                    for _ in range(workers):
+                        group.create_task(worker())
+        finally:
+            call.flush()
         return report
 
-    async def _batch(self, ep: Endpoint, field: str | None, ids: Sequence[str], body: bytes,
-                     report: CancelReport, deadline: float | None,
-                     merge: _Merge) -> BatchOutcome:
+    async def _batch(self, call: _Call, batch: _Batch) -> BatchOutcome:
         """One batch through its attempts; always returns an outcome for every id."""
-        record = BatchRecord(ep.name, tuple(ids), field, queued_at=self._clock.now())
-        report.batches.append(record)
-        try:
-            return await self._attempts(ep, ids, body, record, deadline, merge)
-        except HTXError as exc:  # e.g. the time sync after a rejected timestamp failed
-            record.error, record.outcome = str(exc), "unknown"
-            return unknown_all(ids, str(exc))
+        record = batch.record
+        if call.stop is not None:
+            failure = call.stop
+            record.outcome, record.error = "failed", f"not sent: {failure.code}: {failure.message}"
+            return fail_all(batch.ids, failure)
+        machine = Attempts(self._retry, call.deadline, self._rng)
+        done = await self._drive(call, batch, machine)
+        if done.stop and call.stop is None and done.last is not None:
+            self._stop(call, batch, done.last)
+        record.outcome = done.outcome
+        if done.outcome == "ok":
+            assert done.last is not None
+            record.error = done.reason or None
+            outcome: BatchOutcome = done.last.value
+            return outcome
+        record.error = done.reason
+        if done.outcome == "failed":
+            assert done.failure is not None
+            return fail_all(batch.ids, done.failure)
+        log.warning("%s: %d ids unknown after %d attempts: %s", record.endpoint,
+                    len(batch.ids), record.attempts, done.reason)
+        return unknown_all(batch.ids, done.reason)
 
-    async def _attempts(self, ep: Endpoint, ids: Sequence[str], body: bytes,
-                        record: BatchRecord, deadline: float | None,
-                        merge: _Merge) -> BatchOutcome:
-        """Send, classify, retry; see DESIGN.md "Reliability" for the rules."""
-        policy = self._retry
-        maybe_delivered = False  # an earlier attempt may have reached the exchange
-        resynced = False
-        max_attempts = policy.max_attempts
-        last = _Failed("not sent")
-        while record.attempts < max_attempts:
-            record.attempts += 1
-            record.error = None
-            try:
-                answer, ticket = await self._send(ep, body, record)
-            except TransportError as exc:
-                maybe_delivered, last = True, _Failed(str(exc))
-                record.error = last.reason
-            else:
-                record.status = answer.status
-                verdict = self._judge(ep, ids, answer, maybe_delivered, merge, record)
-                if isinstance(verdict, BatchOutcome):
-                    record.outcome = "ok"
-                    return verdict
-                last = verdict
-                if verdict.failure is None:
-                    maybe_delivered = True
-                elif verdict.failure.code == RATE_LIMITED:
-                    self._pause(ticket, answer)
-                    continue  # the limiter holds the pool until the reset; no backoff
-                elif classify_code(verdict.failure.code) is Action.RESYNC:
-                    if resynced:
-                        break
-                    resynced = True
-                    max_attempts += 1
-                    await self.sync_time()
-                    continue
-                elif classify_code(verdict.failure.code) is Action.FAIL:
-                    break
-            delay = policy.delay(record.attempts, self._rng)
-            if record.attempts >= max_attempts or (
-                    deadline is not None and self._clock.now() + delay >= deadline):
-                break
-            await self._clock.sleep(delay)
-        return self._give_up(ids, last, maybe_delivered, record)
+    def _stop(self, call: _Call, batch: _Batch, last: Verdict) -> None:
+        """The key or signature was rejected: nothing more of this call is sent."""
+        failure = last.failure or Failure(0, last.reason)
+        call.stop = call.report.auth_failure = failure
+        log.info("%s: key or signature rejected (%s: %s); the call stops, batches not yet "
+                 "sent fail with it", batch.endpoint.name, failure.code, failure.message)
 
-    def _give_up(self, ids: Sequence[str], last: _Failed, maybe_delivered: bool,
-                 record: BatchRecord) -> BatchOutcome:
-        """The attempts are over: a definite rejection fails the ids; anything else is unknown."""
-        record.error = last.reason
-        if last.failure is not None and not maybe_delivered:
-            record.outcome = "failed"
-            return fail_all(ids, last.failure)
-        record.outcome = "unknown"
-        reason = last.reason
-        if last.failure is not None:
-            reason = f"{reason}, after an earlier attempt got no answer"
-        log.warning("%s: %d ids unknown after %d attempts: %s", record.endpoint, len(ids),
-                    record.attempts, reason)
-        return unknown_all(ids, reason)
+    async def _drive(self, call: _Call, batch: _Batch, machine: Attempts) -> Done:
+        """Do what the attempt machine says until it is done.
 
-    def _judge(self, ep: Endpoint, ids: Sequence[str], answer: Answer, retried: bool,
-               merge: _Merge, record: BatchRecord) -> BatchOutcome | _Failed:
-        """An outcome if the answer settles the batch, or why it did not."""
-        status = answer.status
-        if status >= 500:
-            return _Failed(f"HTTP {status} from the exchange")
-        if status == 429:  # the CDN's limiter: nothing reached the exchange
-            return _Failed("HTTP 429", Failure(RATE_LIMITED, "HTTP 429 Too Many Requests"))
-        try:
-            env = decode_envelope(answer.body)
-        except msgspec.DecodeError:
-            return _Failed(f"HTTP {status}: answer is not JSON")
-        if env.status == "ok":
-            if retried and ep.cancel_all:
-                record.error = "an earlier attempt got no answer: what it cancelled is not listed"
-            return merge(ids, env.data, retried)
-        if env.status == "maintain":
-            failure = Failure(MAINTENANCE, "exchange under maintenance")
-        else:
-            code = code_of(env.err_code if env.err_code is not None else env.err_code_dash)
-            if code == 0:
-                code = status
-            failure = Failure(code, env.err_msg or env.err_msg_dash or f"HTTP {status}")
-        if ep.cancel_all and failure.code == NO_ORDERS:
-            record.error = f"{NO_ORDERS}: {failure.message}"
-            return BatchOutcome()
-        return _Failed(f"{failure.code}: {failure.message}", failure)
-
-    async def _send(self, ep: Endpoint, body: bytes,
-                    record: BatchRecord) -> tuple[Answer, Ticket | None]:
-        """Wait for the limiter, sign, post; hand the slot back however it ends."""
-        limiter = self._limiter
-        ticket = await limiter.acquire(ep) if limiter is not None else None
+        Until the exchange has accepted this client's key once, one batch at a time goes (it
+        holds the gate through its retries and a re-sync): a wrong key costs one request.
+        """
+        step: Step | Done = SEND
         clock = self._clock
+        probe = False
         try:
-            record.sent_at = clock.now()
-            query = self._signer.query("POST", ep.path, clock.wall() + self._offset)
-            answer = await self._transport.post(f"{self._base}{ep.path}?{query}", body)
+            while True:
+                if step is SEND:
+                    if not self._key_ok and not probe:
+                        probe = await self._gate(call)
+                    result = await self._attempt(call, batch, machine)
+                    if isinstance(result, Done):
+                        return result
+                    if probe and result.proves_key:
+                        probe = False
+                        self._probed(True)
+                    step = machine.feed(result, clock.now())
+                elif step is RESYNC:
+                    try:
+                        await self._resync(batch.gen)
+                    except HTXError as exc:
+                        return machine.give_up(f"time re-sync failed: {exc}")
+                    step = SEND
+                elif isinstance(step, Sleep):
+                    await clock.sleep(step.delay)
+                    step = SEND
+                else:
+                    assert isinstance(step, Done)
+                    return step
         finally:
+            if probe:
+                self._probed(False)
+
+    async def _attempt(self, call: _Call, batch: _Batch, machine: Attempts) -> Verdict | Done:
+        """One attempt: the key gate, a limiter slot, sign, send, judge.
+
+        Returns the verdict, or the machine's Done when it may not be sent at all (the call
+        stopped, or a retry's slot came after the deadline); a slot granted to a request that
+        was never sent goes back unused.
+        """
+        limiter = self._limiter
+        clock = self._clock
+        ep = batch.endpoint
+        verdict: Verdict | None = None
+        ticket: Ticket | None = None
+        try:
+            if call.stop is not None:
+                return machine.stopped(call.stop)
+            asked = clock.now()
+            if limiter is not None:
+                ticket = await limiter.acquire(ep, call.priority)
+            now = clock.now()
+            refused = (machine.may_send(now) if call.stop is None
+                       else machine.stopped(call.stop))
+            if refused is not None:
+                if ticket is not None and limiter is not None:
+                    limiter.release_unused(ticket)
+                    ticket = None
+                return refused
+            record = batch.record
+            record.attempts = machine.attempts
+            record.sent_at = now
+            batch.gen = self._sync_gen
+            query = self._signer.query(ep.method, ep.path, clock.wall() + self._offset,
+                                       batch.params)
+            url = f"{self._base}{ep.path}?{query}"
+            answer: Answer | None = None
+            try:
+                if ep.method == "GET":
+                    answer = await self._transport.get(url)
+                else:
+                    answer = await self._transport.post(url, batch.body)
+            except TransportError as exc:
+                verdict = judge_error(exc)
             record.answered_at = clock.now()
+            slot, ticket = ticket, None  # handed back below, exactly once
+            if slot is not None and limiter is not None:
+                if verdict is not None and verdict.action is Action.NOT_SENT:
+                    limiter.release_unused(slot)  # it never left: the slot goes straight back
+                else:
+                    limiter.complete(slot)
+                    rl = answer.ratelimit if answer is not None else None
+                    if rl is not None:
+                        limiter.observe(slot, rl.limit, rl.interval_ms, rl.remaining,
+                                        rl.reset_in(clock.wall() + self._offset))
+            if answer is not None:
+                record.status = answer.status
+                if batch.merge is None:
+                    verdict = judge_request(answer.status, answer.body)
+                else:
+                    verdict = judge_cancel(answer.status, answer.body, batch.ids, batch.merge,
+                                           cancel_all=ep.cancel_all, retried=machine.delivered)
+                if verdict.action is Action.PAUSE:
+                    self._pause(slot, answer, ep)
+            assert verdict is not None
+            if verdict.action is not Action.OK:
+                record.error = verdict.reason
+                record.errors += (verdict.reason,)
+                if verdict.action is Action.AUTH:
+                    self._key_ok = False
+            self._tell(call, batch, verdict, now - asked,
+                       answer.status if answer is not None else None)
+            return verdict
+        finally:
             if ticket is not None and limiter is not None:
-                limiter.complete(ticket)
-        rl = answer.ratelimit
-        if rl is not None and ticket is not None and limiter is not None:
-            limiter.observe(ticket, rl.limit, rl.interval_ms, rl.remaining, self._reset_in(rl))
-        return answer, ticket
+                limiter.complete(ticket)  # cancelled while in flight: it may have been sent
 
-    def _reset_in(self, rl: RateLimitHeaders) -> float:
-        """Seconds from now until the exchange's window resets, by the exchange's clock."""
-        return rl.reset_in(self._clock.wall() + self._offset)
+    def _tell(self, call: _Call, batch: _Batch, verdict: Verdict, wait: float,
+              status: int | None) -> None:
+        """Log the attempt at DEBUG and tell the observer, if anyone listens."""
+        observer = self._on_request
+        record = batch.record
+        if observer is not None:
+            failure = verdict.failure
+            observer(RequestEvent(batch.endpoint.name, call.priority, verdict.outcome,
+                                  status,
+                                  failure.code if failure is not None else None,
+                                  wait, record.answered_at - record.sent_at))
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("%s attempt %d: %d ids, %s, HTTP %s, waited %.3f s, %.3f s: %s",
+                      batch.endpoint.name, record.attempts, len(batch.ids), verdict.outcome,
+                      status, wait, record.answered_at - record.sent_at,
+                      verdict.reason or "ok")
 
-    def _pause(self, ticket: Ticket | None, answer: Answer) -> None:
-        """A 1032: hold the pool the headers name (or all of the request's) until the reset."""
-        if ticket is None or self._limiter is None:
+    async def _gate(self, call: _Call) -> bool:
+        """Until the exchange has accepted this client's key, requests go one at a time.
+
+        Returns True when the caller is the one to try (it must call ``_probed`` after), False
+        once the key is known good or the call has stopped.
+        """
+        while not self._key_ok and call.stop is None:
+            probe = self._probe
+            if probe is None:
+                self._probe = asyncio.get_running_loop().create_future()
+                return True
+            await asyncio.wait((probe,))  # not cancelled with the waiter: others share it
+        return False
+
+    def _probed(self, proven: bool) -> None:
+        """The trying batch is done: open the gate if the key got through, else let the next
+        waiter try."""
+        if proven:
+            self._key_ok = True
+        probe, self._probe = self._probe, None
+        if probe is not None and not probe.done():
+            probe.set_result(None)
+
+    async def _resync(self, gen: int) -> None:
+        """Re-measure the exchange's clock once for all the batches it rejected.
+
+        ``gen`` is the sync generation the rejected attempt was signed with: if the clock was
+        synced since, there is nothing to do; if a sync is under way, wait for it.
+        """
+        if gen != self._sync_gen:
             return
+        running = self._syncing
+        if running is not None:
+            await asyncio.wait((running,))
+            return
+        done = self._syncing = asyncio.get_running_loop().create_future()
+        try:
+            await self.sync_time()
+        finally:
+            self._syncing = None
+            done.set_result(None)
+
+    def _pause(self, ticket: Ticket | None, answer: Answer, ep: Endpoint) -> None:
+        """A 1032: hold the pool the headers name (or all of the request's) until the reset."""
+        limiter = self._limiter
         rl = answer.ratelimit
         if rl is None:
-            self._limiter.pause(ticket)
-        else:
-            self._limiter.pause(ticket, rl.limit, rl.interval_ms, self._reset_in(rl))
+            log.info("%s: rate limited (1032); pools %s paused for a window", ep.name,
+                     ", ".join(ep.pools))
+            if ticket is not None and limiter is not None:
+                limiter.pause(ticket)
+            return
+        reset_in = rl.reset_in(self._clock.wall() + self._offset)
+        log.info("%s: rate limited (1032); the %d per %d ms pool paused for %.3f s", ep.name,
+                 rl.limit, rl.interval_ms, reset_in)
+        if ticket is not None and limiter is not None:
+            limiter.pause(ticket, rl.limit, rl.interval_ms, reset_in)
+
+
+def _param(value: object) -> str:
+    """A GET parameter as HTX reads it."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)

@@ -7,7 +7,8 @@ import re
 import aiohttp
 import pytest
 
-from htx_cancel import AiohttpTransport, RequestTimeout, Timeouts, TransportError
+from htx_cancel import RequestTimeout, Timeouts, TransportError
+from htx_cancel._transport import AiohttpTransport
 from tests.conftest import Mocked as aioresponses
 
 URL = "http://127.0.0.1:9/linear-swap-api/v1/swap_cancel?AccessKeyId=a&Signature=SECRETSIG"

@@ -6,7 +6,14 @@ from typing import Any
 
 import pytest
 
-from htx_cancel import CancelClient, Credentials, RateLimits, RetryPolicy, Timeouts
+from htx_cancel import (
+    AuthenticationError,
+    CancelClient,
+    Credentials,
+    RateLimits,
+    RetryPolicy,
+    Timeouts,
+)
 from htx_cancel.testing import FakeExchange, Fault
 
 CREDS = Credentials("test-access", "test-secret")
@@ -108,13 +115,16 @@ async def test_an_answer_lost_to_a_hang_is_retried_and_1071_means_cancelled() ->
         assert ex.requests[0].fault == "hang_after"
 
 
-async def test_bad_keys_fail_every_id_without_retrying() -> None:
+async def test_bad_keys_fail_every_id_at_the_cost_of_one_request() -> None:
     async with exchange() as ex, CancelClient(Credentials("test-access", "wrong"),
                                               base_url=ex.base_url, rate_limits=SMALL) as c:
-        ids = ex.seed("BTC-USDT", "order", "isolated", 30)
+        ids = ex.seed("BTC-USDT", "order", "isolated", 80)
         report = await c.cancel_orders("BTC-USDT", ids)
-        assert {f.code for f in report.failed.values()} == {1253} and len(report.failed) == 30
-        assert len(ex.requests) == 2 and ex.open_ids() == set(ids)
+        assert {f.code for f in report.failed.values()} == {1253} and len(report.failed) == 80
+        assert len(ex.requests) == 1 and ex.open_ids() == set(ids)
+        assert report.auth_failure is not None and report.auth_failure.code == 1253
+        with pytest.raises(AuthenticationError):
+            report.raise_for_failures()
 
 
 async def test_signed_request_captured_end_to_end() -> None:
