@@ -478,7 +478,7 @@ class CancelClient:
                     if probe and result.proves_key:
                         probe = False
                         self._probed(True)
-                    step = machine.feed(result, clock.now())
+                    step = machine.feed(result, batch.record.answered_at)
                 elif step is RESYNC:
                     try:
                         await self._resync(batch.gen)
@@ -510,10 +510,12 @@ class CancelClient:
         try:
             if call.stop is not None:
                 return machine.stopped(call.stop)
-            asked = clock.now()
             if limiter is not None:
+                asked = clock.now()
                 ticket = await limiter.acquire(ep, call.priority)
-            now = clock.now()
+                now = clock.now()
+            else:
+                asked = now = clock.now()
             refused = (machine.may_send(now) if call.stop is None
                        else machine.stopped(call.stop))
             if refused is not None:
