@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from htx_cancel import (
+    APIError,
     AuthenticationError,
     CancelClient,
     Credentials,
@@ -162,3 +163,37 @@ async def test_a_scripted_1032_pauses_and_retries_the_same_batch() -> None:
         report = await c.cancel_orders("BTC-USDT", ids)
         assert report.cancelled == ids and report.batches[0].attempts == 2
         assert ex.requests[1].body == ex.requests[0].body
+
+
+async def test_a_skewed_clock_costs_one_rejection_and_one_sync_for_many_batches() -> None:
+    async with exchange(clock_skew=400.0) as ex, client(ex) as c:
+        ids = ex.seed("BTC-USDT", "order", "isolated", 1000)
+        report = await c.cancel_orders("BTC-USDT", ids)
+        assert report.cancelled == ids
+        assert [r.err_code for r in ex.requests].count(12001) == 1
+        assert ex.timestamp_requests == 1 and len(ex.requests) == 41
+
+
+async def test_request_sends_any_private_request_and_returns_its_json() -> None:
+    async with exchange() as ex, client(ex) as c:
+        ids = ex.seed("BTC-USDT", "order", "isolated", 2)
+        answer = await c.request("/linear-swap-api/v1/swap_cancel",
+                                 {"contract_code": "BTC-USDT", "order_id": ",".join(ids)})
+        assert answer["status"] == "ok" and answer["data"]["successes"] == ",".join(ids)
+        with pytest.raises(APIError) as info:
+            await c.request("/linear-swap-api/v1/not_here", {}, pools=("trade",))
+        assert info.value.code == 404 and info.value.status == 404
+        assert ex.cancelled_ids() == set(ids)
+
+
+async def test_nothing_listening_fails_every_id_as_not_sent() -> None:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    async with CancelClient(CREDS, base_url=f"http://127.0.0.1:{port}", rate_limits=SMALL,
+                            retry=RetryPolicy(max_attempts=2, backoff=0.001,
+                                              backoff_max=0.002)) as c:
+        report = await c.cancel_orders("BTC-USDT", ["1", "2"])
+    assert not report.unknown and {f.code for f in report.failed.values()} == {"not-sent"}
