@@ -615,20 +615,29 @@ class CancelClient:
         """Re-measure the exchange's clock once for all the batches it rejected.
 
         ``gen`` is the sync generation the rejected attempt was signed with: if the clock was
-        synced since, there is nothing to do; if a sync is under way, wait for it.
+        synced since, there is nothing to do; if a sync is under way, wait for it (and share its
+        failure). A sync whose leader was cancelled is taken over by a waiter.
         """
-        if gen != self._sync_gen:
+        while gen == self._sync_gen:
+            running = self._syncing
+            if running is not None:
+                await asyncio.wait((running,))
+                failed = None if running.cancelled() else running.exception()
+                if failed is not None:
+                    raise failed
+                continue
+            done = self._syncing = asyncio.get_running_loop().create_future()
+            try:
+                await self.sync_time()
+            except HTXError as exc:
+                done.set_exception(exc)
+                done.exception()  # retrieved here: waiters, if any, raise it themselves
+                raise
+            finally:
+                self._syncing = None
+                if not done.done():
+                    done.set_result(None)
             return
-        running = self._syncing
-        if running is not None:
-            await asyncio.wait((running,))
-            return
-        done = self._syncing = asyncio.get_running_loop().create_future()
-        try:
-            await self.sync_time()
-        finally:
-            self._syncing = None
-            done.set_result(None)
 
     def _pause(self, ticket: Ticket | None, answer: Answer, ep: Endpoint) -> None:
         """A 1032: hold the pool the headers name (or all of the request's) until the reset."""

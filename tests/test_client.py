@@ -365,6 +365,25 @@ async def test_a_failed_resync_ends_the_batch_with_its_rejection() -> None:
     assert "re-sync failed" in (report.batches[0].error or "")
 
 
+async def test_a_failed_resync_is_shared_by_every_batch_waiting_for_it() -> None:
+    skew = 0.0
+
+    def handler(req: MockRequest) -> Any:
+        if req.path == "/api/v1/timestamp":
+            return (502, "<html>bad gateway</html>")
+        if skew:
+            return error(12001, "Invalid submission time.")
+        return ok_all(req)
+
+    rig = Rig(handler)
+    assert (await rig.run(rig.client.cancel_orders("BTC-USDT", ["1"]))).ok
+    skew = 400.0
+    report = await rig.run(rig.client.cancel_orders("BTC-USDT",
+                                                    [str(i) for i in range(1, 76)]))
+    assert len(report.failed) == 75 and {f.code for f in report.failed.values()} == {12001}
+    assert len(rig.transport.requests) - len(rig.sent) == 1  # one time request for all three
+
+
 async def test_1032_pauses_the_pool_until_the_reset_then_retries() -> None:
     clock = FakeClock()
     limiter = RateLimiter(RateLimits(), clock=clock)
