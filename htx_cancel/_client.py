@@ -472,7 +472,12 @@ class CancelClient:
                 if step is SEND:
                     if not self._key_ok and not probe:
                         probe = await self._gate(call)
-                    result = await self._attempt(call, batch, machine)
+                    try:
+                        result = await self._attempt(call, batch, machine)
+                    except HTXError as exc:  # the limiter's backend failed, before sending
+                        if batch.merge is None:
+                            raise  # request(): the caller gets it as it is
+                        return machine.give_up(str(exc))
                     if isinstance(result, Done):
                         return result
                     if probe and result.proves_key:

@@ -742,3 +742,18 @@ def test_a_clock_does_not_swap_the_shared_limiter() -> None:
     c = CancelClient(Credentials("clock-key", "s"), base_url=BASE, rate_limits=limits,
                      clock=FakeClock())
     assert c.limiter is shared_limiter("clock-key", limits)
+
+
+async def test_a_limiter_that_fails_leaves_the_ids_failed_as_not_sent() -> None:
+    from htx_cancel import RateLimiterError
+
+    class Broken(RecordingLimiter):
+        async def acquire(self, endpoint: Endpoint, priority: str = "normal") -> Ticket:
+            raise RateLimiterError("redis is down")
+
+    rig = Rig(ok_all, limiter=Broken())
+    report = await rig.run(rig.client.cancel_orders("BTC-USDT", ["1"]))
+    assert report.failed["1"].code == "not-sent" and "redis is down" in report.failed["1"].message
+    with pytest.raises(RateLimiterError):
+        await rig.run(rig.client.request("swap_order", {}))
+    assert rig.sent == []
