@@ -9,7 +9,7 @@ through the one classifier in ``_retry``.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any, Literal
 
 import msgspec
@@ -24,7 +24,7 @@ from ._errors import (
     TransportError,
 )
 from ._events import RequestOutcome
-from ._models import BatchData, Head, code_of, decode_any, decode_envelope, head_of
+from ._models import Head, code_of, decode_any, decode_envelope, head_of
 from ._report import NOT_SENT, BatchOutcome, Failure, merge_all, merge_batch
 from ._retry import MAINTENANCE, RATE_LIMITED, Action, RetryPolicy, classify
 
@@ -131,37 +131,26 @@ def _rejected(failure: Failure, status: int) -> Verdict:
     return Verdict(action, f"{failure.code}: {failure.message}", failure=failure, error=error)
 
 
-Merge = Callable[[Sequence[str], BatchData | None, bool], BatchOutcome]
-
-
-def merge_ids(ids: Sequence[str], data: BatchData | None, retried: bool) -> BatchOutcome:
-    """Merge for by-id cancels."""
-    return merge_batch(ids, data, retried=retried)
-
-
-def merge_everything(ids: Sequence[str], data: BatchData | None, retried: bool) -> BatchOutcome:
-    """Merge for cancel-all: the answer names the ids."""
-    return merge_all(data)
-
-
-def judge_cancel(status: int, body: bytes, ids: Sequence[str], merge: Merge, *,
-                 cancel_all: bool, retried: bool) -> Verdict:
+def judge_cancel(status: int, body: bytes, ids: Sequence[str], *, cancel_all: bool,
+                 retried: bool) -> Verdict:
     """Judge a cancel answer; when it settles the batch, ``value`` is the batch outcome.
 
     ``retried``: an earlier attempt may have reached the exchange (so 1071 means cancelled).
     """
-    early = _judge_status(status)
-    if early is not None:
-        return early
+    if status >= 429:
+        early = _judge_status(status)
+        if early is not None:
+            return early
     try:
         env = decode_envelope(body)
     except msgspec.DecodeError:
         return _not_json(status)
     verdict = judge_head(env, status)
     if verdict is None:
-        note = ("an earlier attempt got no answer: what it cancelled is not listed"
-                if retried and cancel_all else "")
-        return Verdict(Action.OK, note, value=merge(ids, env.data, retried))
+        if cancel_all:
+            note = "an earlier attempt got no answer: what it cancelled is not listed"
+            return Verdict(Action.OK, note if retried else "", value=merge_all(env.data))
+        return Verdict(Action.OK, value=merge_batch(ids, env.data, retried=retried))
     if cancel_all and verdict.failure is not None and verdict.failure.code == NO_ORDERS:
         return Verdict(Action.OK, f"{NO_ORDERS}: {verdict.failure.message}",
                        value=BatchOutcome())

@@ -21,15 +21,12 @@ from ._attempt import (
     SEND,
     Attempts,
     Done,
-    Merge,
     Sleep,
     Step,
     Verdict,
     judge_cancel,
     judge_error,
     judge_request,
-    merge_everything,
-    merge_ids,
 )
 from ._catalog import PRIORITIES, Endpoint, Kind, Margin, Priority, endpoint_for, endpoint_for_path
 from ._clock import Clock, LoopClock
@@ -109,18 +106,18 @@ class _Call:
 
 
 class _Batch:
-    """One request's worth: where it goes, what it carries, its record, how to merge."""
+    """One request's worth: where it goes, what it carries, its record."""
 
-    __slots__ = ("body", "endpoint", "gen", "ids", "merge", "params", "record")
+    __slots__ = ("body", "cancel", "endpoint", "gen", "ids", "params", "record")
 
     def __init__(self, endpoint: Endpoint, ids: Sequence[str], body: bytes,
-                 record: BatchRecord, merge: Merge | None,
+                 record: BatchRecord, cancel: bool,
                  params: Mapping[str, str] | None = None) -> None:
         self.endpoint = endpoint
         self.ids = ids
         self.body = body
         self.record = record
-        self.merge = merge  # None: a request() whose answer is returned as decoded JSON
+        self.cancel = cancel  # False: a request() whose answer is returned as decoded JSON
         self.params = params
         self.gen = 0  # the clock sync generation its last attempt was signed with
 
@@ -281,7 +278,7 @@ class CancelClient:
         record = BatchRecord(ep.name, (), None, queued_at=self._clock.now())
         call.report.batches.append(record)
         try:
-            batch = _Batch(ep, (), encode_body(body), record, merge_everything)
+            batch = _Batch(ep, (), encode_body(body), record, True)
             call.settle(0, await self._batch(call, batch))
         finally:
             call.flush()
@@ -382,7 +379,7 @@ class CancelClient:
             payload = encode_body({} if body is None else body)
         record = BatchRecord(ep.name, (), None, queued_at=self._clock.now())
         call = _Call(self._deadline(), priority, CancelReport())
-        batch = _Batch(ep, (), payload, record, None, params)
+        batch = _Batch(ep, (), payload, record, False, params)
         machine = Attempts(self._retry, call.deadline, self._rng, retry_lost=False)
         done = await self._drive(call, batch, machine)
         last = done.last
@@ -411,7 +408,7 @@ class CancelClient:
                 record = BatchRecord(ep.name, tuple(part), field, queued_at=self._clock.now())
                 report.batches.append(record)
                 body = encode_body({"contract_code": contract_code, field: ",".join(part)})
-                batch = _Batch(ep, part, body, record, merge_ids)
+                batch = _Batch(ep, part, body, record, True)
                 call.settle(i, await self._batch(call, batch))
 
         workers = min(self._max_in_flight, len(parts))
@@ -475,7 +472,7 @@ class CancelClient:
                     try:
                         result = await self._attempt(call, batch, machine)
                     except HTXError as exc:  # the limiter's backend failed, before sending
-                        if batch.merge is None:
+                        if not batch.cancel:
                             raise  # request(): the caller gets it as it is
                         return machine.give_up(str(exc))
                     if isinstance(result, Done):
@@ -556,11 +553,11 @@ class CancelClient:
                                         rl.reset_in(clock.wall() + self._offset))
             if answer is not None:
                 record.status = answer.status
-                if batch.merge is None:
-                    verdict = judge_request(answer.status, answer.body)
-                else:
-                    verdict = judge_cancel(answer.status, answer.body, batch.ids, batch.merge,
+                if batch.cancel:
+                    verdict = judge_cancel(answer.status, answer.body, batch.ids,
                                            cancel_all=ep.cancel_all, retried=machine.delivered)
+                else:
+                    verdict = judge_request(answer.status, answer.body)
                 if verdict.action is Action.PAUSE:
                     self._pause(slot, answer, ep)
             assert verdict is not None
@@ -569,8 +566,9 @@ class CancelClient:
                 record.errors += (verdict.reason,)
                 if verdict.action is Action.AUTH:
                     self._key_ok = False
-            self._tell(call, batch, verdict, now - asked,
-                       answer.status if answer is not None else None)
+            if self._on_request is not None or log.isEnabledFor(logging.DEBUG):
+                self._tell(call, batch, verdict, now - asked,
+                           answer.status if answer is not None else None)
             return verdict
         finally:
             if ticket is not None and limiter is not None:

@@ -20,8 +20,6 @@ from htx_cancel._attempt import (
     judge_cancel,
     judge_error,
     judge_request,
-    merge_everything,
-    merge_ids,
 )
 from htx_cancel._errors import RequestTimeout, TransportError
 from htx_cancel._report import NOT_SENT, BatchOutcome, Failure
@@ -197,7 +195,7 @@ OK_BODY = {"status": "ok", "data": {"errors": [], "successes": "1,2"}, "ts": 1}
 def test_every_envelope(status: int, answer: Any, action: Action,
                         code: int | str | None) -> None:
     raw = answer.encode() if isinstance(answer, str) else body(answer)
-    verdict = judge_cancel(status, raw, ["1", "2"], merge_ids, cancel_all=False, retried=False)
+    verdict = judge_cancel(status, raw, ["1", "2"], cancel_all=False, retried=False)
     assert verdict.action is action
     assert (verdict.failure.code if verdict.failure else None) == code
     request_verdict = judge_request(status, raw)
@@ -230,11 +228,11 @@ def test_code_200_without_status_is_a_success() -> None:
 
 def test_cancel_all_with_nothing_open_is_settled_and_empty() -> None:
     verdict = judge_cancel(200, body({"status": "error", "err_code": 1051, "err_msg": "none"}),
-                           (), merge_everything, cancel_all=True, retried=False)
+                           (), cancel_all=True, retried=False)
     assert verdict.action is Action.OK and verdict.value == BatchOutcome()
     assert "1051" in verdict.reason
     retried = judge_cancel(200, body({"status": "ok", "data": {"successes": "7"}}), (),
-                           merge_everything, cancel_all=True, retried=True)
+                           cancel_all=True, retried=True)
     assert retried.value.cancelled == ["7"] and "earlier attempt" in retried.reason
 
 
