@@ -86,8 +86,10 @@ class _Call:
         self.next = 0
         self.held: dict[int, BatchOutcome] = {}
 
-    def settle(self, index: int, outcome: BatchOutcome) -> None:
+    def settle(self, index: int, outcome: BatchOutcome, record: BatchRecord) -> None:
         """Batch ``index`` is settled: fold it, and any held batches that follow it, in."""
+        if self.report.on_batch is not None:
+            self.report.on_batch(record)
         if index != self.next:
             self.held[index] = outcome
             return
@@ -279,7 +281,7 @@ class CancelClient:
         call.report.batches.append(record)
         try:
             batch = _Batch(ep, (), encode_body(body), record, True)
-            call.settle(0, await self._batch(call, batch))
+            call.settle(0, await self._batch(call, batch), record)
         finally:
             call.flush()
         return call.report
@@ -409,7 +411,7 @@ class CancelClient:
                 report.batches.append(record)
                 body = encode_body({"contract_code": contract_code, field: ",".join(part)})
                 batch = _Batch(ep, part, body, record, True)
-                call.settle(i, await self._batch(call, batch))
+                call.settle(i, await self._batch(call, batch), record)
 
         workers = min(self._max_in_flight, len(parts))
         try:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -83,7 +83,8 @@ class CancelReport:
     soon as the batch is settled (and all batches before it are), so a caller that times out or
     cancels the call still holds every id the exchange confirmed before that moment.
     ``auth_failure`` is set when the exchange rejected the key or signature and the call
-    stopped there (its other batches failed with it without being sent).
+    stopped there (its other batches failed with it without being sent). ``on_batch``, if set,
+    is called with each batch's record as soon as that batch is settled (for progress).
     """
 
     cancelled: list[str] = field(default_factory=list)
@@ -92,6 +93,8 @@ class CancelReport:
     unknown_reasons: dict[str, str] = field(default_factory=dict)
     batches: list[BatchRecord] = field(default_factory=list)
     auth_failure: Failure | None = None
+    on_batch: Callable[[BatchRecord], None] | None = field(default=None, repr=False,
+                                                           compare=False)
 
     @property
     def total(self) -> int:

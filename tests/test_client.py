@@ -517,7 +517,8 @@ async def test_a_timeout_around_the_call_keeps_what_was_confirmed_out_of_order()
 
     rig = Rig(handler, max_in_flight=3)
     ids = [str(i) for i in range(1, 101)]
-    report = CancelReport()
+    settled: list[str] = []
+    report = CancelReport(on_batch=lambda record: settled.append(record.ids[0]))
     scopes: list[asyncio.Timeout] = []
 
     async def bounded() -> None:
@@ -532,6 +533,7 @@ async def test_a_timeout_around_the_call_keeps_what_was_confirmed_out_of_order()
         await task
     assert report.cancelled == ids[:25] + ids[50:]  # the second batch never answered
     assert not report.unknown and not report.failed
+    assert settled[0] == "1" and sorted(settled, key=int) == ["1", "51", "76"]  # as settled
 
 
 async def test_cancelling_the_caller_leaves_no_task_and_no_slot() -> None:
