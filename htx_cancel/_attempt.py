@@ -85,10 +85,8 @@ def _judge_status(status: int) -> Verdict | None:
     if status >= 500:
         return Verdict(Action.LOST, f"HTTP {status} from the exchange",
                        error=DecodeError(f"HTTP {status} from the exchange", status=status))
-    if status == 429:  # the CDN's limiter: nothing reached the exchange
-        failure = Failure(RATE_LIMITED, "HTTP 429 Too Many Requests")
-        return Verdict(Action.PAUSE, "HTTP 429", failure=failure,
-                       error=APIError(RATE_LIMITED, failure.message, status=status))
+    if status == 429:  # the CDN's limiter: nothing reached the exchange; HTX's code for it
+        return _rejected(Failure(RATE_LIMITED, "HTTP 429 Too Many Requests"), status)
     return None
 
 
