@@ -28,8 +28,8 @@ from ._models import Head, code_of, decode_any, decode_envelope, head_of
 from ._report import NOT_SENT, BatchOutcome, Failure, merge_all, merge_batch
 from ._retry import MAINTENANCE, RATE_LIMITED, Action, RetryPolicy, classify
 
-__all__ = ["SEND", "Attempts", "Done", "Sleep", "Step", "Verdict", "judge_cancel",
-           "judge_error", "judge_request"]
+__all__ = ["RESYNC", "SEND", "Attempts", "Done", "Sleep", "Step", "Verdict", "judge_cancel",
+           "judge_error", "judge_head", "judge_request"]
 
 NO_ORDERS = 1051  # cancel-all with nothing open: not a failure
 _PROVES_KEY = frozenset({Action.OK, Action.RETRY, Action.PAUSE, Action.FAIL})
