@@ -105,17 +105,17 @@ class MockTransport:
         reply = self._handler(request)
         if inspect.isawaitable(reply):
             reply = await reply
-        return _to_answer(reply)
+        return _to_answer(method, reply)
 
 
-def _to_answer(reply: Reply) -> Answer:
+def _to_answer(method: str, reply: Reply) -> Answer:
     """An Answer for a handler's reply, or the error it stands for."""
     if reply is MockTransport.REFUSED:
-        raise ConnectError("POST not sent: connection refused (mock)")
+        raise ConnectError(f"{method} not sent: connection refused (mock)")
     if reply is MockTransport.LOST:
-        raise TransportError("POST failed: connection closed without an answer (mock)")
+        raise TransportError(f"{method} failed: connection closed without an answer (mock)")
     if reply is MockTransport.TIMEOUT:
-        raise RequestTimeout("POST timed out (mock)")
+        raise RequestTimeout(f"{method} timed out (mock)")
     if isinstance(reply, HTXError):
         raise reply
     if isinstance(reply, Answer):
