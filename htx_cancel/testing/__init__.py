@@ -3,6 +3,7 @@
 from ._clock import FakeClock
 from ._exchange import FakeExchange
 from ._faults import Fault, FaultInjector, FaultKind
+from ._mock import MockRequest, MockTransport
 from ._orders import Order
 from ._outsider import Outsider
 from ._records import RequestRecord
@@ -15,6 +16,8 @@ __all__ = [
     "Fault",
     "FaultInjector",
     "FaultKind",
+    "MockRequest",
+    "MockTransport",
     "Order",
     "Outsider",
     "RequestRecord",
