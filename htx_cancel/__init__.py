@@ -9,6 +9,7 @@ from importlib.metadata import PackageNotFoundError, version
 from ._catalog import CATALOG, Kind, Margin, Priority
 from ._client import CancelClient
 from ._credentials import Credentials
+from ._deadman import CancelAfter
 from ._errors import (
     APIError,
     AuthenticationError,
@@ -23,7 +24,9 @@ from ._events import RequestEvent
 from ._limiter import Limiter, RateLimiter, RateLimits, shared_limiter
 from ._report import BatchRecord, CancelFailed, CancelReport, Failure
 from ._retry import RetryPolicy
+from ._states import OrderState
 from ._transport import Answer, Timeouts, Transport
+from ._verifier import VerifyPolicy
 
 try:
     __version__ = version("htx_cancel")
@@ -36,6 +39,7 @@ __all__ = [
     "Answer",
     "AuthenticationError",
     "BatchRecord",
+    "CancelAfter",
     "CancelClient",
     "CancelFailed",
     "CancelReport",
@@ -47,6 +51,7 @@ __all__ = [
     "Kind",
     "Limiter",
     "Margin",
+    "OrderState",
     "Priority",
     "RateLimiter",
     "RateLimiterError",
@@ -57,6 +62,7 @@ __all__ = [
     "Timeouts",
     "Transport",
     "TransportError",
+    "VerifyPolicy",
     "__version__",
     "shared_limiter",
 ]

@@ -7,6 +7,7 @@ does it. This module checks input before anything is sent and folds outcomes int
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import random
 from collections.abc import Iterable, Mapping
 from types import TracebackType
@@ -16,6 +17,7 @@ from urllib.parse import urlsplit
 from ._catalog import PRIORITIES, Endpoint, Kind, Margin, Priority, endpoint_for, endpoint_for_path
 from ._clock import Clock, LoopClock
 from ._credentials import Credentials
+from ._deadman import CancelAfter, FailureCallback
 from ._driver import Batch, Call, Driver
 from ._errors import TransportError
 from ._events import RequestObserver
@@ -26,6 +28,8 @@ from ._report import BatchRecord, CancelReport
 from ._retry import RetryPolicy
 from ._signing import Signer
 from ._transport import AiohttpTransport, Timeouts, Transport
+from ._verifier import Verifier, VerifyPolicy
+from ._verify import Target, targets_for_ids, targets_from_report
 
 if TYPE_CHECKING:
     import aiohttp
@@ -136,14 +140,18 @@ class CancelClient:
 
     async def cancel(self, kind: Kind, contract_code: str, order_ids: Iterable[str | int] = (),
                      *, client_order_ids: Iterable[str | int] = (), margin: Margin = "isolated",
-                     priority: Priority = "high",
-                     report: CancelReport | None = None) -> CancelReport:
+                     priority: Priority = "high", report: CancelReport | None = None,
+                     verify: bool | VerifyPolicy = False) -> CancelReport:
         """Cancel orders of one kind (order, trigger, tpsl, track) by id.
 
         Ids are checked before anything is sent, de-duplicated and sent in batches of the
         endpoint's size. Order ids and client order ids (regular orders only) go in separate
         requests; an id may not be in both lists. Pass ``report`` to watch it fill as batches
         settle (and keep what was confirmed if the call is cancelled or times out).
+
+        ``verify=True`` (or a :class:`VerifyPolicy`) then asks the exchange what became of every
+        id (read pool), cancels again what is still live, and fills ``report.states``; see
+        docs/verifying.md.
         """
         ep = endpoint_for(kind, margin)
         code = validate_contract_code(contract_code)
@@ -160,7 +168,11 @@ class CancelClient:
         jobs = [(field, ids) for field, ids in (("order_id", oids), ("client_order_id", cids))
                 if ids]
         call = Call(self._driver.deadline(), priority, CancelReport() if report is None else report)
-        return await self._cancel(call, ep, code, jobs)
+        await self._cancel(call, ep, code, jobs)
+        if verify is not False:
+            targets = [Target(ep.kind or kind, margin, code, f, tuple(ids)) for f, ids in jobs]
+            await self._verify(call.report, targets, priority, call.deadline, verify)
+        return call.report
 
     async def cancel_all(self, kind: Kind, contract_code: str, direction: str | None = None,
                          offset: str | None = None, *, margin: Margin = "isolated",
@@ -193,32 +205,36 @@ class CancelClient:
     async def cancel_orders(self, contract_code: str, order_ids: Iterable[str | int] = (),
                             client_order_ids: Iterable[str | int] = (), *,
                             margin: Margin = "isolated", priority: Priority = "high",
-                            report: CancelReport | None = None) -> CancelReport:
+                            report: CancelReport | None = None,
+                            verify: bool | VerifyPolicy = False) -> CancelReport:
         """Cancel regular orders by order id and/or client order id (25 per request)."""
         return await self.cancel("order", contract_code, order_ids,
                                  client_order_ids=client_order_ids, margin=margin,
-                                 priority=priority, report=report)
+                                 priority=priority, report=report, verify=verify)
 
     async def cancel_trigger_orders(self, contract_code: str, order_ids: Iterable[str | int],
                                     *, margin: Margin = "isolated", priority: Priority = "high",
-                                    report: CancelReport | None = None) -> CancelReport:
+                                    report: CancelReport | None = None,
+                                    verify: bool | VerifyPolicy = False) -> CancelReport:
         """Cancel trigger orders (20 per request; 10 for cross margin)."""
         return await self.cancel("trigger", contract_code, order_ids, margin=margin,
-                                 priority=priority, report=report)
+                                 priority=priority, report=report, verify=verify)
 
     async def cancel_tpsl_orders(self, contract_code: str, order_ids: Iterable[str | int],
                                  *, margin: Margin = "isolated", priority: Priority = "high",
-                                 report: CancelReport | None = None) -> CancelReport:
+                                 report: CancelReport | None = None,
+                                 verify: bool | VerifyPolicy = False) -> CancelReport:
         """Cancel take-profit / stop-loss orders (10 per request)."""
         return await self.cancel("tpsl", contract_code, order_ids, margin=margin,
-                                 priority=priority, report=report)
+                                 priority=priority, report=report, verify=verify)
 
     async def cancel_track_orders(self, contract_code: str, order_ids: Iterable[str | int],
                                   *, margin: Margin = "isolated", priority: Priority = "high",
-                                  report: CancelReport | None = None) -> CancelReport:
+                                  report: CancelReport | None = None,
+                                  verify: bool | VerifyPolicy = False) -> CancelReport:
         """Cancel trailing (track) orders (10 per request)."""
         return await self.cancel("track", contract_code, order_ids, margin=margin,
-                                 priority=priority, report=report)
+                                 priority=priority, report=report, verify=verify)
 
     async def cancel_all_orders(self, contract_code: str, direction: str | None = None,
                                 offset: str | None = None, *, margin: Margin = "isolated",
@@ -252,6 +268,69 @@ class CancelClient:
         """Cancel every open track order of a contract."""
         return await self.cancel_all("track", contract_code, direction, offset, margin=margin,
                                      priority=priority, report=report)
+
+    # -- verification and the dead man's switch --------------------------------------------
+
+    async def verify(self, ids_or_report: CancelReport | Iterable[str | int],
+                     contract_code: str, *, kind: Kind = "order", margin: Margin = "isolated",
+                     client_order_ids: Iterable[str | int] = (), recancel: bool = True,
+                     priority: Priority = "high",
+                     policy: VerifyPolicy | None = None) -> CancelReport:
+        """Learn what became of orders cancelled earlier or elsewhere; cancel what is live.
+
+        Given a :class:`CancelReport` (of calls on ``contract_code``), it is verified in place
+        and returned: id fields, kinds and margin modes come from its batches. Given ids (order
+        ids of ``kind`` and ``margin``, and/or ``client_order_ids``), a new report is returned
+        in which they start unknown. ``recancel=False`` only looks. See docs/verifying.md.
+        """
+        _check_priority(priority)
+        if isinstance(ids_or_report, CancelReport):
+            report = ids_or_report
+            targets = targets_from_report(report, contract_code)
+        else:
+            report, targets = targets_for_ids(contract_code, ids_or_report, client_order_ids,
+                                              kind=kind, margin=margin)
+        policy = policy or VerifyPolicy()
+        if not recancel:
+            policy = dataclasses.replace(policy, max_recancels=0)
+        await self._verify(report, targets, priority, self._driver.deadline(), policy)
+        return report
+
+    def cancel_after(self, timeout: float, *, on_failure: FailureCallback | None = None,
+                     stay_armed: bool = False, interval: float | None = None) -> CancelAfter:
+        """HTX's dead man's switch: ``async with client.cancel_after(10.0) as switch:``.
+
+        Arms ``linear-cancel-after`` (``timeout`` seconds, at least 5) on entry and re-arms it
+        from one background task every ``interval`` (a third of the timeout by default) at high
+        priority. A failed re-arm is logged, counted in ``switch.failures`` and passed to
+        ``on_failure``. A clean exit disarms it unless ``stay_armed``; an exit by exception
+        leaves it armed, so the exchange cancels every open order when it runs out.
+        """
+
+        async def send(path: str, body: Mapping[str, Any], priority: Priority) -> Any:
+            return await self.request(path, body, priority=priority)
+
+        return CancelAfter(send, self._clock, timeout, on_failure=on_failure,
+                           stay_armed=stay_armed, interval=interval)
+
+    async def _verify(self, report: CancelReport, targets: list[Target], priority: Priority,
+                      deadline: float | None, policy: bool | VerifyPolicy) -> None:
+        """Verify ``targets`` into ``report`` (``report.states`` gains what was learned)."""
+
+        async def read(path: str, body: Mapping[str, Any], prio: Priority) -> Any:
+            return await self.request(path, body, priority=prio)
+
+        async def again(target: Target) -> CancelReport:
+            by_client = target.field == "client_order_id"
+            return await self.cancel(target.kind, target.contract_code,
+                                     () if by_client else target.ids,
+                                     client_order_ids=target.ids if by_client else (),
+                                     margin=target.margin, priority=priority)
+
+        rules = policy if isinstance(policy, VerifyPolicy) else VerifyPolicy()
+        verifier = Verifier(read, again, self._clock, priority=priority, policy=rules,
+                            deadline=deadline)
+        report.states.update(await verifier.run(report, targets))
 
     # -- any other private request ---------------------------------------------------------
 

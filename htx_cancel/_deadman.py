@@ -16,8 +16,10 @@ import msgspec
 
 from ._catalog import CATALOG, Priority
 from ._clock import Clock
-from ._errors import DecodeError, HTXError, api_error
-from ._verifier import Requester
+from ._errors import APIError, AuthenticationError, DecodeError, HTXError, TransportError
+from ._models import code_of
+from ._retry import Action, classify
+from ._verifier import TRANSIENT_CODES, Requester
 
 __all__ = ["CANCEL_AFTER_PATH", "MIN_TIMEOUT", "CancelAfter", "parse_cancel_after"]
 
@@ -26,6 +28,8 @@ log = logging.getLogger("htx_cancel")
 CANCEL_AFTER_PATH = CATALOG["linear-cancel-after"].path
 MIN_TIMEOUT = 5.0  # HTX's smallest time_out, in seconds
 _OK = 200
+_ATTEMPTS = 3  # tries of the first arm and of the disarm (re-arms retry on their own)
+_PAUSE = 0.2  # seconds before the second try, twice that before the third
 
 FailureCallback = Callable[[Exception], object]
 
@@ -65,15 +69,12 @@ def parse_cancel_after(answer: object) -> tuple[int, int]:
             parsed = msgspec.convert(answer, _CancelAfterAnswer)
     except (msgspec.DecodeError, msgspec.ValidationError) as exc:
         raise DecodeError(f"cancel-after answer is not the expected shape: {exc}") from None
-    code = parsed.code if parsed.code is not None else parsed.err_code
-    ok = (str(code) == str(_OK)) if code is not None else parsed.status == "ok"
-    if not ok:
+    raw = parsed.code if parsed.code is not None else parsed.err_code
+    code = code_of(raw)
+    if (code != _OK) if raw is not None else parsed.status != "ok":
         message = parsed.msg or parsed.message or parsed.err_msg or "cancel-after refused"
-        try:
-            number = int(code) if code is not None else 0
-        except ValueError:
-            number = -1
-        raise api_error(number, message)
+        auth = classify(code) in (Action.AUTH, Action.RESYNC)
+        raise (AuthenticationError if auth else APIError)(code, message)
     times = parsed.data or _Times()
     return times.current_time, times.trigger_time
 
@@ -148,7 +149,7 @@ class CancelAfter:
         """Arm the switch (errors raise: then it may not be armed) and start re-arming."""
         if self._task is not None:
             raise RuntimeError("the switch is already running")
-        await self._arm()
+        await self._arm(_ATTEMPTS)
         self._stopping = False
         self._task = asyncio.get_running_loop().create_task(self._keep_armed(),
                                                             name="htx-cancel-after")
@@ -166,20 +167,33 @@ class CancelAfter:
 
     # -- requests ------------------------------------------------------------------------------
 
-    async def _arm(self) -> None:
-        """One arm: ``on_off`` 1 with the timeout; remember when it fires."""
+    async def _arm(self, attempts: int = 1) -> None:
+        """Arm: ``on_off`` 1 with the timeout; remember when it fires."""
         sent = self._clock.now()
         body = {"on_off": 1, "time_out": round(self.timeout * 1000)}
-        answer = await self._request(CANCEL_AFTER_PATH, body, self._priority)
-        self.current_time, self.trigger_time = _times(parse_cancel_after(answer))
+        times = await self._send(body, attempts)
+        self.current_time, self.trigger_time = _times(times)
         self.armed_at = sent
 
     async def _disarm(self) -> None:
         """``on_off`` 0: the exchange forgets the timer."""
-        answer = await self._request(CANCEL_AFTER_PATH, {"on_off": 0}, self._priority)
-        parse_cancel_after(answer)
+        await self._send({"on_off": 0}, _ATTEMPTS)
         self.trigger_time = self.armed_at = None
         log.info("dead man's switch disarmed")
+
+    async def _send(self, body: dict[str, int], attempts: int) -> tuple[int, int]:
+        """One cancel-after request, tried again on transient failures (it is idempotent)."""
+        for attempt in range(1, attempts + 1):
+            try:
+                return parse_cancel_after(
+                    await self._request(CANCEL_AFTER_PATH, body, self._priority))
+            except (TransportError, DecodeError, APIError) as exc:
+                transient = not isinstance(exc, APIError) or exc.code in TRANSIENT_CODES
+                if attempt == attempts or not transient or isinstance(exc, AuthenticationError):
+                    raise
+                log.info("dead man's switch: %s; trying again", exc)
+            await self._clock.sleep(_PAUSE * attempt)
+        raise AssertionError("unreachable")
 
     async def _keep_armed(self) -> None:
         """Re-arm every ``interval`` (sooner after a failure) until stopped."""

@@ -10,6 +10,7 @@ import msgspec
 
 from ._errors import AuthenticationError, HTXError
 from ._models import BatchData, Code, ErrorItem, code_of
+from ._states import OrderState
 
 __all__ = [
     "BatchOutcome",
@@ -85,6 +86,8 @@ class CancelReport:
     ``auth_failure`` is set when the exchange rejected the key or signature and the call
     stopped there (its other batches failed with it without being sent). ``on_batch``, if set,
     is called with each batch's record as soon as that batch is settled (for progress).
+    ``states`` maps each id whose state verification learned to its :class:`OrderState`
+    (empty unless the call verified; see docs/verifying.md).
     """
 
     cancelled: list[str] = field(default_factory=list)
@@ -95,6 +98,7 @@ class CancelReport:
     auth_failure: Failure | None = None
     on_batch: Callable[[BatchRecord], None] | None = field(default=None, repr=False,
                                                            compare=False)
+    states: dict[str, OrderState] = field(default_factory=dict)
 
     @property
     def total(self) -> int:

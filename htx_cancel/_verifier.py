@@ -36,7 +36,7 @@ from ._verify import (
     parse_listing,
 )
 
-__all__ = ["Recancel", "Requester", "Verifier", "VerifyPolicy"]
+__all__ = ["TRANSIENT_CODES", "Recancel", "Requester", "Verifier", "VerifyPolicy"]
 
 log = logging.getLogger("htx_cancel")
 
@@ -47,7 +47,7 @@ Recancel = Callable[[Target], Awaitable[CancelReport]]
 
 _T = TypeVar("_T")
 # busy, rate limited, maintenance, and HTX's "timeout" code (the outcome is not known)
-_TRANSIENT_CODES: frozenset[int | str] = frozenset({1004, 1032, 1431, "timeout"})
+TRANSIENT_CODES: frozenset[int | str] = frozenset({1004, 1032, 1431, "timeout"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,7 +279,7 @@ class Verifier:
             except APIError as exc:
                 if exc.code in NOT_FOUND_CODES:
                     raise _NotFound from None
-                if exc.code not in _TRANSIENT_CODES:
+                if exc.code not in TRANSIENT_CODES:
                     raise _Unread(str(exc)) from None
                 reason = str(exc)
             except (TransportError, DecodeError) as exc:

@@ -126,10 +126,35 @@ async def test_arming_errors_raise_on_entry(ex: Switch, clock: FakeClock) -> Non
     assert not switch.running
 
 
-async def test_a_failed_disarm_raises(ex: Switch, clock: FakeClock) -> None:
-    with pytest.raises(TransportError):
+async def test_a_failed_disarm_is_tried_again_then_raises(ex: Switch, clock: FakeClock) -> None:
+    async def bot(failures: int) -> None:
         async with CancelAfter(ex.request, clock, 5.0):
-            ex.errors.append(TransportError("gone"))
+            ex.errors.extend(TransportError("gone") for _ in range(failures))
+
+    task = asyncio.create_task(bot(2))
+    await clock.run_until(task.done)
+    await task  # the third try disarmed it
+    assert ex.trigger_ms is None and [b["on_off"] for b, _ in ex.calls] == [1, 0, 0, 0]
+    task = asyncio.create_task(bot(3))
+    await clock.run_until(task.done)
+    with pytest.raises(TransportError):
+        await task
+    assert ex.trigger_ms is not None
+
+
+async def test_the_first_arm_is_tried_again_but_not_on_a_refusal(ex: Switch,
+                                                                 clock: FakeClock) -> None:
+    ex.errors += [TransportError("reset"), APIError(1032, "limit")]
+    switch = CancelAfter(ex.request, clock, 5.0)
+    task = asyncio.create_task(switch.start())
+    await clock.run_until(task.done)
+    await task
+    assert ex.arms() == 3 and switch.running
+    await switch.stop(disarm=False)
+    ex.errors.append(APIError(1067, "Illegal parameter."))
+    with pytest.raises(APIError):
+        await CancelAfter(ex.request, clock, 5.0).start()
+    assert ex.arms() == 4
 
 
 async def test_cancelling_the_owner_leaves_no_task_and_the_switch_armed(
@@ -198,4 +223,4 @@ def test_parses_htx_answer_shapes() -> None:
         parse_cancel_after(b"<html>")
     with pytest.raises(APIError) as err:
         parse_cancel_after({"code": "timeout", "message": "later"})
-    assert err.value.code == -1
+    assert err.value.code == "timeout"
