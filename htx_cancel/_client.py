@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import random
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -168,11 +168,21 @@ class CancelClient:
         jobs = [(field, ids) for field, ids in (("order_id", oids), ("client_order_id", cids))
                 if ids]
         call = Call(self._driver.deadline(), priority, CancelReport() if report is None else report)
-        await self._cancel(call, ep, code, jobs)
-        if verify is not False:
-            targets = [Target(ep.kind or kind, margin, code, f, tuple(ids)) for f, ids in jobs]
-            await self._verify(call.report, targets, priority, call.deadline, verify)
-        return call.report
+        if verify is False:
+            return await self._cancel(call, ep, code, jobs)
+        targets = [Target(kind, margin, code, f, tuple(ids)) for f, ids in jobs]
+        report = call.report
+        async with self._verifier(priority, call.deadline, verify) as verifier:
+            # Regular orders are read as their batches settle, while the cancel goes on.
+            feed, theirs = verifier.feed(kind, margin, code), report.on_batch
+            report.on_batch = feed if theirs is None else _both(feed, theirs)
+            try:
+                await self._cancel(call, ep, code, jobs)
+            finally:
+                report.on_batch = theirs
+            feed.flush()
+            report.states.update(await verifier.run(report, targets))
+        return report
 
     async def cancel_all(self, kind: Kind, contract_code: str, direction: str | None = None,
                          offset: str | None = None, *, margin: Margin = "isolated",
@@ -293,7 +303,8 @@ class CancelClient:
         policy = policy or VerifyPolicy()
         if not recancel:
             policy = dataclasses.replace(policy, max_recancels=0)
-        await self._verify(report, targets, priority, self._driver.deadline(), policy)
+        async with self._verifier(priority, self._driver.deadline(), policy) as verifier:
+            report.states.update(await verifier.run(report, targets))
         return report
 
     def cancel_after(self, timeout: float, *, on_failure: FailureCallback | None = None,
@@ -313,9 +324,9 @@ class CancelClient:
         return CancelAfter(send, self._clock, timeout, on_failure=on_failure,
                            stay_armed=stay_armed, interval=interval)
 
-    async def _verify(self, report: CancelReport, targets: list[Target], priority: Priority,
-                      deadline: float | None, policy: bool | VerifyPolicy) -> None:
-        """Verify ``targets`` into ``report`` (``report.states`` gains what was learned)."""
+    def _verifier(self, priority: Priority, deadline: float | None,
+                  policy: bool | VerifyPolicy) -> Verifier:
+        """A verifier reading through ``request()`` and cancelling again through ``cancel()``."""
 
         async def read(path: str, body: Mapping[str, Any], prio: Priority) -> Any:
             return await self.request(path, body, priority=prio)
@@ -328,9 +339,8 @@ class CancelClient:
                                      margin=target.margin, priority=priority)
 
         rules = policy if isinstance(policy, VerifyPolicy) else VerifyPolicy()
-        verifier = Verifier(read, again, self._clock, priority=priority, policy=rules,
-                            deadline=deadline)
-        report.states.update(await verifier.run(report, targets))
+        return Verifier(read, again, self._clock, priority=priority, policy=rules,
+                        deadline=deadline)
 
     # -- any other private request ---------------------------------------------------------
 
@@ -402,6 +412,17 @@ class CancelClient:
             call.flush()
         return report
 
+
+
+def _both(first: Callable[[BatchRecord], None],
+          second: Callable[[BatchRecord], None]) -> Callable[[BatchRecord], None]:
+    """One ``on_batch`` hook calling two."""
+
+    def hook(record: BatchRecord) -> None:
+        first(record)
+        second(record)
+
+    return hook
 
 
 def _param(value: object) -> str:

@@ -14,14 +14,16 @@ import random
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from types import TracebackType
 from typing import Any, TypeVar
 
-from ._catalog import Priority
+from ._catalog import Kind, Margin, Priority
 from ._clock import Clock
 from ._errors import APIError, AuthenticationError, DecodeError, HTXError, TransportError
-from ._report import REPEATED_CANCEL, CancelReport, Failure
+from ._report import REPEATED_CANCEL, BatchRecord, CancelReport, Failure
 from ._states import OrderState
 from ._verify import (
+    INFO_MAX_IDS,
     NOT_FOUND_CODES,
     Finding,
     Listing,
@@ -36,7 +38,7 @@ from ._verify import (
     parse_listing,
 )
 
-__all__ = ["TRANSIENT_CODES", "Recancel", "Requester", "Verifier", "VerifyPolicy"]
+__all__ = ["TRANSIENT_CODES", "Feed", "Recancel", "Requester", "Verifier", "VerifyPolicy"]
 
 log = logging.getLogger("htx_cancel")
 
@@ -94,7 +96,9 @@ class Verifier:
     __slots__ = (
         "_clock",
         "_deadline",
+        "_open",
         "_policy",
+        "_prefetching",
         "_priority",
         "_rc_failed",
         "_rc_unknown",
@@ -121,9 +125,61 @@ class Verifier:
         self._recancels: Counter[str] = Counter()
         self._rc_failed: dict[str, Failure] = {}
         self._rc_unknown: dict[str, str] = {}
+        self._open = False
+        self._prefetching: set[asyncio.Task[None]] = set()
+
+    async def __aenter__(self) -> Verifier:
+        """Allow :meth:`prefetch` until the block ends."""
+        self._open = True
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None,
+                        exc: BaseException | None, tb: TracebackType | None) -> None:
+        """Wait for the reads still running, or cancel them when leaving by an exception."""
+        self._open = False
+        tasks = set(self._prefetching)
+        if not tasks:
+            return
+        if exc_type is not None:
+            for task in tasks:
+                task.cancel()
+        try:
+            await asyncio.wait(tasks)
+        except BaseException:  # cancelled while waiting: leave no read behind
+            for task in tasks:
+                task.cancel()
+            await asyncio.wait(tasks)
+            raise
+        error = _first_error(tasks)  # read even when not raised: no "never retrieved" noise
+        if error is not None and exc_type is None:
+            raise error
+
+    def prefetch(self, target: Target) -> None:
+        """Start learning a regular target's states now, while its cancel goes on.
+
+        Only inside ``async with verifier:``; :meth:`run` waits for these reads and decides
+        from them. Strategy listings are read once, in :meth:`run`, not per batch.
+        """
+        if not self._open or target.listed:
+            return
+        loop = asyncio.get_running_loop()
+        for query in info_queries(target):
+            task = loop.create_task(self._ask_info(query, target.field))
+            self._prefetching.add(task)
+            task.add_done_callback(self._prefetching.discard)
+
+    def feed(self, kind: Kind, margin: Margin, contract_code: str) -> Feed:
+        """A ``report.on_batch`` hook that prefetches each settled batch's ids, 50 at a time."""
+        return Feed(self, kind, margin, contract_code)
 
     async def run(self, report: CancelReport, targets: Sequence[Target]) -> dict[str, OrderState]:
         """Verify every target's ids, fold the outcome into ``report``, return the states."""
+        if self._prefetching:
+            tasks = set(self._prefetching)
+            await asyncio.wait(tasks)
+            error = _first_error(tasks)
+            if error is not None:
+                raise error
         eligible = {*report.cancelled, *report.unknown}
         if len(targets) == 1:
             await self._settle(report, targets[0], eligible)
@@ -144,7 +200,7 @@ class Verifier:
     async def _settle(self, report: CancelReport, target: Target, eligible: set[str]) -> None:
         """Learn the target's states; re-cancel live ones, ask again while any is in motion."""
         policy, states = self._policy, self._states
-        await self._learn(target, target.ids)
+        await self._learn(target, [i for i in target.ids if i not in states])
         delay = policy.backoff
         for _ in range(policy.max_rounds):
             moving = [i for i in target.ids if i in eligible and (s := states.get(i)) is not None
@@ -292,6 +348,51 @@ class Verifier:
                 break
             await self._clock.sleep(delay)
         raise _Unread(reason)
+
+
+class Feed:
+    """Collects the ids of cancel batches as they settle and prefetches their states.
+
+    Called with each settled batch's record (``report.on_batch``); ids wait until 50 of one id
+    field are collected (order info's request size), and ``flush`` sends the rest.
+    """
+
+    __slots__ = ("_buffers", "_contract_code", "_kind", "_margin", "_verifier")
+
+    def __init__(self, verifier: Verifier, kind: Kind, margin: Margin,
+                 contract_code: str) -> None:
+        self._verifier = verifier
+        self._kind: Kind = kind
+        self._margin: Margin = margin
+        self._contract_code = contract_code
+        self._buffers: dict[str, list[str]] = {}
+
+    def __call__(self, record: BatchRecord) -> None:
+        if record.id_field is None or self._kind != "order":
+            return
+        buffer = self._buffers.setdefault(record.id_field, [])
+        buffer.extend(record.ids)
+        while len(buffer) >= INFO_MAX_IDS:
+            self._send(record.id_field, buffer[:INFO_MAX_IDS])
+            del buffer[:INFO_MAX_IDS]
+
+    def flush(self) -> None:
+        """Prefetch whatever is still collected."""
+        for field, buffer in self._buffers.items():
+            if buffer:
+                self._send(field, buffer)
+        self._buffers.clear()
+
+    def _send(self, field: str, ids: list[str]) -> None:
+        """Prefetch one request's worth of ids."""
+        self._verifier.prefetch(Target(self._kind, self._margin, self._contract_code, field,
+                                       tuple(ids)))
+
+
+def _first_error(tasks: set[asyncio.Task[None]]) -> BaseException | None:
+    """The first error of finished reads (a bug: reads turn failures into reasons)."""
+    errors = [e for t in tasks if not t.cancelled() and (e := t.exception()) is not None]
+    return errors[0] if errors else None
 
 
 def _consistent(pages: Sequence[Listing], seen: frozenset[str]) -> bool:

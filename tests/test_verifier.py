@@ -320,3 +320,41 @@ async def test_other_api_errors_are_not_repeated(reads: Reads, clock: FakeClock)
     report = CancelReport(unknown=["1"], unknown_reasons={"1": "lost"})
     await run(reads, clock, report, [regular(["1"])], attempts=3)
     assert len(reads.calls) == 1 and "1014" in report.unknown_reasons["1"]
+
+
+async def test_batches_are_read_as_they_settle_50_ids_at_a_time(reads: Reads,
+                                                                clock: FakeClock) -> None:
+    ids = [str(10**18 + i) for i in range(60)]
+    reads.status.update(dict.fromkeys(ids, 7))
+    reads.status[ids[59]] = 3
+    report = accepted(*ids)
+    verifier = Verifier(reads.request, reads.recancel, clock)
+    async with verifier:
+        feed = verifier.feed("order", "isolated", "BTC-USDT")
+        feed(BatchRecord("swap_cancel", tuple(ids[:25]), "order_id"))
+        await clock.advance(0)
+        assert reads.calls == []  # 25 ids wait for 25 more
+        feed(BatchRecord("swap_cancel", tuple(ids[25:50]), "order_id"))
+        feed(BatchRecord("swap_cancelall", ()))  # names no ids: ignored
+        await clock.advance(0)
+        assert [len(b["order_id"].split(",")) for b in reads.info_calls()] == [50]
+        feed(BatchRecord("swap_cancel", tuple(ids[50:]), "order_id"))
+        feed.flush()
+        task = asyncio.create_task(verifier.run(report, [regular(ids)]))
+        await clock.run_until(task.done)
+        states = task.result()
+    assert [len(b["order_id"].split(",")) for b in reads.info_calls()] == [50, 10, 1]
+    assert reads.recancels == [(ids[59],)]  # decided after the cancel, from what was read
+    assert states == dict.fromkeys(ids, OrderState.CANCELLED)
+
+
+async def test_leaving_by_an_exception_cancels_the_reads(reads: Reads, clock: FakeClock) -> None:
+    before = asyncio.all_tasks()
+    verifier = Verifier(reads.request, reads.recancel, clock)
+    reads.errors += [TransportError("x")] * 3  # the read retries wait on fake time
+    with pytest.raises(KeyError):
+        async with verifier:
+            verifier.prefetch(regular(["1"]))
+            await clock.advance(0)
+            raise KeyError("the cancel failed")
+    assert asyncio.all_tasks() == before

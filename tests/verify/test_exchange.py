@@ -177,3 +177,14 @@ async def test_random_fills_and_faults_every_state_matches_the_exchange(seed: in
             report = await c.cancel_orders("BTC-USDT", order_ids=ids, verify=True)
         check(report, ids, ex)
         assert len(report.states) + len(report.unknown) >= len(ids) - len(report.unknown)
+
+
+async def test_reads_start_while_the_cancel_goes_on() -> None:
+    async with exchange(seed=9) as ex:
+        ids = ex.seed("BTC-USDT", "order", "isolated", 500)
+        async with client(ex, max_in_flight=2) as c:
+            report = await c.cancel_orders("BTC-USDT", order_ids=ids, verify=True)
+        assert report.states == dict.fromkeys(ids, OrderState.CANCELLED)
+        cancels = [r.seq for r in ex.find("swap_cancel")]
+        reads = [r.seq for r in ex.find("swap_order_info")]
+        assert len(reads) == 10 and min(reads) < max(cancels)
