@@ -188,3 +188,15 @@ async def test_reads_start_while_the_cancel_goes_on() -> None:
         cancels = [r.seq for r in ex.find("swap_cancel")]
         reads = [r.seq for r in ex.find("swap_order_info")]
         assert len(reads) == 10 and min(reads) < max(cancels)
+
+
+async def test_a_cancel_all_report_is_verified_later() -> None:
+    async with exchange(seed=10, fill_during_cancel=0.25) as ex:
+        ids = ex.seed("ETH-USDT", "order", "cross", 30)
+        async with client(ex) as c:
+            report = await c.cancel_all_orders("ETH-USDT", margin="cross")
+            assert set(report.cancelled) == set(ids)  # accepted: fills are not known yet
+            await c.verify(report, "ETH-USDT")
+        check(report, ids, ex)
+        assert {i for i in ids if ex.status_of(i) == 6} == set(report.failed)
+        assert len(ex.find("swap_cross_order_info")) == 1
