@@ -145,6 +145,15 @@ class CancelAfter:
                         exc: BaseException | None, tb: TracebackType | None) -> None:
         await self.stop(disarm=exc_type is None and not self._stay_armed)
 
+    async def arm(self) -> int | None:
+        """Arm once, without re-arming; return ``trigger_time`` (for a CLI, or own schedules)."""
+        await self._arm(_ATTEMPTS)
+        return self.trigger_time
+
+    async def disarm(self) -> None:
+        """Stop re-arming (if running) and disarm now."""
+        await self.stop(disarm=True)
+
     async def start(self) -> None:
         """Arm the switch (errors raise: then it may not be armed) and start re-arming."""
         if self._task is not None:

@@ -224,3 +224,13 @@ def test_parses_htx_answer_shapes() -> None:
     with pytest.raises(APIError) as err:
         parse_cancel_after({"code": "timeout", "message": "later"})
     assert err.value.code == "timeout"
+
+
+async def test_one_shot_arm_and_disarm(ex: Switch, clock: FakeClock) -> None:
+    switch = CancelAfter(ex.request, clock, 7.5)
+    assert await switch.arm() == ex.trigger_ms == ex.now_ms() + 7500
+    assert not switch.running
+    await clock.advance(10)
+    assert ex.arms() == 1  # nothing re-armed it
+    await CancelAfter(ex.request, clock, 5.0).disarm()
+    assert ex.trigger_ms is None and ex.calls[-1][0] == {"on_off": 0}
