@@ -181,7 +181,8 @@ class CancelClient:
             finally:
                 report.on_batch = theirs
             feed.flush()
-            report.states.update(await verifier.run(report, targets))
+            if report.auth_failure is None:  # a rejected key would be rejected again
+                report.states.update(await verifier.run(report, targets))
         return report
 
     async def cancel_all(self, kind: Kind, contract_code: str, direction: str | None = None,

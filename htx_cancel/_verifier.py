@@ -104,6 +104,7 @@ class Verifier:
         "_rc_unknown",
         "_recancel",
         "_recancels",
+        "_refused",
         "_request",
         "_rng",
         "_states",
@@ -126,6 +127,7 @@ class Verifier:
         self._rc_failed: dict[str, Failure] = {}
         self._rc_unknown: dict[str, str] = {}
         self._open = False
+        self._refused: str | None = None  # why the exchange rejected the key, once it has
         self._prefetching: set[asyncio.Task[None]] = set()
 
     async def __aenter__(self) -> Verifier:
@@ -326,11 +328,14 @@ class Verifier:
 
     async def _ask(self, query: Query) -> Any:
         """One read request through its attempts; ``_Unread`` when none settled it."""
+        if self._refused is not None:  # a rejected key costs one read, not one per query
+            raise _Unread(f"not sent: {self._refused}")
         reason = "not sent"
         for attempt in range(1, self._policy.attempts + 1):
             try:
                 return await self._request(query.path, query.body, self._priority)
             except AuthenticationError as exc:
+                self._refused = str(exc)
                 raise _Unread(str(exc)) from None
             except APIError as exc:
                 if exc.code in NOT_FOUND_CODES:
@@ -368,7 +373,9 @@ class Feed:
         self._buffers: dict[str, list[str]] = {}
 
     def __call__(self, record: BatchRecord) -> None:
-        if record.id_field is None or self._kind != "order":
+        # A batch refused as a whole (a rejected key, a settlement) waits for run(), which
+        # skips reads a rejected key would make.
+        if record.id_field is None or self._kind != "order" or record.outcome == "failed":
             return
         buffer = self._buffers.setdefault(record.id_field, [])
         buffer.extend(record.ids)

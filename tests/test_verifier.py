@@ -358,3 +358,12 @@ async def test_leaving_by_an_exception_cancels_the_reads(reads: Reads, clock: Fa
             await clock.advance(0)
             raise KeyError("the cancel failed")
     assert asyncio.all_tasks() == before
+
+
+async def test_a_rejected_key_stops_the_reads(reads: Reads, clock: FakeClock) -> None:
+    ids = [str(i) for i in range(1, 151)]
+    reads.errors.append(AuthenticationError(1253, "signature"))
+    report = CancelReport(unknown=ids, unknown_reasons=dict.fromkeys(ids, "lost"))
+    await run(reads, clock, report, [regular(ids)], concurrency=1)
+    assert len(reads.calls) == 1 and report.unknown == ids
+    assert "not sent: HTX error 1253" in report.unknown_reasons["150"]

@@ -200,3 +200,14 @@ async def test_a_cancel_all_report_is_verified_later() -> None:
         check(report, ids, ex)
         assert {i for i in ids if ex.status_of(i) == 6} == set(report.failed)
         assert len(ex.find("swap_cross_order_info")) == 1
+
+
+async def test_a_wrong_key_costs_one_request_even_with_verify() -> None:
+    async with exchange(seed=11) as ex:
+        ids = ex.seed("BTC-USDT", "order", "isolated", 80)
+        wrong = Credentials("test-access", "not-the-secret")
+        async with CancelClient(wrong, base_url=ex.base_url, rate_limits=LIMITS,
+                                limiter=RateLimiter(LIMITS) if LIMITS else None) as c:
+            report = await c.cancel_orders("BTC-USDT", order_ids=ids, verify=True)
+        assert report.auth_failure is not None and len(report.failed) == 80
+        assert report.states == {} and len(ex.requests) == 1
