@@ -211,3 +211,16 @@ async def test_a_wrong_key_costs_one_request_even_with_verify() -> None:
             report = await c.cancel_orders("BTC-USDT", order_ids=ids, verify=True)
         assert report.auth_failure is not None and len(report.failed) == 80
         assert report.states == {} and len(ex.requests) == 1
+
+
+async def test_a_partly_filled_order_left_open_is_cancelled_again() -> None:
+    async with exchange(seed=12) as ex:
+        ids = ex.seed("BTC-USDT", "order", "isolated", 2)
+        ex.fill(ids[0], volume=0.5)  # status 4: still in the book
+        ex.faults.script("swap_cancel", ["error_500_before"] * 4)  # never reaches the book
+        async with client(ex) as c:
+            report = await c.cancel_orders("BTC-USDT", order_ids=ids, verify=True)
+        assert report.states == {ids[0]: OrderState.PARTIALLY_FILLED_CANCELLED,
+                                 ids[1]: OrderState.CANCELLED}
+        assert report.cancelled == ids and ex.status_of(ids[0]) == 5
+        check(report, ids, ex)
