@@ -15,6 +15,8 @@ TRIGGER = CATALOG["swap_trigger_cancel"]
 
 
 def make(clock: FakeClock, **kw: object) -> RateLimiter:
+    """Small limits; no cold-start probe unless asked (these tests feed no headers)."""
+    kw.setdefault("probe", False)
     return RateLimiter(RateLimits(trade=(4, 3.0), strategy=(2, 1.0), guard=0.0, **kw),  # type: ignore[arg-type]
                        clock=clock)
 
@@ -116,7 +118,7 @@ async def test_fifo_per_endpoint() -> None:
 
 async def test_pause_after_1032_and_outside_usage_from_headers() -> None:
     clock = FakeClock()
-    limiter = make(clock)
+    limiter = make(clock, outside_prior=0.0)
     t = await limiter.acquire(REGULAR)
     limiter.complete(t)
     limiter.pause(t, 4, 3000, reset_in=2.0)
@@ -126,11 +128,16 @@ async def test_pause_after_1032_and_outside_usage_from_headers() -> None:
     await clock.advance(0.2)
     assert nxt.done()
     limiter.complete(nxt.result())
-    # the exchange says 0 left while we hold 2 of 4: someone else has 2 until the reset
+    # the exchange says 0 left while we hold 2 of 4, its count covering 2 s of the 3 s
+    # window: someone else sent 2 in 2 s, 3 a window, plus a margin of 1; one slot always
+    # stays ours, so the hold is 3 and nothing is free until our slots come back
     limiter.observe(nxt.result(), 4, 3000, 0, reset_in=1.0)
-    assert limiter.scheduler.pools["trade"].free(clock.now()) == 0
-    await clock.advance(1.0)
-    assert limiter.scheduler.pools["trade"].free(clock.now()) == 3  # hold over, first slot back
+    assert limiter.stats().pools["trade"].outside == 3
+    assert limiter.scheduler.pools["trade"].free(clock.now()) < 0
+    await clock.advance(3.0)
+    assert limiter.scheduler.pools["trade"].free(clock.now()) == 1  # the hold stands
+    await clock.advance(6.0)
+    assert limiter.scheduler.pools["trade"].free(clock.now()) == 4  # unsupported: gone
 
 
 async def test_headers_of_another_pool_are_ignored() -> None:
@@ -159,7 +166,7 @@ async def test_share_one_limiter_per_account_and_limits() -> None:
 
 
 def test_a_limiter_outlives_its_event_loop() -> None:
-    limiter = RateLimiter(RateLimits(trade=(4, 30.0), guard=0.0, strategy_reserve=2))
+    limiter = RateLimiter(RateLimits(trade=(4, 30.0), guard=0.0, strategy_reserve=2, probe=False))
     held = []
 
     async def hold_two() -> None:
@@ -187,5 +194,5 @@ def test_a_limiter_outlives_its_event_loop() -> None:
 
 def waiter_ticket(limiter: RateLimiter) -> Ticket:
     """The one ticket queued in the limiter."""
-    queues = limiter.scheduler._regular
-    return next(t for q in queues.values() for t in q)
+    levels = limiter.scheduler._queues
+    return next(t for level in levels for queues in level for q in queues.values() for t in q)

@@ -172,12 +172,14 @@ def test_pause_and_outside_hold() -> None:
     assert sched.next_wakeup(1.0) == 5.0
     assert sched.dispatch(5.0) == [t]
     sched.complete(t, 5.0)
-    # the exchange says 1 left where we expected 5: 4 taken by someone else until t=7
-    assert sched.observe(t, "trade", 1, 7.0, 5.0) == 4
-    assert sched.pools["trade"].free(5.5) == 6 - 1 - 4
-    assert sched.pools["trade"].free(6.5) == 6 - 4  # our own slot is back at 6.0
-    assert sched.pools["trade"].free(7.0) == 6
-    assert sched.observe(t, "trade", 5, 8.0, 5.5) == 0
+    # the exchange says 1 left where we can explain 5, over a whole window (reset in 0):
+    # 4 are someone else's, a standing hold of 4 plus a margin of 1
+    assert sched.observe(t, "trade", 1, 0.0, 5.0) == 4
+    assert sched.pools["trade"].free(5.5) == 6 - 1 - 5
+    assert sched.pools["trade"].free(6.5) == 6 - 5  # our own slot is back at 6.0; the hold stands
+    assert sched.pools["trade"].free(7.9) == 6 - 5
+    assert sched.pools["trade"].free(8.0) == 6  # three periods without support: gone
+    assert sched.observe(t, "trade", 5, 0.0, 8.0) == 0
 
 
 def test_release_unused_gives_the_slot_back_at_once() -> None:

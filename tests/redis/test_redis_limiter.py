@@ -251,7 +251,7 @@ async def test_unreachable_redis_raises() -> None:
 async def test_unreachable_redis_uses_the_fallback(caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.WARNING, logger="htx_cancel.redis"):
         async with make("redis://127.0.0.1:1/0", "nobody",
-                        fallback=RateLimits(trade=(4, 0.5), share=0.5)) as limiter:
+                        fallback=RateLimits(trade=(4, 0.5), share=0.5, probe=False)) as limiter:
             tickets = [await limiter.acquire(REGULAR) for _ in range(2)]
             assert not any(isinstance(t, RedisTicket) for t in tickets)
             with pytest.raises(TimeoutError):
