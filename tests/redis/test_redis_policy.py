@@ -87,9 +87,9 @@ async def test_a_steady_outsider_and_a_cancel_through_redis(redis_url: str, acco
         stop = asyncio.Event()
         other = asyncio.ensure_future(outsider(ex.base_url, stop))
         await asyncio.sleep(2.5)
-        async with RedisLimiter(redis_url, account, limits, lease=5.0) as limiter:
-            async with CancelClient(CREDS, base_url=ex.base_url, limiter=limiter) as client:
-                report = await asyncio.wait_for(client.cancel_orders("BTC-USDT", ids), 30)
+        limiter = RedisLimiter(redis_url, account, limits, lease=5.0)
+        async with limiter, CancelClient(CREDS, base_url=ex.base_url, limiter=limiter) as client:
+            report = await asyncio.wait_for(client.cancel_orders("BTC-USDT", ids), 30)
         stop.set()
         await other
         ours = [r for r in ex.requests if r.endpoint == "swap_cancel"]
