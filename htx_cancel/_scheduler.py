@@ -293,6 +293,7 @@ class Scheduler:
         if not ticket.granted:
             return
         ticket.granted = False
+        self.granted -= 1
         for name in ticket.pools:
             pool = self.pools[name]
             pool.busy -= 1
