@@ -23,6 +23,7 @@ from ._events import RequestEvent
 from ._limiter import Limiter, RateLimiter, RateLimits, shared_limiter
 from ._report import BatchRecord, CancelFailed, CancelReport, Failure
 from ._retry import RetryPolicy
+from ._stats import LimiterStats, PoolStats
 from ._transport import Answer, Timeouts, Transport
 
 try:
@@ -46,7 +47,9 @@ __all__ = [
     "HTXError",
     "Kind",
     "Limiter",
+    "LimiterStats",
     "Margin",
+    "PoolStats",
     "Priority",
     "RateLimiter",
     "RateLimiterError",
