@@ -25,6 +25,7 @@ from ._limiter import Limiter, RateLimiter, RateLimits, shared_limiter
 from ._report import BatchRecord, CancelFailed, CancelReport, Failure
 from ._retry import RetryPolicy
 from ._states import OrderState
+from ._stats import LimiterStats, PoolStats
 from ._transport import Answer, Timeouts, Transport
 from ._verifier import VerifyPolicy
 
@@ -50,8 +51,10 @@ __all__ = [
     "HTXError",
     "Kind",
     "Limiter",
+    "LimiterStats",
     "Margin",
     "OrderState",
+    "PoolStats",
     "Priority",
     "RateLimiter",
     "RateLimiterError",
