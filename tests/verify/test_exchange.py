@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import random
 
 import pytest
@@ -21,17 +20,13 @@ from htx_cancel._states import state_for_status
 from htx_cancel.testing import FakeExchange
 
 CREDS = Credentials("test-access", "test-secret")
-# The read pool is the limiter helper's (issue 10); until it lands, reads go unlimited.
-HAS_READ = "read" in {f.name for f in dataclasses.fields(RateLimits)}
-LIMITS = (RateLimits(trade=(30, 0.3), strategy=(5, 0.1), read=(30, 0.3), guard=0.002)  # type: ignore[call-arg]
-          if HAS_READ else None)
+LIMITS = RateLimits(trade=(30, 0.3), strategy=(5, 0.1), read=(30, 0.3), guard=0.002)
 FAST = RetryPolicy(backoff=0.01, backoff_max=0.05, deadline=20.0)
 
 
 def client(ex: FakeExchange, **kw: object) -> CancelClient:
     return CancelClient(CREDS, base_url=ex.base_url, rate_limits=LIMITS,
-                        limiter=RateLimiter(LIMITS) if LIMITS else None, retry=FAST,
-                        **kw)  # type: ignore[arg-type]
+                        limiter=RateLimiter(LIMITS), retry=FAST, **kw)  # type: ignore[arg-type]
 
 
 def exchange(**kw: object) -> FakeExchange:
@@ -127,7 +122,6 @@ async def test_client_order_ids_and_cross_margin() -> None:
                 (r.body for r in ex.find("swap_cross_order_info"))} == {True}
 
 
-@pytest.mark.skipif(not HAS_READ, reason="strategy cancels need the limiter, reads its read pool")
 async def test_strategy_orders_are_verified_through_their_listings() -> None:
     async with exchange(seed=7) as ex:
         trig = ex.seed("BTC-USDT", "trigger", "cross", 70)
@@ -207,7 +201,7 @@ async def test_a_wrong_key_costs_one_request_even_with_verify() -> None:
         ids = ex.seed("BTC-USDT", "order", "isolated", 80)
         wrong = Credentials("test-access", "not-the-secret")
         async with CancelClient(wrong, base_url=ex.base_url, rate_limits=LIMITS,
-                                limiter=RateLimiter(LIMITS) if LIMITS else None) as c:
+                                limiter=RateLimiter(LIMITS)) as c:
             report = await c.cancel_orders("BTC-USDT", order_ids=ids, verify=True)
         assert report.auth_failure is not None and len(report.failed) == 80
         assert report.states == {} and len(ex.requests) == 1
