@@ -37,8 +37,8 @@ FailureCallback = Callable[[Exception], object]
 class _Times(msgspec.Struct, frozen=True):
     """``data`` of a cancel-after answer: the exchange's time and when it will cancel (ms)."""
 
-    current_time: int = 0
-    trigger_time: int = 0
+    current_time: int | str = 0  # strings seen for ``ts``: accept them here too
+    trigger_time: int | str = 0
 
 
 class _CancelAfterAnswer(msgspec.Struct, frozen=True):
@@ -76,7 +76,7 @@ def parse_cancel_after(answer: object) -> tuple[int, int]:
         auth = classify(code) in (Action.AUTH, Action.RESYNC)
         raise (AuthenticationError if auth else APIError)(code, message)
     times = parsed.data or _Times()
-    return times.current_time, times.trigger_time
+    return _ms(times.current_time), _ms(times.trigger_time)
 
 
 class CancelAfter:
@@ -238,6 +238,13 @@ class CancelAfter:
                 self._on_failure(exc)
             except Exception:
                 log.exception("dead man's switch: on_failure raised")
+
+
+def _ms(raw: int | str) -> int:
+    """Epoch ms as an int; 0 when it is not a number (the answer then did not say)."""
+    if isinstance(raw, int):
+        return raw
+    return int(raw) if raw.isascii() and raw.isdigit() else 0
 
 
 def _times(times: tuple[int, int]) -> tuple[int | None, int | None]:

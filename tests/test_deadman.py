@@ -214,6 +214,8 @@ def test_parses_htx_answer_shapes() -> None:
     assert parse_cancel_after(ok) == (10, 5010)
     assert parse_cancel_after({"code": "200", "data": None}) == (0, 0)
     assert parse_cancel_after({"status": "ok", "data": {"trigger_time": 7}}) == (0, 7)
+    assert parse_cancel_after({"code": 200, "data": {"current_time": "5",
+                                                     "trigger_time": "x"}}) == (5, 0)
     with pytest.raises(APIError) as err:
         parse_cancel_after({"code": 1030, "msg": "Abnormal service."})
     assert (err.value.code, err.value.message) == (1030, "Abnormal service.")
