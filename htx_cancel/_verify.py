@@ -203,9 +203,9 @@ class _ListingData(msgspec.Struct, frozen=True):
     """A listing page: its orders and where it stands in the listing."""
 
     orders: list[_ListedOrder] = []
-    total_page: int = 0
-    current_page: int = 0
-    total_size: int = 0
+    total_page: int | str = 0  # numbers, or digit strings
+    current_page: int | str = 0
+    total_size: int | str = 0
 
 
 class _ListingAnswer(msgspec.Struct, frozen=True):
@@ -296,8 +296,18 @@ def parse_listing(answer: object) -> Listing:
     parsed: _ListingAnswer = _read(answer, _listing_decoder, _ListingAnswer)
     if parsed.data is None:
         raise ValueError("the open-orders listing answered without data")
-    ids = frozenset(_id_text(o.order_id_str, o.order_id) for o in parsed.data.orders)
-    return Listing(ids - {""}, max(parsed.data.total_page, 1), parsed.data.total_size)
+    data = parsed.data
+    ids = frozenset(_id_text(o.order_id_str, o.order_id) for o in data.orders)
+    return Listing(ids - {""}, max(_number(data.total_page), 1), _number(data.total_size))
+
+
+def _number(raw: int | str) -> int:
+    """A count HTX may send as a string; ``ValueError`` when it is not one."""
+    if isinstance(raw, str):
+        if not (raw.isascii() and raw.isdigit()):
+            raise ValueError(f"the listing's page count {raw!r} is not a number")
+        return int(raw)
+    return raw
 
 
 def listed_states(ids: Iterable[str], listed: Iterable[str]) -> dict[str, OrderState]:

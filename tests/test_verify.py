@@ -142,6 +142,11 @@ def test_listing_pages_and_gone_orders() -> None:
         "total_page": 2, "current_page": 1, "total_size": 60}})
     assert (page.ids, page.total_page, page.total_size) == (frozenset({BIG, "3"}), 2, 60)
     assert listed_states([BIG, "4"], page.ids) == {BIG: OrderState.OPEN, "4": OrderState.GONE}
+    strings = parse_listing({"status": "ok", "data": {"orders": [], "total_page": "3",
+                                                      "total_size": "120"}})
+    assert (strings.total_page, strings.total_size) == (3, 120)
+    with pytest.raises(ValueError, match="not a number"):
+        parse_listing({"status": "ok", "data": {"orders": [], "total_page": "many"}})
     empty = parse_listing(b'{"status":"ok","data":{"orders":[],"total_page":0,"total_size":0}}')
     assert (empty.ids, empty.total_page) == (frozenset(), 1)
 
