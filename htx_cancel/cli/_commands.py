@@ -14,6 +14,8 @@ from .._report import CancelReport
 from ._args import EXIT_FAILED, EXIT_OK, UsageError
 from ._common import (
     Streams,
+    base_url_of,
+    exchange_line,
     exit_status,
     make_client,
     print_json,
@@ -21,6 +23,7 @@ from ._common import (
     until_interrupted,
 )
 from ._inputs import credentials, lib_kind, margin_of, read_ids, target
+from ._limits import check_limits, describe, open_limiter
 from ._progress import Tracker, make_tracker
 from ._run import Job, Tally, make_job, pending
 from ._summary import outcome_json, print_details, rows_of, summary_table, verdict
@@ -28,38 +31,56 @@ from ._summary import outcome_json, print_details, rows_of, summary_table, verdi
 __all__ = ["cancel", "cancel_all", "clock"]
 
 
+NOTHING = "nothing to cancel: no ids given"
+
 
 async def cancel(args: argparse.Namespace, streams: Streams) -> int:
     """``htx-cancel cancel``: cancel the given ids, report every outcome."""
     contract = target(args.contract, args.kind, args.margin)
+    check_limits(args)
     ids = read_ids(args.ids, args.ids_file, args.kind, streams.stdin)
+    keys = credentials()
     job = make_job(args.kind, contract, margin_of(args.margin), ids)
-    client = make_client(credentials(), args.base_url)
     tally = Tally()
+    if not ids:  # an empty file or pipe: nothing open, nothing to do
+        _report(args, streams, tally, [job], note=NOTHING)
+        return EXIT_OK
     tracker = make_tracker(streams.err_console(), not args.no_progress)
-    async with client:
-        await run_interruptible(client, [job], tally, tracker)
-    _report(args, streams, tally, [job])
-    return exit_status(tally)
+    error: str | None = None
+    async with open_limiter(args) as limiter:
+        client = make_client(keys, base_url_of(args.base_url), limiter)
+        async with client:
+            try:
+                await run_interruptible(client, [job], tally, tracker)
+            except* HTXError as group:  # the shared limiter failed mid-run
+                error = str(group.exceptions[0])
+    _report(args, streams, tally, [job], error)
+    return EXIT_FAILED if error is not None else exit_status(tally)
 
 
 def _report(args: argparse.Namespace, streams: Streams, tally: Tally, jobs: Sequence[Job],
-            error: str | None = None) -> None:
+            error: str | None = None, note: str | None = None) -> None:
     """The outcome: JSON on stdout with --json, else the table and details on stdout."""
     left = pending(jobs, tally)
+    where = exchange_line(args.base_url)
+    closing = verdict(tally, left) if note is None else note
     if args.json:
         document = outcome_json(tally, left)
+        document["exchange"] = base_url_of(args.base_url)
         if error is not None:
             document["error"] = error
         print_json(streams.out, document)
-        streams.err.write(verdict(tally, left) + "\n")
+        streams.err.write(f"{closing}\n{where}; {describe(args)}\n")
         return
     console = streams.out_console()
-    console.print(summary_table(rows_of(tally), f"htx-cancel {args.command}", console.width))
+    if tally.batches:
+        console.print(summary_table(rows_of(tally), f"htx-cancel {args.command}",
+                                    console.width))
     print_details(console, tally, left)
     if error is not None:
-        console.print(f"{args.command} failed: {error}")
-    console.print(verdict(tally, left))
+        console.print(f"{args.command} failed: {error}", highlight=False)
+    console.print(f"{where}; {describe(args)}", highlight=False)
+    console.print(closing, highlight=False)
 
 
 async def _call_all(client: CancelClient, args: argparse.Namespace,
@@ -103,12 +124,19 @@ async def cancel_all(args: argparse.Namespace, streams: Streams) -> int:
     endpoint = endpoint_for(lib_kind(args.kind), args.margin, cancel_all=True)
     if args.offset is not None and not endpoint.offsets:
         raise UsageError(f"{endpoint.name} takes no offset, got {args.offset!r}")
-    client = make_client(credentials(), args.base_url)
+    check_limits(args)
+    keys = credentials()
     tally = Tally()
     tracker = make_tracker(streams.err_console(), not args.no_progress)
-    async with client:
-        await until_interrupted(tally, _run_all(client, args, contract, tally, tracker))
-    error = _failure_of(tally)
+    error: str | None = None
+    async with open_limiter(args) as limiter:
+        client = make_client(keys, base_url_of(args.base_url), limiter)
+        async with client:
+            try:
+                await until_interrupted(tally, _run_all(client, args, contract, tally, tracker))
+            except HTXError as exc:  # the shared limiter failed
+                error = str(exc)
+    error = error or _failure_of(tally)
     _report(args, streams, tally, [], error)
     return EXIT_FAILED if error is not None else exit_status(tally)
 
