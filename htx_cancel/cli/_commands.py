@@ -159,10 +159,11 @@ async def clock(args: argparse.Namespace, streams: Streams) -> int:
         round_trip = time.perf_counter() - started
     if args.json:
         print_json(streams.out, {"offset_ms": round(offset * 1000, 3),
-                                 "round_trip_ms": round(round_trip * 1000, 3)})
+                                 "round_trip_ms": round(round_trip * 1000, 3),
+                                 "exchange": args.base_url})
         return EXIT_OK
     side = "ahead of" if offset >= 0 else "behind"
-    streams.out.write(f"the exchange's clock is {abs(offset) * 1000:.1f} ms {side} this "
-                      f"machine's (offset {offset * 1000:+.1f} ms, round trip "
+    streams.out.write(f"the exchange's clock ({args.base_url}) is {abs(offset) * 1000:.1f} ms "
+                      f"{side} this machine's (offset {offset * 1000:+.1f} ms, round trip "
                       f"{round_trip * 1000:.1f} ms)\n")
     return EXIT_OK

@@ -68,8 +68,9 @@ async def test_time(exchange: FakeExchange, run: Run, monkeypatch: pytest.Monkey
     result = await run("time", "--base-url", exchange.base_url, "--json")
     assert result.status == 0, result.err
     assert abs(result.json["offset_ms"] - 2000) < 500
+    assert result.json["exchange"] == exchange.base_url
     human = await run("time", "--base-url", exchange.base_url)
-    assert human.status == 0 and "ahead of" in human.out
+    assert human.status == 0 and "ahead of" in human.out and exchange.base_url in human.out
     assert exchange.timestamp_requests == 2 and exchange.requests == []
 
 
