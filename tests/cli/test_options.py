@@ -220,3 +220,16 @@ async def test_demo_without_faults_injects_none(run: Run) -> None:
                        "--track", "0", "--json")
     assert result.json["faults"] == {}
     assert all(b["attempts"] == 1 for b in result.json["batches"])
+
+
+@pytest.mark.usefixtures("keys")
+async def test_cancel_all_takes_the_sharing_options(exchange: FakeExchange, run: Run) -> None:
+    ids = exchange.seed("BTC-USDT", "tpsl", "isolated", 4)
+    result = await run("cancel-all", "--contract", "BTC-USDT", "--kind", "tpsl", "--base-url",
+                       exchange.base_url, "--share", "0.5", "--json")
+    assert result.status == 0, result.err
+    assert sorted(result.json["cancelled"]) == sorted(ids)
+    assert "limits: this process alone, share 0.5" in result.err
+    lonely = await run("cancel-all", "--contract", "BTC-USDT", "--kind", "tpsl", "--base-url",
+                       exchange.base_url, "--account", "uid-1")
+    assert lonely.status == 2 and "--redis and --account go together" in lonely.err
