@@ -32,7 +32,7 @@ class Row:
     pools: Counter[str] = field(default_factory=Counter)
     ids: int = 0
     cancelled: int = 0
-    failed: Counter[int] = field(default_factory=Counter)
+    failed: Counter[int | str] = field(default_factory=Counter)
     unknown: int = 0
     requests: int = 0
     start: float = math.inf
@@ -114,9 +114,10 @@ def total_row(rows: Iterable[Row]) -> Row:
     return total
 
 
-def failure_text(failed: Counter[int]) -> str:
+def failure_text(failed: Counter[int | str]) -> str:
     """``1061: 5, 1014: 2`` (or an empty string)."""
-    return ", ".join(f"{code}: {n}" for code, n in sorted(failed.items()))
+    ordered = sorted(failed.items(), key=lambda kv: str(kv[0]))  # codes may be int or str
+    return ", ".join(f"{code}: {n}" for code, n in ordered)
 
 
 def summary_table(rows: Sequence[Row], title: str, width: int = WIDE) -> Table:
