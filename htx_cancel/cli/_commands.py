@@ -25,7 +25,7 @@ from ._common import (
 from ._inputs import credentials, lib_kind, margin_of, read_ids, target
 from ._limits import check_limits, describe, open_limiter
 from ._progress import Tracker, make_tracker
-from ._run import Job, Tally, make_job, pending
+from ._run import Job, Outcome, make_job, pending
 from ._summary import outcome_json, print_details, rows_of, summary_table, verdict
 
 __all__ = ["cancel", "cancel_all", "clock"]
@@ -41,9 +41,9 @@ async def cancel(args: argparse.Namespace, streams: Streams) -> int:
     ids = read_ids(args.ids, args.ids_file, args.kind, streams.stdin)
     keys = credentials()
     job = make_job(args.kind, contract, margin_of(args.margin), ids)
-    tally = Tally()
+    outcome = Outcome([job.report])
     if not ids:  # an empty file or pipe: nothing open, nothing to do
-        _report(args, streams, tally, [job], note=NOTHING)
+        _report(args, streams, outcome, [job], note=NOTHING)
         return EXIT_OK
     tracker = make_tracker(streams.err_console(), not args.no_progress)
     error: str | None = None
@@ -51,21 +51,21 @@ async def cancel(args: argparse.Namespace, streams: Streams) -> int:
         client = make_client(keys, base_url_of(args.base_url), limiter)
         async with client:
             try:
-                await run_interruptible(client, [job], tally, tracker)
+                await run_interruptible(client, [job], outcome, tracker)
             except* HTXError as group:  # the shared limiter failed mid-run
                 error = str(group.exceptions[0])
-    _report(args, streams, tally, [job], error)
-    return EXIT_FAILED if error is not None else exit_status(tally)
+    _report(args, streams, outcome, [job], error)
+    return EXIT_FAILED if error is not None else exit_status(outcome)
 
 
-def _report(args: argparse.Namespace, streams: Streams, tally: Tally, jobs: Sequence[Job],
+def _report(args: argparse.Namespace, streams: Streams, outcome: Outcome, jobs: Sequence[Job],
             error: str | None = None, note: str | None = None) -> None:
     """The outcome: JSON on stdout with --json, else the table and details on stdout."""
-    left = pending(jobs, tally)
+    left = pending(jobs)
     where = exchange_line(args.base_url)
-    closing = verdict(tally, left) if note is None else note
+    closing = verdict(outcome, left) if note is None else note
     if args.json:
-        document = outcome_json(tally, left)
+        document = outcome_json(outcome, left)
         document["exchange"] = base_url_of(args.base_url)
         if error is not None:
             document["error"] = error
@@ -73,49 +73,38 @@ def _report(args: argparse.Namespace, streams: Streams, tally: Tally, jobs: Sequ
         streams.err.write(f"{closing}\n{where}; {describe(args)}\n")
         return
     console = streams.out_console()
-    if tally.batches:
-        console.print(summary_table(rows_of(tally), f"htx-cancel {args.command}",
+    if outcome.batches:
+        console.print(summary_table(rows_of(outcome), f"htx-cancel {args.command}",
                                     console.width))
-    print_details(console, tally, left)
+    print_details(console, outcome, left)
     if error is not None:
         console.print(f"{args.command} failed: {error}", highlight=False)
     console.print(f"{where}; {describe(args)}", highlight=False)
     console.print(closing, highlight=False)
 
 
-async def _call_all(client: CancelClient, args: argparse.Namespace,
-                    contract: str) -> CancelReport:
-    """The library's cancel-all method for the kind."""
-    margin = margin_of(args.margin)
-    direction, offset = args.direction, args.offset
-    if args.kind == "regular":
-        return await client.cancel_all_orders(contract, direction, offset, margin=margin)
-    if args.kind == "trigger":
-        return await client.cancel_all_trigger_orders(contract, direction, offset,
-                                                      margin=margin)
-    if args.kind == "tpsl":
-        return await client.cancel_all_tpsl_orders(contract, direction, margin=margin)
-    return await client.cancel_all_track_orders(contract, direction, offset, margin=margin)
-
-
-def _failure_of(tally: Tally) -> str | None:
+def _failure_of(outcome: Outcome) -> str | None:
     """Why a cancel-all request failed as a whole (None if it worked or found nothing)."""
-    if tally.interrupted or not tally.batches:
+    if outcome.interrupted or not outcome.batches:
         return None
-    last = tally.batches[-1]
+    last = outcome.batches[-1]
+    if last.outcome == "pending":  # never answered (the run was stopped)
+        return None
     return None if last.outcome == "ok" else (last.error or last.outcome)
 
 
 async def _run_all(client: CancelClient, args: argparse.Namespace, contract: str,
-                   tally: Tally, tracker: Tracker) -> None:
-    """One cancel-all request, with a spinner row."""
-    name = endpoint_for(lib_kind(args.kind), args.margin, cancel_all=True).name
+                   report: CancelReport, tracker: Tracker) -> None:
+    """One cancel-all request, with a spinner row; ``report`` fills when it is answered."""
+    kind = lib_kind(args.kind)
+    name = endpoint_for(kind, args.margin, cancel_all=True).name
     with tracker:
         tracker.add(name, None)
-        report = await _call_all(client, args, contract)
-        tally.add(report)
-        tracker.advance(name, len(report.cancelled) + len(report.failed),
-                        sum(b.attempts for b in report.batches))
+        try:
+            await client.cancel_all(kind, contract, args.direction, args.offset,
+                                    margin=margin_of(args.margin), report=report)
+        finally:
+            tracker.show(name, report.total, sum(b.attempts for b in report.batches))
 
 
 async def cancel_all(args: argparse.Namespace, streams: Streams) -> int:
@@ -126,19 +115,21 @@ async def cancel_all(args: argparse.Namespace, streams: Streams) -> int:
         raise UsageError(f"{endpoint.name} takes no offset, got {args.offset!r}")
     check_limits(args)
     keys = credentials()
-    tally = Tally()
+    report = CancelReport()
+    outcome = Outcome([report])
     tracker = make_tracker(streams.err_console(), not args.no_progress)
     error: str | None = None
     async with open_limiter(args) as limiter:
         client = make_client(keys, base_url_of(args.base_url), limiter)
         async with client:
             try:
-                await until_interrupted(tally, _run_all(client, args, contract, tally, tracker))
+                await until_interrupted(outcome, _run_all(client, args, contract, report,
+                                                          tracker))
             except HTXError as exc:  # the shared limiter failed
                 error = str(exc)
-    error = error or _failure_of(tally)
-    _report(args, streams, tally, [], error)
-    return EXIT_FAILED if error is not None else exit_status(tally)
+    error = error or _failure_of(outcome)
+    _report(args, streams, outcome, [], error)
+    return EXIT_FAILED if error is not None else exit_status(outcome)
 
 
 async def clock(args: argparse.Namespace, streams: Streams) -> int:

@@ -15,7 +15,7 @@ from .._credentials import Credentials
 from .._limiter import DEFAULT_LIMITS, Limiter, RateLimiter
 from ._args import DEFAULT_BASE_URL, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, UsageError
 from ._progress import Tracker
-from ._run import Job, Tally, run_jobs
+from ._run import Job, Outcome, run_jobs
 
 __all__ = ["Streams", "base_url_of", "exchange_line", "exit_status", "make_client",
            "print_json", "run_interruptible", "until_interrupted"]
@@ -66,37 +66,28 @@ def exchange_line(given: str | None) -> str:
     return f"exchange: {given}"
 
 
-async def until_interrupted(tally: Tally, work: Awaitable[None]) -> None:
-    """Await ``work``; a cancellation (Ctrl-C) stops it and sets ``tally.interrupted``."""
+async def until_interrupted(outcome: Outcome, work: Awaitable[None]) -> None:
+    """Await ``work``; a cancellation (Ctrl-C) stops it and sets ``outcome.interrupted``."""
     try:
         await work
     except asyncio.CancelledError:
-        tally.interrupted = True
+        outcome.interrupted = True
         task = asyncio.current_task()
         if task is not None:
             task.uncancel()
 
 
-async def _tracked(client: CancelClient, jobs: Sequence[Job], tally: Tally,
-                   tracker: Tracker) -> None:
-    """The jobs, with the progress display open while they run."""
-    for job in jobs:
-        tracker.add(job.key, len(job.ids))
-    with tracker:
-        await run_jobs(client, jobs, tally, tracker)
-
-
-async def run_interruptible(client: CancelClient, jobs: Sequence[Job], tally: Tally,
+async def run_interruptible(client: CancelClient, jobs: Sequence[Job], outcome: Outcome,
                             tracker: Tracker) -> None:
-    """Run the jobs until done or interrupted."""
-    await until_interrupted(tally, _tracked(client, jobs, tally, tracker))
+    """Run the jobs (their reports are ``outcome``'s) until done or interrupted."""
+    await until_interrupted(outcome, run_jobs(client, jobs, tracker))
 
 
-def exit_status(tally: Tally) -> int:
+def exit_status(outcome: Outcome) -> int:
     """130 if interrupted, 0 if every id was cancelled, 1 otherwise."""
-    if tally.interrupted:
+    if outcome.interrupted:
         return EXIT_INTERRUPTED
-    return EXIT_OK if tally.ok else EXIT_FAILED
+    return EXIT_OK if outcome.ok else EXIT_FAILED
 
 
 def print_json(stream: TextIO, document: dict[str, Any]) -> None:

@@ -19,7 +19,7 @@ from ._args import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
 from ._common import Streams, make_client, print_json, run_interruptible
 from ._inputs import id_field
 from ._progress import make_tracker
-from ._run import Job, Tally, make_job, pending, row_key
+from ._run import Job, Outcome, make_job, pending, row_key
 from ._summary import Row, outcome_json, rows_of, summary_table, total_row
 
 __all__ = ["demo"]
@@ -143,15 +143,15 @@ def _rejections(ex: FakeExchange) -> Counter[str]:
     return counts
 
 
-def _checks(ex: FakeExchange, plan: Plan, tally: Tally) -> list[tuple[bool, str]]:
+def _checks(ex: FakeExchange, plan: Plan, outcome: Outcome) -> list[tuple[bool, str]]:
     """What the demo promises, each with whether it held."""
-    done = Counter(tally.cancelled)
+    done = Counter(outcome.cancelled)
     gone = sum(ex.order_state(oid) == "cancelled" and done[asked] == 1
                for asked, oid in plan.seeded.items())
-    unknown_ok = sum(tally.failed[u].code == NOT_FOUND for u in plan.unknown
-                     if u in tally.failed)
-    others = len(tally.failed) - unknown_ok
-    reported = Counter([*tally.cancelled, *tally.failed, *tally.unknown])
+    failed, unknown = outcome.failed, outcome.unknown
+    unknown_ok = sum(failed[u].code == NOT_FOUND for u in plan.unknown if u in failed)
+    others = len(failed) - unknown_ok
+    reported = Counter([*outcome.cancelled, *failed, *unknown])
     once = all(n == 1 for n in reported.values()) and all(
         reported[d] == 1 for d in plan.duplicates)
     return [
@@ -160,18 +160,18 @@ def _checks(ex: FakeExchange, plan: Plan, tally: Tally) -> list[tuple[bool, str]
          f"unknown ids failed with {NOT_FOUND} ({unknown_ok}/{len(plan.unknown)}), "
          f"no other failure ({others})"),
         (once, f"duplicates sent and reported once ({len(plan.duplicates)} asked twice)"),
-        (not tally.unknown, f"no id left unknown ({len(tally.unknown)})"),
+        (not unknown, f"no id left unknown ({len(unknown)})"),
         _rate_check(ex, plan),
     ]
 
 
-def _fault_check(ex: FakeExchange, tally: Tally) -> tuple[bool, str]:
+def _fault_check(ex: FakeExchange, outcome: Outcome) -> tuple[bool, str]:
     """Every id of a request that met a fault ended with an outcome, and none is unknown."""
     hit = [r for r in ex.requests if r.fault is not None]
     ids = {id_ for r in hit for id_ in r.ids}
-    settled = tally.settled()
-    lost = len(ids - settled) + sum(id_ in tally.unknown for id_ in ids)
-    retried = sum(b.attempts > 1 for b in tally.batches)
+    settled, unknown = outcome.settled(), outcome.unknown
+    lost = len(ids - settled) + sum(id_ in unknown for id_ in ids)
+    retried = sum(b.attempts > 1 for b in outcome.batches)
     kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(_faults_seen(ex).items()))
     return (bool(hit) and lost == 0,
             f"retries lost nothing: {len(hit)} requests met a fault ({kinds or 'none'}); "
@@ -236,31 +236,31 @@ async def demo(args: argparse.Namespace, streams: Streams) -> int:
         _inject(ex, args, plan)
         (streams.err if args.json else streams.out).write(_header(ex, args, plan))
         (streams.err if args.json else streams.out).flush()
-        tally = Tally()
+        outcome = Outcome([job.report for job in plan.jobs])
         tracker = make_tracker(streams.err_console(), not args.no_progress)
         loop = asyncio.get_running_loop()
         started = loop.time()
         async with make_client(Credentials(ACCESS, SECRET), ex.base_url) as client:
-            await run_interruptible(client, plan.jobs, tally, tracker)
+            await run_interruptible(client, plan.jobs, outcome, tracker)
         elapsed = loop.time() - started
-        rows = rows_of(tally)
+        rows = rows_of(outcome)
         rejected = _rejections(ex)
         for row in rows:
             row.rejected = rejected[row.key]
-        checks = _checks(ex, plan, tally)
+        checks = _checks(ex, plan, outcome)
         if args.faults:
-            checks.append(_fault_check(ex, tally))
+            checks.append(_fault_check(ex, outcome))
         faults = _faults_seen(ex)
-    passed = all(ok for ok, _ in checks) and not tally.interrupted
+    passed = all(ok for ok, _ in checks) and not outcome.interrupted
     if args.json:
-        document = outcome_json(tally, pending(plan.jobs, tally))
-        # The demo asks for ids that must fail (1061), so "ok" is its checks, not the tally.
+        document = outcome_json(outcome, pending(plan.jobs))
+        # The demo asks for ids that must fail (1061), so "ok" is its checks, not the outcome.
         document["ok"] = passed
         document["checks"] = [{"ok": ok, "check": text} for ok, text in checks]
         document["faults"] = dict(faults)
         print_json(streams.out, document)
     else:
-        _print_result(streams.out_console(), rows, elapsed, checks, tally.interrupted)
-    if tally.interrupted:
+        _print_result(streams.out_console(), rows, elapsed, checks, outcome.interrupted)
+    if outcome.interrupted:
         return EXIT_INTERRUPTED
     return EXIT_OK if passed else EXIT_FAILED

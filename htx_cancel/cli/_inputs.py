@@ -5,18 +5,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TextIO
 
-from .._catalog import Margin, endpoint_for
+from .._catalog import Kind, Margin, endpoint_for
 from .._credentials import Credentials
 from .._ids import validate_contract_code, validate_ids
 from ._args import UsageError
 
 __all__ = ["credentials", "id_field", "lib_kind", "margin_of", "read_ids", "target"]
 
-_LIB_KIND = {"regular": "order", "client": "order", "trigger": "trigger", "tpsl": "tpsl",
-             "track": "track"}
+_LIB_KIND: dict[str, Kind] = {"regular": "order", "client": "order", "trigger": "trigger",
+                              "tpsl": "tpsl", "track": "track"}
 
 
-def lib_kind(kind: str) -> str:
+def lib_kind(kind: str) -> Kind:
     """The library's order kind for a command-line kind (regular and client are 'order')."""
     return _LIB_KIND[kind]
 

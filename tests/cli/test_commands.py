@@ -146,7 +146,7 @@ def test_tracker_draws_only_on_a_terminal() -> None:
     with tracker:
         tracker.add("swap_cancel", 50)
         tracker.add("swap_cancelall", None)
-        tracker.advance("swap_cancel", 25, 2)
+        tracker.show("swap_cancel", 25, 2)
     text = buffer.getvalue()
     assert "all ids" in text and "swap_cancel" in text and "25/50" in text
 
