@@ -31,11 +31,6 @@ class Tracker(Protocol):
         """A new row of ``total`` ids (None: unknown, e.g. cancel-all)."""
         ...
 
-    @property
-    def live(self) -> bool:
-        """True when something is drawn (worth updating)."""
-        ...
-
     def show(self, key: str, ids: int, requests: int) -> None:
         """Row ``key`` has ``ids`` ids settled so far, in ``requests`` requests."""
         ...
@@ -51,11 +46,6 @@ class NullTracker:
 
     def add(self, key: str, total: int | None) -> None:
         """Nothing to show."""
-
-    @property
-    def live(self) -> bool:
-        """Nothing is drawn."""
-        return False
 
     def show(self, key: str, ids: int, requests: int) -> None:
         """Nothing to show."""
@@ -97,11 +87,6 @@ class RichTracker:
         self._tasks: dict[str, TaskID] = {}
         self._totals: dict[str, int | None] = {}
         self._now: dict[str, tuple[int, int]] = {}  # row -> (ids settled, requests)
-
-    @property
-    def live(self) -> bool:
-        """A bar is drawn."""
-        return True
 
     def add(self, key: str, total: int | None) -> None:
         """One bar per row, plus the overall bar above them."""

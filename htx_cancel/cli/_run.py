@@ -3,14 +3,14 @@
 A job is one kind, margin and id field. Every job is one call of the client's generic
 ``cancel`` (the client cuts the ids into requests and its limiter orders them), all at once on
 one CancelClient. Each call is handed a :class:`CancelReport` that the client fills as each
-batch settles: the progress display reads those reports, and on Ctrl-C they hold exactly what
-the exchange confirmed.
+batch settles, and whose ``on_batch`` hook moves the progress display; on Ctrl-C the reports
+hold exactly what the exchange confirmed.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from .._catalog import Endpoint, Kind, Margin, endpoint_for
@@ -19,9 +19,7 @@ from .._report import BatchRecord, CancelReport, Failure
 from ._inputs import id_field, lib_kind
 from ._progress import Tracker
 
-__all__ = ["Job", "Outcome", "make_job", "pending", "row_key", "run_jobs", "show_progress"]
-
-REFRESH = 0.1  # seconds between progress updates read from the reports
+__all__ = ["Job", "Outcome", "make_job", "pending", "row_key", "run_jobs"]
 
 
 def row_key(endpoint: str, field_: str | None) -> str:
@@ -111,36 +109,25 @@ class Outcome:
         return not self.interrupted and all(r.ok for r in self.reports)
 
 
-def _progress_of(jobs: Sequence[Job]) -> Iterator[tuple[str, int, int]]:
-    """(row, ids settled, requests sent) per job, read from its report."""
-    for job in jobs:
-        r = job.report
-        yield job.key, r.total, sum(b.attempts for b in r.batches)
+def _follow(job: Job, tracker: Tracker) -> None:
+    """Move the job's progress row each time one of its batches settles."""
+    settled = requests = 0
 
+    def on_batch(record: BatchRecord) -> None:
+        nonlocal settled, requests
+        settled += len(record.ids)
+        requests += record.attempts
+        tracker.show(job.key, settled, requests)
 
-async def show_progress(jobs: Sequence[Job], tracker: Tracker) -> None:
-    """Move the progress display from the reports until cancelled (then once more)."""
-    try:
-        while True:
-            for key, ids, requests in _progress_of(jobs):
-                tracker.show(key, ids, requests)
-            await asyncio.sleep(REFRESH)
-    finally:
-        for key, ids, requests in _progress_of(jobs):
-            tracker.show(key, ids, requests)
+    job.report.on_batch = on_batch
 
 
 async def run_jobs(client: CancelClient, jobs: Sequence[Job], tracker: Tracker) -> None:
     """Run every job at once, with the progress display open while they run."""
     for job in jobs:
         tracker.add(job.key, len(job.ids))
+        _follow(job, tracker)
     with tracker:
-        display = asyncio.create_task(show_progress(jobs, tracker)) if tracker.live else None
-        try:
-            async with asyncio.TaskGroup() as group:
-                for job in jobs:
-                    group.create_task(job.run(client))
-        finally:
-            if display is not None:
-                display.cancel()
-                await asyncio.gather(display, return_exceptions=True)
+        async with asyncio.TaskGroup() as group:
+            for job in jobs:
+                group.create_task(job.run(client))

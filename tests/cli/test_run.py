@@ -1,20 +1,16 @@
-"""The runner: jobs on the client's generic cancel, progress read from the filling reports."""
+"""The runner: jobs on the client's generic cancel, progress moved by each settled batch."""
 
 from __future__ import annotations
 
-import asyncio
 from types import TracebackType
 
 from htx_cancel import CancelClient, Credentials
-from htx_cancel._report import BatchRecord
-from htx_cancel.cli._run import Outcome, make_job, pending, run_jobs, show_progress
+from htx_cancel.cli._run import Outcome, make_job, pending, run_jobs
 from htx_cancel.testing import FakeExchange
 
 
 class Recorder:
     """A tracker that remembers what it was shown."""
-
-    live = True
 
     def __init__(self) -> None:
         self.rows: dict[str, int | None] = {}
@@ -34,21 +30,21 @@ class Recorder:
         return None
 
 
-async def test_progress_is_read_from_the_reports() -> None:
+async def test_progress_moves_with_each_settled_batch() -> None:
     job = make_job("client", "BTC-USDT", "cross", ["1", "2", "3"])
     assert (job.kind, job.endpoint.name, job.key) == ("order", "swap_cross_cancel",
                                                       "swap_cross_cancel (cid)")
-    job.report.cancelled.append("1")
-    job.report.unknown.append("2")
-    job.report.batches.append(BatchRecord("swap_cross_cancel", ("1", "2"), "client_order_id",
-                                          attempts=3))
     tracker = Recorder()
-    display = asyncio.create_task(show_progress([job], tracker))
-    await asyncio.sleep(0)
-    display.cancel()
-    await asyncio.gather(display, return_exceptions=True)
-    assert tracker.shown == {"swap_cross_cancel (cid)": (2, 3)}
-    assert pending([job]) == ["3"]
+    async with (FakeExchange({"k": "s"}) as ex,
+                CancelClient(Credentials("k", "s"), base_url=ex.base_url) as client):
+        await run_jobs(client, [job], tracker)
+    assert tracker.rows == {"swap_cross_cancel (cid)": 3}
+    assert tracker.shown == {"swap_cross_cancel (cid)": (3, 1)}
+    assert sorted(job.report.failed) == ["1", "2", "3"]  # no such orders: 1061
+    assert pending([job]) == []
+    job.report.unknown.append("4")  # a report read as it stands
+    job.ids.append("5")
+    assert pending([job]) == ["5"]
 
 
 async def test_jobs_run_on_the_generic_cancel_and_fill_their_reports() -> None:

@@ -27,20 +27,20 @@ TIMEOUT = 60  # seconds for one example; they take about one
 # Examples known not to run yet, by the hash of their text, each with why. An entry stops
 # matching as soon as its example is edited, and the example then runs for real.
 PENDING: dict[str, str] = {
-    # docs/metrics.md: needs CancelClient(on_request=) and limiter.stats() (core, limiter).
-    "539a5e5f25e3": "metrics example: waits for on_request and stats() on main",
-    # docs/testing.md and docs/redis.md belong to the exchange and limiter helpers.
+    # docs/redis.md belongs to the limiter helper.
     "92bd3d9cfc9b": "redis.md: reads keys from the environment (limiter helper's page)",
-    "34c6626c23f1": "testing.md: a fragment with my_bot (exchange helper's page)",
-    "823545af1b7c": "testing.md: plugin example needs asyncio config (exchange helper)",
-    "297afb131245": "testing.md: a fragment without an exchange (exchange helper's page)",
-    "385867b01a52": "testing.md: a fragment without an exchange (exchange helper's page)",
     # README.md is the coordinator's: runnable versions are proposed in the docs report.
     "13b5352cb7c0": "README quick start: needs HTX keys and the real exchange",
     "ff2cacc986ae": "README 'Every cancel': a fragment without a client",
     "954303fef93c": "README 'Configuration': a fragment without credentials",
     "8a7b2280d715": "README Redis: a fragment without imports",
     "ecf37823675e": "README test example: async test with no asyncio configuration",
+}
+# Examples that are right but wait for library code still to land on main: they may start
+# passing at any merge, so they are not strict. Remove an entry once its code has landed.
+WAITING: dict[str, str] = {
+    "539a5e5f25e3": "metrics.md: needs limiter.stats() (limiter helper)",
+    "b9191705d300": "testing.md: the read pool of the limiter (limiter helper)",
 }
 
 # Runs a script whose top level may await (compiled as `python -m asyncio` compiles its input).
@@ -84,6 +84,8 @@ def _params() -> list[object]:
         marks = []
         if block.digest in PENDING:
             marks.append(pytest.mark.xfail(strict=True, reason=PENDING[block.digest]))
+        elif block.digest in WAITING:
+            marks.append(pytest.mark.xfail(strict=False, reason=WAITING[block.digest]))
         params.append(pytest.param(block, id=block.name, marks=marks))
     return params
 
