@@ -64,12 +64,18 @@ def _report(args: argparse.Namespace, streams: Streams, outcome: Outcome, jobs: 
     left = pending(jobs)
     where = exchange_line(args.base_url)
     closing = verdict(outcome, left) if note is None else note
+    rejected = outcome.auth_failure
+    if error is None and rejected is not None:
+        error = (f"the exchange rejected the key: {rejected.code} {rejected.message} (check "
+                 "HTX_ACCESS_KEY, HTX_SECRET_KEY and this machine's clock: htx-cancel time)")
     if args.json:
         document = outcome_json(outcome, left)
         document["exchange"] = base_url_of(args.base_url)
         if error is not None:
             document["error"] = error
         print_json(streams.out, document)
+        if error is not None:
+            streams.err.write(f"{args.command} failed: {error}\n")
         streams.err.write(f"{closing}\n{where}; {describe(args)}\n")
         return
     console = streams.out_console()

@@ -99,6 +99,11 @@ class Outcome:
         """Every request's record."""
         return [b for r in self.reports for b in r.batches]
 
+    @property
+    def auth_failure(self) -> Failure | None:
+        """The exchange's rejection of the key or signature, which stopped a call (or None)."""
+        return next((r.auth_failure for r in self.reports if r.auth_failure is not None), None)
+
     def settled(self) -> set[str]:
         """Ids with an outcome."""
         return {id_ for r in self.reports for id_ in (*r.cancelled, *r.failed, *r.unknown)}
