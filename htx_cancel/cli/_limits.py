@@ -55,7 +55,7 @@ async def _redis(url: str, account: str, limits: RateLimits) -> AsyncIterator[Li
         raise UsageError("--redis needs redis-py: pip install 'htx_cancel[redis]'") from None
     try:
         limiter = RedisLimiter(url, account, limits)
-    except ValueError as exc:
+    except (ValueError, RateLimiterError) as exc:  # a bad URL or account; redis-py missing
         raise UsageError(str(exc)) from None
     async with limiter:
         try:

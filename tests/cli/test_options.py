@@ -233,3 +233,14 @@ async def test_cancel_all_takes_the_sharing_options(exchange: FakeExchange, run:
     lonely = await run("cancel-all", "--contract", "BTC-USDT", "--kind", "tpsl", "--base-url",
                        exchange.base_url, "--account", "uid-1")
     assert lonely.status == 2 and "--redis and --account go together" in lonely.err
+
+
+@pytest.mark.usefixtures("keys")
+async def test_redis_without_redis_py_is_a_usage_error(exchange: FakeExchange, run: Run,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "redis.asyncio", None)  # as if redis-py were not installed
+    result = await run(*_cancel(exchange, "123", "--redis", "redis://127.0.0.1:9/0",
+                                "--account", "uid-1"))
+    assert result.status == 2
+    assert "pip install 'htx_cancel[redis]'" in result.err
+    assert len(result.err.strip().splitlines()) == 1 and exchange.requests == []
