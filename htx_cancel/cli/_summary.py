@@ -181,7 +181,8 @@ def verdict(outcome: Outcome, pending: Sequence[str]) -> str:
 def _batch_json(batch: BatchRecord) -> dict[str, Any]:
     """One batch record as JSON."""
     return {"endpoint": batch.endpoint, "id_field": batch.id_field, "ids": list(batch.ids),
-            "attempts": batch.attempts, "status": batch.status, "error": batch.error,
+            "attempts": batch.attempts, "outcome": batch.outcome, "status": batch.status,
+            "error": batch.error, "errors": list(batch.errors),
             "queued_at": batch.queued_at, "sent_at": batch.sent_at,
             "answered_at": batch.answered_at}
 

@@ -105,3 +105,13 @@ async def test_rejected_key_costs_one_request_and_says_so(exchange: FakeExchange
     as_json = await run(*_args(exchange, "regular", "--json", *ids))
     assert as_json.json["error"].startswith("the exchange rejected the key: 1253")
     assert "cancel failed: the exchange rejected the key" in as_json.err
+
+
+async def test_batches_say_how_each_attempt_went(exchange: FakeExchange, run: Run) -> None:
+    ids = exchange.seed("BTC-USDT", "order", "isolated", 3)
+    exchange.faults.script("swap_cancel", ["error_500_before"])
+    result = await run(*_args(exchange, "regular", "--json", *ids))
+    assert result.status == 0, result.err
+    [batch] = result.json["batches"]
+    assert (batch["attempts"], batch["outcome"], batch["status"]) == (2, "ok", 200)
+    assert len(batch["errors"]) == 1 and "500" in batch["errors"][0]
