@@ -16,7 +16,8 @@ outcome, a count of requests the exchange rejected for the rate limit (1032), an
 the time spent waiting for the limiter and of the request latency. :meth:`Metrics.watch` adds a
 limiter whose ``stats()`` is read at every scrape: slots in use, held and free per pool, how
 full each pool is (``htx_cancel_pool_utilization``, the one to put on a dashboard: 1.0 is the
-account's limit), waiters per priority, pauses and outside use seen in the exchange's headers.
+account's limit), waiters per priority, pauses and the outside use seen in the exchange's
+headers.
 
 Only this module imports ``prometheus_client``; the library never does.
 """
@@ -136,9 +137,9 @@ class LimiterCollector(Collector):
                                       labels=["account"])
         pauses = CounterMetricFamily(self._name("limiter_pauses"),
                                      "Pools paused after a 1032", labels=["account"])
-        outside = CounterMetricFamily(self._name("limiter_outside_seen"),
-                                      "Times the headers showed use the limiter did not make",
-                                      labels=["account"])
+        outside = GaugeMetricFamily(self._name("limiter_outside_seen"),
+                                    "Most requests of others the exchange counted in one answer",
+                                    labels=["account"])
         for account, source in list(self._sources.items()):
             stats = source.stats()
             for name, p in stats.pools.items():
@@ -146,7 +147,7 @@ class LimiterCollector(Collector):
                 for field, family in pool.items():
                     family.add_metric(labels, float(getattr(p, field)))
                 busy = p.in_flight + p.held + p.outside
-                used.add_metric(labels, busy / p.limit if p.limit else 0.0)
+                used.add_metric(labels, min(1.0, busy / p.limit) if p.limit else 0.0)
             for priority, n in stats.waiting.items():
                 waiting.add_metric([account, priority], float(n))
             granted.add_metric([account], float(stats.granted))

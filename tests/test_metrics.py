@@ -111,7 +111,7 @@ def test_limiter_gauges_read_at_scrape_time() -> None:
     assert value("htx_cancel_limiter_waiting", {"account": "uid-1", "priority": "low"}) == 7
     assert value("htx_cancel_limiter_granted_total", {"account": "uid-1"}) == 1200
     assert value("htx_cancel_limiter_pauses_total", {"account": "uid-1"}) == 2
-    assert value("htx_cancel_limiter_outside_seen_total", {"account": "uid-1"}) == 5
+    assert value("htx_cancel_limiter_outside_seen", {"account": "uid-1"}) == 5
     limiter.now = LimiterStats({"trade": PoolStats("trade", 72, 3.0, 0, 0, 72, 0, 0.0)},
                                {}, 1300, 2, 5)
     assert value("htx_cancel_pool_utilization", trade) == 0  # read again at the next scrape
