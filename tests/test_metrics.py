@@ -130,14 +130,24 @@ def test_two_metrics_in_one_registry_clash_but_namespaces_do_not() -> None:
                                                              "outcome": "ok"}) is None
 
 
-def test_real_limiter_stats() -> None:
+async def test_real_limiter_stats() -> None:
     limiter = RateLimiter()
     if not hasattr(limiter, "stats"):
         pytest.skip("RateLimiter.stats() has not landed yet")
     registry = CollectorRegistry()
     Metrics(registry).watch(limiter, account="a")  # type: ignore[arg-type]
-    assert registry.get_sample_value("htx_cancel_pool_limit",
-                                     {"account": "a", "pool": "trade"}) == 72
+    async with FakeExchange({"k": "s"}) as ex:
+        ids = ex.seed("BTC-USDT", "order", "isolated", 100)
+        async with CancelClient(Credentials("k", "s"), base_url=ex.base_url,
+                                limiter=limiter) as client:
+            await client.cancel_orders("BTC-USDT", ids)
+    value = registry.get_sample_value
+    trade = {"account": "a", "pool": "trade"}
+    assert value("htx_cancel_pool_limit", trade) == 72
+    assert value("htx_cancel_limiter_granted_total", {"account": "a"}) == 4
+    parts = [value(f"htx_cancel_pool_{part}", trade)
+             for part in ("in_flight", "held", "free", "outside")]
+    assert sum(parts) == 72  # every slot is in exactly one state
 
 
 async def test_fed_by_a_real_client() -> None:
