@@ -27,8 +27,6 @@ TIMEOUT = 60  # seconds for one example; they take about one
 # Examples known not to run yet, by the hash of their text, each with why. An entry stops
 # matching as soon as its example is edited, and the example then runs for real.
 PENDING: dict[str, str] = {
-    # docs/redis.md belongs to the limiter helper.
-    "92bd3d9cfc9b": "redis.md: reads keys from the environment (limiter helper's page)",
     # README.md is the coordinator's: runnable versions are proposed in the docs report.
     "13b5352cb7c0": "README quick start: needs HTX keys and the real exchange",
     "ff2cacc986ae": "README 'Every cancel': a fragment without a client",
@@ -36,13 +34,6 @@ PENDING: dict[str, str] = {
     "8a7b2280d715": "README Redis: a fragment without imports",
     "ecf37823675e": "README test example: async test with no asyncio configuration",
 }
-# Examples that are right but wait for library code still to land on main: they may start
-# passing at any merge, so they are not strict. Remove an entry once its code has landed.
-WAITING: dict[str, str] = {
-    "539a5e5f25e3": "metrics.md: needs limiter.stats() (limiter helper)",
-    "b9191705d300": "testing.md: the read pool of the limiter (limiter helper)",
-}
-
 # Runs a script whose top level may await (compiled as `python -m asyncio` compiles its input).
 RUNNER = """\
 import ast, asyncio, inspect, sys
@@ -84,8 +75,6 @@ def _params() -> list[object]:
         marks = []
         if block.digest in PENDING:
             marks.append(pytest.mark.xfail(strict=True, reason=PENDING[block.digest]))
-        elif block.digest in WAITING:
-            marks.append(pytest.mark.xfail(strict=False, reason=WAITING[block.digest]))
         params.append(pytest.param(block, id=block.name, marks=marks))
     return params
 
