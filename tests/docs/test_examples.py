@@ -26,14 +26,8 @@ TIMEOUT = 60  # seconds for one example; they take about one
 
 # Examples known not to run yet, by the hash of their text, each with why. An entry stops
 # matching as soon as its example is edited, and the example then runs for real.
-PENDING: dict[str, str] = {
-    # README.md is the coordinator's: runnable versions are proposed in the docs report.
-    "13b5352cb7c0": "README quick start: needs HTX keys and the real exchange",
-    "ff2cacc986ae": "README 'Every cancel': a fragment without a client",
-    "954303fef93c": "README 'Configuration': a fragment without credentials",
-    "8a7b2280d715": "README Redis: a fragment without imports",
-    "ecf37823675e": "README test example: async test with no asyncio configuration",
-}
+PENDING: dict[str, str] = {}
+
 # Runs a script whose top level may await (compiled as `python -m asyncio` compiles its input).
 RUNNER = """\
 import ast, asyncio, inspect, sys
