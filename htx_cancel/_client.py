@@ -204,7 +204,7 @@ class CancelClient:
             batch = Batch(ep, (), encode_body(body), record, True)
             call.settle(0, await self._driver.run_batch(call, batch), record)
         finally:
-            call.flush()
+            call.finish()
         return call.report
 
     async def cancel_orders(self, contract_code: str, order_ids: Iterable[str | int] = (),
@@ -404,7 +404,7 @@ class CancelClient:
                     for _ in range(workers):
                         group.create_task(worker())
         finally:
-            call.flush()
+            call.finish()
         return report
 
 

@@ -43,13 +43,14 @@ log = logging.getLogger("htx_cancel")
 
 
 class Call:
-    """One call: its deadline and priority, and the report its batches fold into, in order.
+    """One call: its deadline and priority, and the report its batches fold into.
 
-    A batch settled before an earlier one waits in ``held`` so the report lists ids in the
-    order given; ``flush`` folds whatever is held when the call ends early.
+    Each batch is folded in the moment it settles, so the report always holds every settled
+    id; ``finish`` puts this call's ids back in the order given if batches settled out of it.
     """
 
-    __slots__ = ("deadline", "held", "next", "priority", "report", "stop")
+    __slots__ = ("_marks", "_settled", "_shuffled", "_top", "deadline", "priority", "report",
+                 "stop")
 
     def __init__(self, deadline: float | None, priority: Priority,
                  report: CancelReport) -> None:
@@ -57,28 +58,55 @@ class Call:
         self.priority = priority
         self.report = report
         self.stop: Failure | None = None  # the authentication failure that stopped the call
-        self.next = 0
-        self.held: dict[int, BatchOutcome] = {}
+        self._marks = (len(report.cancelled), len(report.unknown))  # where this call's ids start
+        self._settled: list[tuple[int, BatchOutcome]] = []
+        self._top = -1  # the highest batch index settled so far
+        self._shuffled = False
 
     def settle(self, index: int, outcome: BatchOutcome, record: BatchRecord) -> None:
-        """Batch ``index`` is settled: fold it, and any held batches that follow it, in."""
-        if self.report.on_batch is not None:
-            self.report.on_batch(record)
-        if index != self.next:
-            self.held[index] = outcome
-            return
+        """Batch ``index`` is settled: fold it in now, then tell ``on_batch``."""
         report = self.report
         report.add(outcome)
-        self.next += 1
-        held = self.held
-        while held and self.next in held:
-            report.add(held.pop(self.next))
-            self.next += 1
+        self._settled.append((index, outcome))
+        if index > self._top:
+            self._top = index
+        else:
+            self._shuffled = True
+        if report.on_batch is not None:
+            report.on_batch(record)
 
-    def flush(self) -> None:
-        """Fold in every settled batch still held (the call is ending)."""
-        for index in sorted(self.held):
-            self.report.add(self.held.pop(index))
+    def finish(self) -> None:
+        """The call is ending: if batches settled out of order, put its ids in order, once."""
+        if not self._shuffled:
+            return
+        self._shuffled = False
+        ordered = sorted(self._settled, key=_first)
+        report = self.report
+        start, unknown_start = self._marks
+        _reorder(report.cancelled, start, [i for _, o in ordered for i in o.cancelled])
+        _reorder(report.unknown, unknown_start, [i for _, o in ordered for i in o.unknown])
+        failed = report.failed
+        for _, outcome in ordered:
+            for id_ in outcome.failed:
+                failed[id_] = failed.pop(id_)  # moved to the end, in the order given
+
+
+def _first(item: tuple[int, BatchOutcome]) -> int:
+    """Sort key: the batch index."""
+    return item[0]
+
+
+def _reorder(ids: list[str], start: int, mine: list[str]) -> None:
+    """Put ``mine`` in the slots of ``ids[start:]`` that hold them, in the order of ``mine``.
+
+    Ids another call put in the same report (a report shared by calls) keep their slots.
+    """
+    if len(ids) - start == len(mine):  # the usual case: nobody else wrote to this report
+        ids[start:] = mine
+        return
+    own = set(mine)
+    supply = iter(mine)
+    ids[start:] = [next(supply, id_) if id_ in own else id_ for id_ in ids[start:]]
 
 
 class Batch:
