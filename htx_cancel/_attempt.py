@@ -32,6 +32,7 @@ __all__ = ["RESYNC", "SEND", "Attempts", "Done", "Sleep", "Step", "Verdict", "ju
            "judge_error", "judge_head", "judge_request"]
 
 NO_ORDERS = 1051  # cancel-all with nothing open: not a failure
+_LOST_NOTE = "an earlier attempt got no answer: what it cancelled is not listed"
 _PROVES_KEY = frozenset({Action.OK, Action.RETRY, Action.PAUSE, Action.FAIL})
 _EVENT: dict[Action, RequestOutcome] = {
     Action.OK: "ok", Action.RETRY: "api_error", Action.FAIL: "api_error",
@@ -146,11 +147,12 @@ def judge_cancel(status: int, body: bytes, ids: Sequence[str], *, cancel_all: bo
     verdict = judge_head(env, status)
     if verdict is None:
         if cancel_all:
-            note = "an earlier attempt got no answer: what it cancelled is not listed"
-            return Verdict(Action.OK, note if retried else "", value=merge_all(env.data))
+            return Verdict(Action.OK, _LOST_NOTE if retried else "", value=merge_all(env.data))
         return Verdict(Action.OK, value=merge_batch(ids, env.data, retried=retried))
     if cancel_all and verdict.failure is not None and verdict.failure.code == NO_ORDERS:
-        return Verdict(Action.OK, f"{NO_ORDERS}: {verdict.failure.message}",
+        # After a lost attempt, "nothing open" may be because that attempt cancelled it all.
+        note = f"{NO_ORDERS}: {verdict.failure.message}"
+        return Verdict(Action.OK, f"{note}; {_LOST_NOTE}" if retried else note,
                        value=BatchOutcome())
     return verdict
 

@@ -236,6 +236,14 @@ def test_cancel_all_with_nothing_open_is_settled_and_empty() -> None:
     assert retried.value.cancelled == ["7"] and "earlier attempt" in retried.reason
 
 
+def test_a_retried_cancel_all_that_finds_nothing_keeps_the_lost_attempt_note() -> None:
+    answer = body({"status": "error", "err_code": 1051, "err_msg": "No orders to cancel."})
+    verdict = judge_cancel(200, answer, (), cancel_all=True, retried=True)
+    assert verdict.action is Action.OK and verdict.value == BatchOutcome()
+    # the lost attempt may have cancelled every open order: that is why none are left
+    assert "1051" in verdict.reason and "earlier attempt got no answer" in verdict.reason
+
+
 @pytest.mark.parametrize(("exc", "action", "outcome"), [
     (ConnectError("refused"), Action.NOT_SENT, "not_sent"),
     (RequestTimeout("slow"), Action.LOST, "timeout"),

@@ -437,6 +437,19 @@ async def test_http_429_from_the_cdn_is_a_rate_limit_not_a_lost_answer() -> None
     assert report.failed["1"].code == 1071 and report.batches[0].attempts == 2
 
 
+async def test_a_cancel_all_retried_into_1051_says_an_attempt_was_lost() -> None:
+    def handler(req: MockRequest) -> Any:
+        if req.n == 1:
+            return (502, "Bad Gateway")  # it may have cancelled everything
+        return error(1051, "No orders to cancel.")
+
+    rig = Rig(handler)
+    report = await rig.run(rig.client.cancel_all_orders("BTC-USDT"))
+    record = report.batches[0]
+    assert record.outcome == "ok" and record.attempts == 2 and report.total == 0
+    assert "1051" in (record.error or "") and "earlier attempt" in (record.error or "")
+
+
 async def test_cancel_all_sends_filters_and_reports_what_it_names() -> None:
     def handler(req: MockRequest) -> Any:
         if "tpsl" in req.endpoint:
