@@ -184,8 +184,9 @@ class Driver:
 
     async def request(self, call: Call, batch: Batch) -> Done:
         """One request that is not idempotent: never sent again once it may have arrived."""
-        return await self.drive(call, batch, Attempts(self._retry, call.deadline, self._rng,
-                                                      retry_lost=False))
+        machine = Attempts(self._retry, call.deadline, self._rng, retry_lost=False,
+                           limited=self._limiter is not None)
+        return await self.drive(call, batch, machine)
 
     async def run_batch(self, call: Call, batch: Batch) -> BatchOutcome:
         """One batch through its attempts; always returns an outcome for every id."""
@@ -194,7 +195,8 @@ class Driver:
             failure = call.stop
             record.outcome, record.error = "failed", f"not sent: {failure.code}: {failure.message}"
             return fail_all(batch.ids, failure)
-        machine = Attempts(self._retry, call.deadline, self._rng)
+        machine = Attempts(self._retry, call.deadline, self._rng,
+                           limited=self._limiter is not None)
         done = await self.drive(call, batch, machine)
         if done.stop and call.stop is None and done.last is not None:
             self._stop(call, batch, done.last)
@@ -323,7 +325,7 @@ class Driver:
                 else:
                     verdict = judge_request(answer.status, answer.body)
                 if verdict.action is Action.PAUSE:
-                    self._pause(slot, answer, ep)
+                    verdict.wait = self._pause(slot, answer, ep)
             assert verdict is not None
             if verdict.action is not Action.OK:
                 record.error = verdict.reason
@@ -406,18 +408,27 @@ class Driver:
                     done.set_result(None)
             return
 
-    def _pause(self, ticket: Ticket | None, answer: Answer, ep: Endpoint) -> None:
-        """A 1032: hold the pool the headers name (or all of the request's) until the reset."""
+    def _pause(self, ticket: Ticket | None, answer: Answer, ep: Endpoint) -> float | None:
+        """A 1032: hold the pool the headers name (or all of the request's) until the reset.
+
+        Returns the seconds until the reset the headers give (None without headers); with no
+        limiter, the attempt machine sleeps that long itself.
+        """
         limiter = self._limiter
         rl = answer.ratelimit
         if rl is None:
+            if limiter is None:
+                log.info("%s: rate limited (1032); no limiter: the retry paused for a backoff",
+                         ep.name)
+                return None
             log.info("%s: rate limited (1032); pools %s paused for a window", ep.name,
                      ", ".join(ep.pools))
-            if ticket is not None and limiter is not None:
+            if ticket is not None:
                 limiter.pause(ticket)
-            return
+            return None
         reset_in = rl.reset_in(self._clock.wall() + self._offset)
         log.info("%s: rate limited (1032); the %d per %d ms pool paused for %.3f s", ep.name,
                  rl.limit, rl.interval_ms, reset_in)
         if ticket is not None and limiter is not None:
             limiter.pause(ticket, rl.limit, rl.interval_ms, reset_in)
+        return reset_in

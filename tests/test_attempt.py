@@ -36,10 +36,10 @@ def v(action: Action, code: int | str | None = None) -> Verdict:
 
 
 def run(verdicts: list[Verdict], *, retry_lost: bool = True, policy: RetryPolicy = POLICY,
-        times: list[float] | None = None) -> tuple[list[str], Done]:
+        times: list[float] | None = None, limited: bool = True) -> tuple[list[str], Done]:
     """Feed verdicts in order (sending whenever told), return the steps taken and the end."""
     machine = Attempts(policy, deadline=policy.deadline and 100.0 + policy.deadline,
-                       rng=random.Random(1), retry_lost=retry_lost)
+                       rng=random.Random(1), retry_lost=retry_lost, limited=limited)
     steps: list[str] = []
     now = 100.0
     pending = list(verdicts)
@@ -107,6 +107,35 @@ def test_pause_counts_as_an_attempt() -> None:
     taken, done = run([v(Action.PAUSE, 1032)] * 3)
     assert taken == ["sent"] * 3 and done.outcome == "failed"
     assert done.failure is not None and done.failure.code == 1032
+
+
+def paused(wait: float | None) -> Verdict:
+    """A 1032 whose headers say the pool resets in ``wait`` seconds (None: no headers)."""
+    verdict = v(Action.PAUSE, 1032)
+    verdict.wait = wait
+    return verdict
+
+
+def test_without_a_limiter_a_1032_sleeps_until_the_reset() -> None:
+    machine = Attempts(POLICY, 110.0, random.Random(1), limited=False)
+    assert machine.may_send(100.0) is None
+    step = machine.feed(paused(1.5), 100.2)
+    assert isinstance(step, Sleep) and step.delay == 1.5
+    # no headers: the backoff
+    assert machine.may_send(101.7) is None
+    step = machine.feed(paused(None), 101.8)
+    assert isinstance(step, Sleep) and 0.1 <= step.delay <= 0.2
+    # a reset past the deadline is not waited for: the ids fail with the 1032
+    late = Attempts(POLICY, 110.0, random.Random(1), limited=False)
+    assert late.may_send(100.0) is None
+    done = late.feed(paused(3.0), 108.0)
+    assert isinstance(done, Done) and done.outcome == "failed"
+    assert done.failure is not None and done.failure.code == 1032
+    # with a limiter the pool is held there: send again at once
+    taken, _ = run([paused(1.5), v(Action.OK)])
+    assert taken == ["sent", "sent"]
+    taken, done = run([paused(1.5), v(Action.OK)], limited=False)
+    assert taken == ["sent", "sleep", "sent"] and done.outcome == "ok"
 
 
 def test_not_idempotent_requests_retry_only_what_never_left() -> None:

@@ -403,6 +403,41 @@ async def test_1032_pauses_the_pool_until_the_reset_then_retries() -> None:
     assert report.batches[0].sent_at - start == pytest.approx(1.5 + limiter.limits.guard)
 
 
+async def test_without_a_limiter_1032_waits_for_the_reset_before_the_retry() -> None:
+    times: list[float] = []
+
+    def handler(req: MockRequest) -> Any:
+        times.append(rig.clock.now())
+        if req.n == 1:
+            return (200, {"status": "error", "err_code": 1032, "err_msg": "limit", "ts": 1},
+                    {"ratelimit-limit": "72", "ratelimit-interval": "3000",
+                     "ratelimit-remaining": "0", "ratelimit-reset": "1500"})
+        if req.n == 2:
+            return error(1032, "limit")  # no headers: a backoff
+        return ok_all(req)
+
+    rig = Rig(handler, retry=RetryPolicy(max_attempts=4, backoff=0.2, backoff_max=0.2))
+    assert rig.client.limiter is None
+    start = rig.clock.now()
+    report = await rig.run(rig.client.cancel_orders("BTC-USDT", ["1"]))
+    assert report.cancelled == ["1"] and report.batches[0].attempts == 3
+    sent = [t - start for t in times]
+    assert sent[1] == pytest.approx(1.5) and 1.6 <= sent[2] <= 1.7
+
+
+async def test_without_a_limiter_a_reset_past_the_deadline_is_not_waited_for() -> None:
+    def handler(req: MockRequest) -> Any:
+        return (200, {"status": "error", "err_code": 1032, "err_msg": "limit", "ts": 1},
+                {"ratelimit-limit": "72", "ratelimit-interval": "3000",
+                 "ratelimit-remaining": "0", "ratelimit-reset": "2500"})
+
+    rig = Rig(handler, retry=RetryPolicy(max_attempts=9, deadline=2.0))
+    start = rig.clock.now()
+    report = await rig.run(rig.client.cancel_orders("BTC-USDT", ["1"]))
+    assert len(rig.sent) == 1 and report.failed["1"].code == 1032
+    assert rig.clock.now() - start < 2.0
+
+
 async def test_no_retry_starts_after_the_deadline_even_after_a_pause() -> None:
     clock = FakeClock()
     limiter = RateLimiter(RateLimits(), clock=clock)
