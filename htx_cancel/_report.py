@@ -109,12 +109,13 @@ class CancelReport:
 
     @property
     def ok(self) -> bool:
-        """True when every id was confirmed cancelled and every request was answered.
+        """True when every id was confirmed cancelled and every cancel-all was answered.
 
-        (A cancel-all whose request failed names no ids, so its batch decides.)
+        A by-id request is judged by its ids (an answer lost on the way but settled by
+        verification is no failure); a cancel-all names no ids, so its request decides.
         """
         return (not self.failed and not self.unknown
-                and all(b.outcome == "ok" for b in self.batches))
+                and all(b.outcome == "ok" or b.ids for b in self.batches))
 
     @property
     def failed_batches(self) -> list[BatchRecord]:

@@ -118,13 +118,8 @@ class Outcome:
 
     @property
     def ok(self) -> bool:
-        """True when every id ended cancelled and the run was not interrupted.
-
-        A report is ok when every request was answered for its ids; a verified one also when
-        verification settled every id as cancelled (a lost answer it resolved is no failure).
-        """
-        return not self.interrupted and all(
-            r.ok or (bool(r.states) and not r.failed and not r.unknown) for r in self.reports)
+        """True when every id ended cancelled and the run was not interrupted."""
+        return not self.interrupted and all(r.ok for r in self.reports)
 
 
 def _follow(job: Job, tracker: Tracker) -> None:
