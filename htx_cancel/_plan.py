@@ -1,0 +1,418 @@
+"""Where to put strategy rounds in the shared trade pool: pure arithmetic, no clock, no I/O.
+
+The model is the scheduler's own. A pool has ``limit`` slots; a slot granted at ``t`` may be
+granted again at ``t + hold`` (``hold`` = period + guard + round trip, since the scheduler holds a
+slot from grant until period + guard after the answer). A regular request takes a trade slot; a
+strategy request takes a trade slot and a slot of its endpoint's own pool (5 per second).
+
+Why plan at all: a trade slot kept free at ``t`` for a strategy round due at ``t + x`` is idle
+for ``x`` and then runs on a phase shifted by ``x``; when the trade pool is the bottleneck that
+shift can push a regular request into a later window. Strategy rounds that go when trade slots
+come back anyway (cycle starts) cost nothing. So the plan says, per strategy endpoint, how many
+of its next requests are *early* (trade slots are kept free for them so they go at their own
+pool's pace); the rest go only when a trade slot is free without keeping one back. It picks the
+counts that finish the whole queue soonest, and among those the ones that let strategy requests
+go earliest. When a strategy pool is the bottleneck, that is every request early (full pace).
+
+Everything here is a function of its arguments; the scheduler calls :func:`plan` when the queue
+changes and :func:`reserve` at each dispatch with contention.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from bisect import bisect_right, insort
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+__all__ = ["Demand", "Lanes", "Plan", "Planner", "least_time", "lower_bound", "plan", "reserve",
+           "simulate", "urgency"]
+
+_EPS = 1e-9
+
+
+@dataclass(frozen=True, slots=True)
+class Lanes:
+    """A pool seen at ``now``: its size, the reuse time of a slot, slots free now, and when the
+    taken ones come back (sorted, each after ``now``)."""
+
+    limit: int
+    hold: float
+    free: int
+    returns: tuple[float, ...] = ()
+
+    @classmethod
+    def fresh(cls, limit: int, hold: float) -> Lanes:
+        """A pool with every slot free."""
+        return cls(limit, hold, limit)
+
+
+@dataclass(frozen=True, slots=True)
+class Demand:
+    """The queued requests of one strategy endpoint, and its own pool."""
+
+    count: int
+    pool: Lanes
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """Per demand, how many of its next requests are early; the predicted last grants."""
+
+    early: tuple[int, ...]
+    finish: float  # the last grant of all
+    finishes: tuple[float, ...]  # per demand, its last grant
+    regular_finish: float
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What :func:`simulate` predicts: the last grant of all, per demand, and of the regulars."""
+
+    finish: float
+    finishes: tuple[float, ...]
+    regular_finish: float
+    steps: int = 0  # instants simulated: what the prediction cost
+
+
+class _Returns:
+    """Sorted times at which taken slots come back, consumed from the front."""
+
+    __slots__ = ("head", "times")
+
+    def __init__(self, times: Sequence[float]) -> None:
+        self.times = sorted(times)
+        self.head = 0
+
+    def add(self, t: float, n: int) -> None:
+        """``n`` slots come back at ``t``."""
+        times = self.times
+        if not times or t >= times[-1]:
+            times.extend([t] * n)
+        else:
+            for _ in range(n):
+                insort(times, t, self.head)
+
+    def take_due(self, t: float) -> int:
+        """Consume the returns at or before ``t``; how many there were."""
+        i = bisect_right(self.times, t + _EPS, self.head)
+        n = i - self.head
+        self.head = i
+        if i > 4096:  # keep the list short in long simulations
+            del self.times[:i]
+            self.head = 0
+        return n
+
+    def first(self) -> float | None:
+        """The next return, if any."""
+        return self.times[self.head] if self.head < len(self.times) else None
+
+    def upto(self, u: float) -> int:
+        """Returns at or before ``u`` (not yet consumed)."""
+        return bisect_right(self.times, u + _EPS, self.head) - self.head
+
+    def pending(self) -> list[float]:
+        """The returns not yet consumed, sorted."""
+        return self.times[self.head:]
+
+
+def _due(t: float, free: int, returns: list[float], hold: float, n: int) -> list[float]:
+    """When the next ``n`` grants of a pool could go at the earliest, from ``t``.
+
+    Each slot is reused every ``hold``, so the k-th grant is on slot ``k % slots`` in its
+    ``k // slots``-th round.
+    """
+    avail = [t] * free + returns
+    slots = len(avail)
+    if slots == 0 or n <= 0:
+        return []
+    return [avail[k % slots] + (k // slots) * hold for k in range(n)]
+
+
+def reserve(now: float, trade_returns: Sequence[float], trade_hold: float,
+            early_due: Sequence[float], cap: int) -> int:
+    """Trade slots to keep free at ``now`` for early strategy grants due at ``early_due``.
+
+    A grant due at ``u`` within one trade hold is covered by a slot coming back before ``u`` or
+    by one kept free now; keep the fewest that cover every prefix of the due times. Grants due
+    at ``now`` are not counted (they go now, from what is free) and grants a hold or more away
+    can take a slot granted now.
+    """
+    horizon = now + trade_hold - _EPS
+    dues = sorted(u for u in early_due if now + _EPS < u < horizon)
+    if not dues:
+        return 0
+    rets = sorted(r for r in trade_returns if now < r < horizon)
+    need = 0
+    for i, u in enumerate(dues):
+        need = max(need, i + 1 - bisect_right(rets, u + _EPS))
+    return min(need, cap)
+
+
+def early_due(now: float, pool: Lanes, count: int, early: int) -> list[float]:
+    """Due times of a demand's next ``early`` grants (at most ``count``), at its own pace."""
+    return _due(now, pool.free, list(pool.returns), pool.hold, min(count, early))
+
+
+def urgency(now: float, queues: Sequence[tuple[int, int, Sequence[float], float]]) -> list[int]:
+    """The order to serve strategy endpoints in: the one whose own pool would finish last first.
+
+    ``queues`` are ``(queued, free, returns, hold)`` per endpoint. Serving the longest own-pool
+    queue first shares trade slots so that no endpoint is left with a tail at its own pace while
+    the others are done (the longest-remaining-first rule); ties keep the given order.
+    """
+    ends = []
+    for i, (count, free, returns, hold) in enumerate(queues):
+        if count <= 0:
+            continue
+        slots = free + len(returns)
+        if slots == 0:
+            ends.append((math.inf, i))
+            continue
+        k = count - 1
+        lane = k % slots
+        start = now if lane < free else returns[lane - free]
+        ends.append((start + (k // slots) * hold, i))
+    ends.sort(key=lambda e: -e[0])
+    return [i for _, i in ends]
+
+
+def simulate(now: float, trade: Lanes, regular: int, demands: Sequence[Demand],
+             early: Sequence[int], cap: int) -> Outcome:
+    """Predict the grants the scheduler makes from ``now`` when it follows ``early``.
+
+    The scheduler's rules: strategy queues are served first (by :func:`urgency`), then regular
+    ones; both leave :func:`reserve` trade slots free for early grants due later; a strategy
+    grant also needs a slot of its own pool. Every grant holds its slots for the pool's
+    ``hold``. Once the strategy queues are empty the regular queue simply takes every trade
+    slot as it comes back, which has a closed form.
+    """
+    t = now
+    hold = trade.hold
+    free = trade.free
+    rets = _Returns(trade.returns)
+    n = len(demands)
+    holds = [d.pool.hold for d in demands]
+    own_free = [d.pool.free for d in demands]
+    own_rets = [_Returns(d.pool.returns) for d in demands]
+    left = [d.count for d in demands]
+    ahead = list(early)
+    finishes = [now] * n
+    reg_finish = now
+    steps = 0
+    while any(left):
+        steps += 1
+        free += rets.take_due(t)
+        for i in range(n):
+            own_free[i] += own_rets[i].take_due(t)
+        res = 0
+        if any(ahead):
+            dues: list[float] = []
+            for i in range(n):
+                if ahead[i] and left[i]:
+                    dues.extend(_due(t, own_free[i], own_rets[i].pending(), holds[i],
+                                     min(ahead[i], left[i])))
+            if dues:
+                res = reserve(t, rets.pending(), hold, dues, cap)
+        if free > res:
+            ready = [i for i in range(n) if left[i] and own_free[i]]
+            if len(ready) > 1:
+                ready = urgency(t, [(left[i], own_free[i], own_rets[i].pending(), holds[i])
+                                    if i in ready else (0, 0, (), 0.0) for i in range(n)])
+            for i in ready:
+                k = min(left[i], own_free[i], free - res)
+                if k <= 0:
+                    break
+                free -= k
+                own_free[i] -= k
+                left[i] -= k
+                ahead[i] = max(0, ahead[i] - k)
+                rets.add(t + hold, k)
+                own_rets[i].add(t + holds[i], k)
+                finishes[i] = t
+            if regular and free > res:
+                k = min(regular, free - res)
+                free -= k
+                regular -= k
+                rets.add(t + hold, k)
+                reg_finish = t
+        if not any(left):
+            break
+        nxt = [r for r in (rets.first(), *(own_rets[i].first() for i in range(n) if left[i]))
+               if r is not None]
+        if not nxt:  # only with an empty pool: nothing can ever be granted
+            return Outcome(math.inf, tuple(math.inf if c else f
+                                           for c, f in zip(left, finishes, strict=True)),
+                           math.inf, steps)
+        t = max(t, min(nxt))
+    if regular:  # strategies done: the regular queue takes every slot as it comes back
+        free += rets.take_due(t)
+        avail = [t] * free + rets.pending()
+        if avail:
+            k = regular - 1
+            reg_finish = max(t, avail[k % len(avail)] + (k // len(avail)) * hold)
+        else:
+            reg_finish = math.inf
+    return Outcome(max(reg_finish, *finishes), tuple(finishes), reg_finish, steps)
+
+
+def _better(a: Outcome, b: Outcome) -> bool:
+    """``a`` finishes sooner, or as soon with strategy requests done sooner."""
+    if a.finish < b.finish - _EPS:
+        return True
+    return a.finish <= b.finish + _EPS and sum(a.finishes) < sum(b.finishes) - _EPS
+
+
+def plan(now: float, trade: Lanes, regular: int, demands: Sequence[Demand], cap: int,
+         *, budget: int = 2_000) -> Plan:
+    """Choose how many of each demand's next requests are early.
+
+    The predicted finish is not monotone in these counts (a round moved to early can shift a
+    trade slot just past a window edge) and the best often moves several endpoints at once, so
+    the counts are searched, not climbed: every combination when the ``budget`` (instants
+    simulated, summed over runs of :func:`simulate`) allows; else every combination of whole
+    trade holds at each endpoint's own pace, then rounds of its own pool, then single requests,
+    each endpoint alone and all together. The best finishes soonest; among equals, strategy
+    requests finish soonest.
+    """
+    search = _Search(now, trade, regular, demands, cap, budget)
+    if not demands:
+        return search.result()
+    counts = [d.count for d in demands]
+    runs = search.left // max(1, search.best.steps)
+    if math.prod(c + 1 for c in counts) <= runs:
+        search.grid([range(c + 1) for c in counts])
+        return search.result()
+    widths = [max(1, d.pool.limit) for d in demands]
+    # what each endpoint sends at its own pace in one trade hold
+    holds = [w * max(1, math.ceil(trade.hold / d.pool.hold - _EPS))
+             for w, d in zip(widths, demands, strict=True)]
+    coarse = [sorted({*range(0, c + 1, h), c}) for c, h in zip(counts, holds, strict=True)]
+    if math.prod(len(v) for v in coarse) <= runs // 2:
+        search.grid(coarse)
+    search.sweep(widths, [h // w for h, w in zip(holds, widths, strict=True)])
+    search.sweep([1] * len(demands), widths)
+    return search.result()
+
+
+class _Search:
+    """The best early counts found so far, and the simulation budget left."""
+
+    __slots__ = ("best", "cap", "demands", "early", "left", "now", "regular", "trade")
+
+    def __init__(self, now: float, trade: Lanes, regular: int, demands: Sequence[Demand],
+                 cap: int, budget: int) -> None:
+        self.now, self.trade, self.regular, self.demands, self.cap = (now, trade, regular,
+                                                                      demands, cap)
+        self.early = [0] * len(demands)
+        self.best = simulate(now, trade, regular, demands, self.early, cap)
+        self.left = budget - self.best.steps
+
+    def result(self) -> Plan:
+        """The best found, as a plan."""
+        best = self.best
+        return Plan(tuple(self.early), best.finish, best.finishes, best.regular_finish)
+
+    def consider(self, trial: Sequence[int]) -> bool:
+        """Run one trial; keep it if it is better. False when the budget is spent."""
+        if self.left <= 0:
+            return False
+        out = simulate(self.now, self.trade, self.regular, self.demands, trial, self.cap)
+        self.left -= max(1, out.steps)
+        if _better(out, self.best):
+            self.early, self.best = list(trial), out
+        return True
+
+    def grid(self, values: Sequence[Iterable[int]]) -> None:
+        """Every combination."""
+        for combo in itertools.product(*values):
+            if list(combo) != self.early and not self.consider(combo):
+                return
+
+    def sweep(self, unit: Sequence[int], reach: Sequence[int]) -> None:
+        """Move each endpoint, then all at once, by up to ``reach`` steps of ``unit``, keeping
+        what improves, until nothing does (at most three passes)."""
+        n = len(self.demands)
+        for _ in range(3):
+            before = list(self.early)
+            for i in [*sorted(range(n), key=lambda i: -self.best.finishes[i]), None]:
+                for k in range(-max(reach), max(reach) + 1):
+                    if not k:
+                        continue
+                    trial = list(self.early)
+                    for j in range(n) if i is None else (i,):
+                        if abs(k) <= reach[j]:
+                            trial[j] = max(0, min(self.demands[j].count, trial[j] + k * unit[j]))
+                    if trial != self.early and not self.consider(trial):
+                        return
+            if self.early == before:
+                return
+
+
+def least_time(regular: int, strategies: Sequence[tuple[int, int, float]],
+               trade: tuple[int, float], *, extra: float = 0.0,
+               cap: int | None = None) -> float:
+    """The last grant of a planned mix issued together on idle pools, from 0.
+
+    ``strategies`` are ``(requests, limit, period)`` per endpoint, ``trade`` is ``(limit,
+    period)`` and ``extra`` is what the scheduler adds to every period (guard + round trip).
+    Add one round trip for the time to the last answer.
+    """
+    limit, period = trade
+    demands = [Demand(c, Lanes.fresh(lim, per + extra)) for c, lim, per in strategies]
+    cap = limit - 1 if cap is None else cap
+    return plan(0.0, Lanes.fresh(limit, period + extra), regular, demands, cap).finish
+
+
+def lower_bound(regular: int, strategies: Sequence[tuple[int, int, float]],
+                trade: tuple[int, float], *, extra: float = 0.0) -> float:
+    """A last grant no schedule can beat: each pool alone at full pace, from 0."""
+    limit, period = trade
+    total = regular + sum(c for c, _, _ in strategies)
+    bound = max(0, math.ceil(total / limit) - 1) * (period + extra)
+    for count, lim, per in strategies:
+        bound = max(bound, max(0, math.ceil(count / lim) - 1) * (per + extra))
+    return bound
+
+
+class Planner:
+    """The plan a scheduler follows: early counts per strategy endpoint, kept until its queue
+    changes (:meth:`invalidate`), counted down as the endpoint's requests are granted."""
+
+    __slots__ = ("budget", "cap", "early", "stale")
+
+    def __init__(self, cap: int, *, budget: int = 2_000) -> None:
+        self.cap = cap
+        self.budget = budget
+        self.early: dict[str, int] = {}
+        self.stale = True
+
+    def invalidate(self) -> None:
+        """Plan again at the next decision (the queue or the round trip changed)."""
+        self.stale = True
+
+    def granted(self, endpoint: str) -> None:
+        """One request of ``endpoint`` was granted."""
+        n = self.early.get(endpoint)
+        if n:
+            self.early[endpoint] = n - 1
+
+    def decide(self, now: float, trade: Lanes, regular: int,
+               demands: dict[str, Demand]) -> tuple[int, list[str]]:
+        """Trade slots to keep free now, and the order to serve the strategy endpoints in."""
+        names = list(demands)
+        if self.stale:
+            planned = plan(now, trade, regular, list(demands.values()), self.cap,
+                           budget=self.budget)
+            self.early = dict(zip(names, planned.early, strict=True))
+            self.stale = False
+        dues: list[float] = []
+        for name, d in demands.items():
+            n = self.early.get(name, 0)
+            if n:
+                dues.extend(early_due(now, d.pool, d.count, n))
+        held = reserve(now, trade.returns, trade.hold, dues, self.cap) if dues else 0
+        order = urgency(now, [(d.count, d.pool.free, d.pool.returns, d.pool.hold)
+                              for d in demands.values()])
+        return held, [names[i] for i in order]
