@@ -73,7 +73,7 @@ class Outcome:
     finish: float
     finishes: tuple[float, ...]
     regular_finish: float
-    steps: int = 0  # instants simulated: what the prediction cost
+    steps: int = 0  # instants simulated times (endpoints + 1): what the prediction cost
 
 
 class _Returns:
@@ -108,10 +108,6 @@ class _Returns:
         """The next return, if any."""
         return self.times[self.head] if self.head < len(self.times) else None
 
-    def upto(self, u: float) -> int:
-        """Returns at or before ``u`` (not yet consumed)."""
-        return bisect_right(self.times, u + _EPS, self.head) - self.head
-
     def pending(self) -> list[float]:
         """The returns not yet consumed, sorted."""
         return self.times[self.head:]
@@ -130,6 +126,19 @@ def _due(t: float, free: int, returns: list[float], hold: float, n: int) -> list
     return [avail[k % slots] + (k // slots) * hold for k in range(n)]
 
 
+def _last(now: float, pool: Lanes, count: int) -> float:
+    """When the last of ``count`` grants could go if the pool served nothing else."""
+    if count <= 0:
+        return now
+    slots = pool.free + len(pool.returns)
+    if slots == 0:
+        return math.inf
+    k = count - 1
+    lane = k % slots
+    start = now if lane < pool.free else pool.returns[lane - pool.free]
+    return start + (k // slots) * pool.hold
+
+
 def reserve(now: float, trade_returns: Sequence[float], trade_hold: float,
             early_due: Sequence[float], cap: int) -> int:
     """Trade slots to keep free at ``now`` for early strategy grants due at ``early_due``.
@@ -137,16 +146,16 @@ def reserve(now: float, trade_returns: Sequence[float], trade_hold: float,
     A grant due at ``u`` within one trade hold is covered by a slot coming back before ``u`` or
     by one kept free now; keep the fewest that cover every prefix of the due times. Grants due
     at ``now`` are not counted (they go now, from what is free) and grants a hold or more away
-    can take a slot granted now.
+    can take a slot granted now. ``trade_returns`` must be sorted.
     """
     horizon = now + trade_hold - _EPS
     dues = sorted(u for u in early_due if now + _EPS < u < horizon)
     if not dues:
         return 0
-    rets = sorted(r for r in trade_returns if now < r < horizon)
+    lo = bisect_right(trade_returns, now)
     need = 0
     for i, u in enumerate(dues):
-        need = max(need, i + 1 - bisect_right(rets, u + _EPS))
+        need = max(need, i + 1 - (bisect_right(trade_returns, u + _EPS, lo) - lo))
     return min(need, cap)
 
 
@@ -194,6 +203,7 @@ def simulate(now: float, trade: Lanes, regular: int, demands: Sequence[Demand],
     rets = _Returns(trade.returns)
     n = len(demands)
     holds = [d.pool.hold for d in demands]
+    horizon = [d.pool.limit * (math.ceil(hold / max(d.pool.hold, _EPS)) + 1) for d in demands]
     own_free = [d.pool.free for d in demands]
     own_rets = [_Returns(d.pool.returns) for d in demands]
     left = [d.count for d in demands]
@@ -210,9 +220,9 @@ def simulate(now: float, trade: Lanes, regular: int, demands: Sequence[Demand],
         if any(ahead):
             dues: list[float] = []
             for i in range(n):
-                if ahead[i] and left[i]:
+                if ahead[i] and left[i]:  # only grants due within a trade hold matter
                     dues.extend(_due(t, own_free[i], own_rets[i].pending(), holds[i],
-                                     min(ahead[i], left[i])))
+                                     min(ahead[i], left[i], horizon[i])))
             if dues:
                 res = reserve(t, rets.pending(), hold, dues, cap)
         if free > res:
@@ -244,7 +254,7 @@ def simulate(now: float, trade: Lanes, regular: int, demands: Sequence[Demand],
         if not nxt:  # only with an empty pool: nothing can ever be granted
             return Outcome(math.inf, tuple(math.inf if c else f
                                            for c, f in zip(left, finishes, strict=True)),
-                           math.inf, steps)
+                           math.inf, steps * (1 + n))
         t = max(t, min(nxt))
     if regular:  # strategies done: the regular queue takes every slot as it comes back
         free += rets.take_due(t)
@@ -254,7 +264,7 @@ def simulate(now: float, trade: Lanes, regular: int, demands: Sequence[Demand],
             reg_finish = max(t, avail[k % len(avail)] + (k // len(avail)) * hold)
         else:
             reg_finish = math.inf
-    return Outcome(max(reg_finish, *finishes), tuple(finishes), reg_finish, steps)
+    return Outcome(max(reg_finish, *finishes), tuple(finishes), reg_finish, steps * (1 + n))
 
 
 def _better(a: Outcome, b: Outcome) -> bool:
@@ -265,7 +275,7 @@ def _better(a: Outcome, b: Outcome) -> bool:
 
 
 def plan(now: float, trade: Lanes, regular: int, demands: Sequence[Demand], cap: int,
-         *, budget: int = 2_000) -> Plan:
+         *, budget: int = 1_500) -> Plan:
     """Choose how many of each demand's next requests are early.
 
     The predicted finish is not monotone in these counts (a round moved to early can shift a
@@ -280,6 +290,7 @@ def plan(now: float, trade: Lanes, regular: int, demands: Sequence[Demand], cap:
     if not demands:
         return search.result()
     counts = [d.count for d in demands]
+    search.consider(counts)  # every request early: the best when a strategy pool decides
     runs = search.left // max(1, search.best.steps)
     if math.prod(c + 1 for c in counts) <= runs:
         search.grid([range(c + 1) for c in counts])
@@ -299,7 +310,8 @@ def plan(now: float, trade: Lanes, regular: int, demands: Sequence[Demand], cap:
 class _Search:
     """The best early counts found so far, and the simulation budget left."""
 
-    __slots__ = ("best", "cap", "demands", "early", "left", "now", "regular", "trade")
+    __slots__ = ("best", "bound", "cap", "demands", "early", "ideal", "left", "now", "regular",
+                 "trade")
 
     def __init__(self, now: float, trade: Lanes, regular: int, demands: Sequence[Demand],
                  cap: int, budget: int) -> None:
@@ -308,6 +320,18 @@ class _Search:
         self.early = [0] * len(demands)
         self.best = simulate(now, trade, regular, demands, self.early, cap)
         self.left = budget - self.best.steps
+        # no plan beats each pool alone at full pace: stop the search when one gets there
+        self.ideal = [_last(now, d.pool, d.count) for d in demands]
+        total = regular + sum(d.count for d in demands)
+        self.bound = max([_last(now, trade, total), *self.ideal])
+        self._stop_if_ideal()
+
+    def _stop_if_ideal(self) -> None:
+        """Spend the budget when the best cannot be beaten on either count."""
+        best = self.best
+        if best.finish <= self.bound + _EPS and all(
+                f <= i + _EPS for f, i in zip(best.finishes, self.ideal, strict=True)):
+            self.left = 0
 
     def result(self) -> Plan:
         """The best found, as a plan."""
@@ -322,6 +346,7 @@ class _Search:
         self.left -= max(1, out.steps)
         if _better(out, self.best):
             self.early, self.best = list(trial), out
+            self._stop_if_ideal()
         return True
 
     def grid(self, values: Sequence[Iterable[int]]) -> None:
@@ -382,7 +407,7 @@ class Planner:
 
     __slots__ = ("budget", "cap", "early", "stale")
 
-    def __init__(self, cap: int, *, budget: int = 2_000) -> None:
+    def __init__(self, cap: int, *, budget: int = 1_500) -> None:
         self.cap = cap
         self.budget = budget
         self.early: dict[str, int] = {}

@@ -258,8 +258,10 @@ class PlannedScheduler:
         return min(times) if times else None
 
 
-def run(sched: PlannedScheduler, reqs: list[Req], rtt: int, rng: random.Random) -> float:
-    """Every request through the scheduler; the time of the last answer."""
+def run(sched: PlannedScheduler, reqs: list[Req], rtt: float, rng: random.Random,
+        jitter: float = 0.0) -> float:
+    """Every request through the scheduler; the time of the last answer (a round trip of
+    ``rtt``, plus up to ``jitter`` more at random)."""
     seq = itertools.count()
     events: list[tuple[float, int, str, Req | None]] = []
     for r in reqs:
@@ -285,8 +287,9 @@ def run(sched: PlannedScheduler, reqs: list[Req], rtt: int, rng: random.Random) 
                 end = max(end, now)
         for req in sched.dispatch(now):
             assert req.granted_at == now
-            req.arrival = now + rng.uniform(0, rtt)  # somewhere between grant and answer
-            heapq.heappush(events, (now + rtt, next(seq), "done", req))
+            took = rtt + (rng.uniform(0, jitter) if jitter else 0)
+            req.arrival = now + rng.uniform(0, took)  # somewhere between grant and answer
+            heapq.heappush(events, (now + took, next(seq), "done", req))
         wake = sched.next_wakeup(now)
         if wake is not None:
             heapq.heappush(events, (wake, next(seq), "wake", None))
