@@ -405,13 +405,14 @@ class Planner:
     """The plan a scheduler follows: early counts per strategy endpoint, kept until its queue
     changes (:meth:`invalidate`), counted down as the endpoint's requests are granted."""
 
-    __slots__ = ("budget", "cap", "early", "stale")
+    __slots__ = ("budget", "cap", "early", "hold", "stale")
 
     def __init__(self, cap: int, *, budget: int = 1_500) -> None:
         self.cap = cap
         self.budget = budget
         self.early: dict[str, int] = {}
         self.stale = True
+        self.hold = 0.0  # the trade hold the plan was made with
 
     def invalidate(self) -> None:
         """Plan again at the next decision (the queue or the round trip changed)."""
@@ -427,11 +428,13 @@ class Planner:
                demands: dict[str, Demand]) -> tuple[int, list[str]]:
         """Trade slots to keep free now, and the order to serve the strategy endpoints in."""
         names = list(demands)
-        if self.stale:
+        if self.stale or abs(trade.hold - self.hold) > 0.01 * self.hold:
+            # the queue changed, or the round trip moved the holds by more than 1%
             planned = plan(now, trade, regular, list(demands.values()), self.cap,
                            budget=self.budget)
             self.early = dict(zip(names, planned.early, strict=True))
             self.stale = False
+            self.hold = trade.hold
         dues: list[float] = []
         for name, d in demands.items():
             n = self.early.get(name, 0)
