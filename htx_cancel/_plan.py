@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import random
 from bisect import bisect_right, insort
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -230,10 +231,12 @@ def simulate(now: float, trade: Lanes, regular: int, demands: Sequence[Demand],
             if len(ready) > 1:
                 ready = urgency(t, [(left[i], own_free[i], own_rets[i].pending(), holds[i])
                                     if i in ready else (0, 0, (), 0.0) for i in range(n)])
-            for i in ready:
-                k = min(left[i], own_free[i], free - res)
+            # early grants first, then the rest: an endpoint's aligned grant must not take
+            # the slot kept for another's early one due now
+            for i in [*(i for i in ready if ahead[i]), *ready]:
+                k = min(left[i], own_free[i], free - res, ahead[i] or left[i])
                 if k <= 0:
-                    break
+                    continue
                 free -= k
                 own_free[i] -= k
                 left[i] -= k
@@ -275,16 +278,17 @@ def _better(a: Outcome, b: Outcome) -> bool:
 
 
 def plan(now: float, trade: Lanes, regular: int, demands: Sequence[Demand], cap: int,
-         *, budget: int = 1_500) -> Plan:
+         *, budget: int = 2_500) -> Plan:
     """Choose how many of each demand's next requests are early.
 
     The predicted finish is not monotone in these counts (a round moved to early can shift a
     trade slot just past a window edge) and the best often moves several endpoints at once, so
     the counts are searched, not climbed: every combination when the ``budget`` (instants
-    simulated, summed over runs of :func:`simulate`) allows; else every combination of whole
-    trade holds at each endpoint's own pace, then rounds of its own pool, then single requests,
-    each endpoint alone and all together. The best finishes soonest; among equals, strategy
-    requests finish soonest.
+    simulated times endpoints, summed over runs of :func:`simulate`) allows; else every
+    combination of whole trade holds at each endpoint's own pace, then, from the best of those
+    (and a few other starts, then seeded random ones while the budget lasts), moves by own-pool
+    rounds and by single requests, all endpoints together and each alone. The best finishes
+    soonest; among equals, strategy requests finish soonest.
     """
     search = _Search(now, trade, regular, demands, cap, budget)
     if not demands:
@@ -299,26 +303,34 @@ def plan(now: float, trade: Lanes, regular: int, demands: Sequence[Demand], cap:
     # what each endpoint sends at its own pace in one trade hold
     holds = [w * max(1, math.ceil(trade.hold / d.pool.hold - _EPS))
              for w, d in zip(widths, demands, strict=True)]
-    coarse = [sorted({*range(0, c + 1, h), c}) for c, h in zip(counts, holds, strict=True)]
-    if math.prod(len(v) for v in coarse) <= runs // 2:
-        search.grid(coarse)
-    search.sweep(widths, [h // w for h, w in zip(holds, widths, strict=True)])
-    search.sweep([1] * len(demands), widths)
+    if math.prod(len(range(0, c + 1, h)) + 1 for c, h in zip(counts, holds, strict=True)
+                 ) <= runs // 2:
+        search.grid([sorted({*range(0, c + 1, h), c}) for c, h in zip(counts, holds,
+                                                                       strict=True)])
+    rounds = [h // w for h, w in zip(holds, widths, strict=True)]
+    starts = search.starts()
+    rng = random.Random(len(counts))  # restarts at seeded random points: still a pure function
+    while search.left > 0:
+        start = starts.pop(0) if starts else tuple(rng.randint(0, c) for c in counts)
+        if search.consider(start) is None:
+            break
+        search.sweep(search.sweep(start, widths, rounds), [1] * len(demands), widths)
     return search.result()
 
 
 class _Search:
-    """The best early counts found so far, and the simulation budget left."""
+    """The best early counts found so far, every outcome seen, and the budget left."""
 
     __slots__ = ("best", "bound", "cap", "demands", "early", "ideal", "left", "now", "regular",
-                 "trade")
+                 "seen", "trade")
 
     def __init__(self, now: float, trade: Lanes, regular: int, demands: Sequence[Demand],
                  cap: int, budget: int) -> None:
         self.now, self.trade, self.regular, self.demands, self.cap = (now, trade, regular,
                                                                       demands, cap)
-        self.early = [0] * len(demands)
+        self.early: tuple[int, ...] = (0,) * len(demands)
         self.best = simulate(now, trade, regular, demands, self.early, cap)
+        self.seen = {self.early: self.best}
         self.left = budget - self.best.steps
         # no plan beats each pool alone at full pace: stop the search when one gets there
         self.ideal = [_last(now, d.pool, d.count) for d in demands]
@@ -336,43 +348,66 @@ class _Search:
     def result(self) -> Plan:
         """The best found, as a plan."""
         best = self.best
-        return Plan(tuple(self.early), best.finish, best.finishes, best.regular_finish)
+        return Plan(self.early, best.finish, best.finishes, best.regular_finish)
 
-    def consider(self, trial: Sequence[int]) -> bool:
-        """Run one trial; keep it if it is better. False when the budget is spent."""
+    def consider(self, trial: Sequence[int]) -> Outcome | None:
+        """The outcome of ``trial`` (simulated once); None when the budget is spent."""
+        key = tuple(trial)
+        out = self.seen.get(key)
+        if out is not None:
+            return out
         if self.left <= 0:
-            return False
-        out = simulate(self.now, self.trade, self.regular, self.demands, trial, self.cap)
+            return None
+        out = simulate(self.now, self.trade, self.regular, self.demands, key, self.cap)
         self.left -= max(1, out.steps)
+        self.seen[key] = out
         if _better(out, self.best):
-            self.early, self.best = list(trial), out
+            self.early, self.best = key, out
             self._stop_if_ideal()
-        return True
+        return out
 
     def grid(self, values: Sequence[Iterable[int]]) -> None:
         """Every combination."""
         for combo in itertools.product(*values):
-            if list(combo) != self.early and not self.consider(combo):
+            if self.consider(combo) is None:
                 return
 
-    def sweep(self, unit: Sequence[int], reach: Sequence[int]) -> None:
-        """Move each endpoint, then all at once, by up to ``reach`` steps of ``unit``, keeping
-        what improves, until nothing does (at most three passes)."""
+    def starts(self) -> list[tuple[int, ...]]:
+        """Where to search from: the best so far; the best finish with the fewest early (the
+        plan that keeps the fewest slots back often sits far from the fastest one); only the
+        endpoint with the longest own queue at its own pace, the others with none early."""
+        finish = self.best.finish
+        fewest = min((k for k, o in self.seen.items() if o.finish <= finish + _EPS), key=sum)
+        longest = max(range(len(self.demands)), key=lambda i: self.ideal[i])
+        alone = tuple(d.count if i == longest else 0 for i, d in enumerate(self.demands))
+        if self.consider(alone) is None:
+            return [self.early]
+        return list(dict.fromkeys([self.early, fewest, alone]))
+
+    def sweep(self, start: tuple[int, ...], unit: Sequence[int],
+              reach: Sequence[int]) -> tuple[int, ...]:
+        """From ``start``, move all endpoints at once, then each alone, by up to ``reach`` steps
+        of ``unit``, keeping what improves, until nothing does (at most three passes); return
+        where it ended."""
         n = len(self.demands)
+        here, there = start, self.seen[start]
+        moves = [k for d in range(1, max(reach) + 1) for k in (-d, d)]  # small moves first
         for _ in range(3):
-            before = list(self.early)
-            for i in [*sorted(range(n), key=lambda i: -self.best.finishes[i]), None]:
-                for k in range(-max(reach), max(reach) + 1):
-                    if not k:
-                        continue
-                    trial = list(self.early)
+            before = here
+            for i in [None, *sorted(range(n), key=lambda i: -there.finishes[i])]:
+                for k in moves:
+                    trial = list(here)
                     for j in range(n) if i is None else (i,):
                         if abs(k) <= reach[j]:
                             trial[j] = max(0, min(self.demands[j].count, trial[j] + k * unit[j]))
-                    if trial != self.early and not self.consider(trial):
-                        return
-            if self.early == before:
-                return
+                    out = self.consider(trial)
+                    if out is None:
+                        return here
+                    if _better(out, there):
+                        here, there = tuple(trial), out
+            if here == before:
+                break
+        return here
 
 
 def least_time(regular: int, strategies: Sequence[tuple[int, int, float]],
@@ -405,17 +440,18 @@ class Planner:
     """The plan a scheduler follows: early counts per strategy endpoint, kept until its queue
     changes (:meth:`invalidate`), counted down as the endpoint's requests are granted."""
 
-    __slots__ = ("budget", "cap", "early", "hold", "stale")
+    __slots__ = ("budget", "cap", "early", "hold", "regular", "stale")
 
-    def __init__(self, cap: int, *, budget: int = 1_500) -> None:
+    def __init__(self, cap: int, *, budget: int = 2_500) -> None:
         self.cap = cap
         self.budget = budget
         self.early: dict[str, int] = {}
         self.stale = True
         self.hold = 0.0  # the trade hold the plan was made with
+        self.regular = 0  # the fewest regular requests queued since
 
     def invalidate(self) -> None:
-        """Plan again at the next decision (the queue or the round trip changed)."""
+        """Plan again at the next decision (a strategy queue changed)."""
         self.stale = True
 
     def granted(self, endpoint: str) -> None:
@@ -425,22 +461,29 @@ class Planner:
             self.early[endpoint] = n - 1
 
     def decide(self, now: float, trade: Lanes, regular: int,
-               demands: dict[str, Demand]) -> tuple[int, list[str]]:
-        """Trade slots to keep free now, and the order to serve the strategy endpoints in."""
+               demands: dict[str, Demand]) -> tuple[int, list[tuple[str, int]]]:
+        """Trade slots to keep free now, and how to serve the strategy queues: ``(endpoint,
+        at most n)`` in order, early requests first (an endpoint's others must not take the
+        slot kept for another's early one), then the rest by :func:`urgency`."""
         names = list(demands)
-        if self.stale or abs(trade.hold - self.hold) > 0.01 * self.hold:
-            # the queue changed, or the round trip moved the holds by more than 1%
+        self.regular = min(self.regular, regular)
+        if (self.stale or abs(trade.hold - self.hold) > 0.01 * self.hold
+                or regular > self.regular + max(4, self.regular // 4)):
+            # a strategy queue changed, the round trip moved the holds by more than 1%, or
+            # the regular queue grew by a quarter: a steady trickle does not plan each time
             planned = plan(now, trade, regular, list(demands.values()), self.cap,
                            budget=self.budget)
             self.early = dict(zip(names, planned.early, strict=True))
             self.stale = False
             self.hold = trade.hold
+            self.regular = regular
         dues: list[float] = []
         for name, d in demands.items():
             n = self.early.get(name, 0)
             if n:
                 dues.extend(early_due(now, d.pool, d.count, n))
         held = reserve(now, trade.returns, trade.hold, dues, self.cap) if dues else 0
-        order = urgency(now, [(d.count, d.pool.free, d.pool.returns, d.pool.hold)
-                              for d in demands.values()])
-        return held, [names[i] for i in order]
+        order = [names[i] for i in urgency(now, [(d.count, d.pool.free, d.pool.returns,
+                                                   d.pool.hold) for d in demands.values()])]
+        early = [(name, self.early[name]) for name in order if self.early.get(name)]
+        return held, early + [(name, demands[name].count) for name in order]
