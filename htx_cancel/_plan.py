@@ -278,7 +278,7 @@ def _better(a: Outcome, b: Outcome) -> bool:
 
 
 def plan(now: float, trade: Lanes, regular: int, demands: Sequence[Demand], cap: int,
-         *, budget: int = 2_500) -> Plan:
+         *, budget: int = 1_500) -> Plan:
     """Choose how many of each demand's next requests are early.
 
     The predicted finish is not monotone in these counts (a round moved to early can shift a
@@ -295,6 +295,12 @@ def plan(now: float, trade: Lanes, regular: int, demands: Sequence[Demand], cap:
         return search.result()
     counts = [d.count for d in demands]
     search.consider(counts)  # every request early: the best when a strategy pool decides
+    # the same number of own-pool rounds early on every endpoint: HTX's endpoints are alike
+    for k in range(1, max(-(-c // max(1, d.pool.limit)) for c, d in zip(counts, demands,
+                                                                        strict=True))):
+        if search.consider([min(c, k * max(1, d.pool.limit))
+                            for c, d in zip(counts, demands, strict=True)]) is None:
+            break
     runs = search.left // max(1, search.best.steps)
     if math.prod(c + 1 for c in counts) <= runs:
         search.grid([range(c + 1) for c in counts])
@@ -321,8 +327,8 @@ def plan(now: float, trade: Lanes, regular: int, demands: Sequence[Demand], cap:
 class _Search:
     """The best early counts found so far, every outcome seen, and the budget left."""
 
-    __slots__ = ("best", "bound", "cap", "demands", "early", "ideal", "left", "now", "regular",
-                 "seen", "trade")
+    __slots__ = ("best", "bound", "budget", "cap", "demands", "early", "ideal", "left", "now",
+                 "regular", "seen", "trade")
 
     def __init__(self, now: float, trade: Lanes, regular: int, demands: Sequence[Demand],
                  cap: int, budget: int) -> None:
@@ -331,6 +337,7 @@ class _Search:
         self.early: tuple[int, ...] = (0,) * len(demands)
         self.best = simulate(now, trade, regular, demands, self.early, cap)
         self.seen = {self.early: self.best}
+        self.budget = budget
         self.left = budget - self.best.steps
         # no plan beats each pool alone at full pace: stop the search when one gets there
         self.ideal = [_last(now, d.pool, d.count) for d in demands]
@@ -339,11 +346,14 @@ class _Search:
         self._stop_if_ideal()
 
     def _stop_if_ideal(self) -> None:
-        """Spend the budget when the best cannot be beaten on either count."""
+        """Spend the budget when the best cannot be beaten on either count, and most of it
+        when the finish cannot (what is left only makes strategy requests finish sooner)."""
         best = self.best
-        if best.finish <= self.bound + _EPS and all(
-                f <= i + _EPS for f, i in zip(best.finishes, self.ideal, strict=True)):
-            self.left = 0
+        if best.finish <= self.bound + _EPS:
+            if all(f <= i + _EPS for f, i in zip(best.finishes, self.ideal, strict=True)):
+                self.left = 0
+            else:
+                self.left = min(self.left, self.budget // 8)
 
     def result(self) -> Plan:
         """The best found, as a plan."""
@@ -354,10 +364,11 @@ class _Search:
         """The outcome of ``trial`` (simulated once); None when the budget is spent."""
         key = tuple(trial)
         out = self.seen.get(key)
-        if out is not None:
-            return out
         if self.left <= 0:
             return None
+        if out is not None:
+            self.left -= 1  # cheap, but a search that only meets known points must end
+            return out
         out = simulate(self.now, self.trade, self.regular, self.demands, key, self.cap)
         self.left -= max(1, out.steps)
         self.seen[key] = out
@@ -436,15 +447,25 @@ def lower_bound(regular: int, strategies: Sequence[tuple[int, int, float]],
     return bound
 
 
+def _coarse(pool: Lanes, resolution: float) -> Lanes:
+    """``pool`` with its returns rounded up to ``resolution``: slots that come back within a
+    millisecond of each other are one instant of the simulation, not dozens."""
+    if resolution <= 0 or not pool.returns:
+        return pool
+    return Lanes(pool.limit, pool.hold, pool.free,
+                 tuple(math.ceil(r / resolution) * resolution for r in pool.returns))
+
+
 class Planner:
     """The plan a scheduler follows: early counts per strategy endpoint, kept until its queue
     changes (:meth:`invalidate`), counted down as the endpoint's requests are granted."""
 
-    __slots__ = ("budget", "cap", "early", "hold", "regular", "stale")
+    __slots__ = ("budget", "cap", "early", "hold", "regular", "resolution", "stale")
 
-    def __init__(self, cap: int, *, budget: int = 2_500) -> None:
+    def __init__(self, cap: int, *, budget: int = 1_500, resolution: float = 0.001) -> None:
         self.cap = cap
         self.budget = budget
+        self.resolution = resolution  # returns this close together are one instant to plan
         self.early: dict[str, int] = {}
         self.stale = True
         self.hold = 0.0  # the trade hold the plan was made with
@@ -467,11 +488,13 @@ class Planner:
         slot kept for another's early one), then the rest by :func:`urgency`."""
         names = list(demands)
         self.regular = min(self.regular, regular)
-        if (self.stale or abs(trade.hold - self.hold) > 0.01 * self.hold
+        if (self.stale or abs(trade.hold - self.hold) > 0.05 * self.hold
                 or regular > self.regular + max(4, self.regular // 4)):
-            # a strategy queue changed, the round trip moved the holds by more than 1%, or
+            # a strategy queue changed, the round trip moved the holds by more than 5%, or
             # the regular queue grew by a quarter: a steady trickle does not plan each time
-            planned = plan(now, trade, regular, list(demands.values()), self.cap,
+            coarse = [Demand(d.count, _coarse(d.pool, self.resolution))
+                      for d in demands.values()]
+            planned = plan(now, _coarse(trade, self.resolution), regular, coarse, self.cap,
                            budget=self.budget)
             self.early = dict(zip(names, planned.early, strict=True))
             self.stale = False

@@ -94,6 +94,12 @@ def test_strategy_bound_mix_runs_strategies_at_their_own_pace() -> None:
     assert planned.finishes == (2.0, 2.0, 2.0)
 
 
+def test_the_search_ends_when_every_combination_is_known() -> None:
+    """Few combinations and budget left: seeded restarts only meet known points; it ends."""
+    demands = [Demand(5, Lanes.fresh(2, 10.0)), Demand(2, Lanes.fresh(1, 10.0))]
+    assert plan(0.0, Lanes.fresh(10, 30.0), 10, demands, cap=9).finish == 30.0
+
+
 def test_a_large_mix_keeps_strategies_fast_at_no_cost() -> None:
     """10,000 regular ids: the trade pool decides; strategy rounds still go at their pace."""
     demands = [Demand(15, Lanes.fresh(5, 1.0))] * 3
@@ -203,7 +209,7 @@ class PlannedScheduler:
         self.queues: dict[str, deque[Req]] = {name: deque() for name in (*STRATEGIES, REGULAR)}
         # the planner keeps back only what early grants need, so it may keep all but one slot;
         # the scheduler before planning capped its reserve at two thirds
-        self.planner = Planner(cap=trade[0] - 1) if planned else None
+        self.planner = Planner(cap=trade[0] - 1, resolution=1) if planned else None
         self.cap = 2 * trade[0] // 3
         self.rtt = rtt
 
