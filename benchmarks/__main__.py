@@ -18,11 +18,13 @@ from ._latency import run_latency
 from ._limits import run_limits
 from ._memory import run_memory
 from ._output import machine_info, markdown, print_sections, write_json
+from ._outside import run_outside, run_priority
 from ._server import ExchangeProcess
+from ._verification import run_verification
 
 __all__ = ["NAMES", "main", "run"]
 
-NAMES = ("cpu", "limits", "memory", "latency")
+NAMES = ("cpu", "limits", "memory", "latency", "outside", "priority", "verify")
 DEFAULT_JSON = Path(__file__).resolve().parent / "results" / "latest.json"
 
 
@@ -49,6 +51,12 @@ async def _run_all(ex: ExchangeProcess, sizes: Sizes, names: Sequence[str]) -> l
             section = await run_limits(ex, sizes)
         elif name == "memory":
             section = run_memory(ex, sizes)
+        elif name == "outside":
+            section = await run_outside(ex, sizes)
+        elif name == "priority":
+            section = await run_priority(ex, sizes)
+        elif name == "verify":
+            section = await run_verification(ex, sizes)
         else:
             section = await run_latency(ex, sizes)
         print(f"[{name} done in {time.perf_counter() - started:.1f} s]", file=sys.stderr)

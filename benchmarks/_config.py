@@ -24,6 +24,10 @@ class Sizes:
                                         ("track", 150))
     jitter: tuple[float, float] = (0.0, 0.003)
     windows: tuple[str, ...] = ("fixed", "sliding")
+    # 5. a steady outsider beside a large cancel; 6. urgent cancels past placements
+    outside_ids: int = 5_000
+    queued_normal: int = 300
+    urgent_cancels: int = 10
     # 3. memory, limits off
     memory_sizes: tuple[int, ...] = (1_000, 10_000, 100_000)
     # 4. latency of one id
@@ -42,5 +46,8 @@ QUICK = Sizes(
     mix=(("order", 250), ("trigger", 200), ("tpsl", 100), ("track", 100)),
     windows=("sliding",),
     memory_sizes=(500, 2000),
+    outside_ids=1_000,
+    queued_normal=100,
+    urgent_cancels=4,
     latency_runs=30,
 )

@@ -1,60 +1,71 @@
-"""htx_cancel: cancel HTX USDT-margined swap orders from asyncio, within the rate limits."""
+"""htx_cancel: cancel HTX USDT-margined swap orders from asyncio, within the rate limits.
 
-from ._catalog import CATALOG, Endpoint, Kind, Margin, endpoint_for
+What a user needs is here; the rest (the endpoint catalog's lookups, the aiohttp transport,
+clocks, wire models, id validation) is reachable from its module.
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+from ._catalog import CATALOG, Kind, Margin, Priority
 from ._client import CancelClient
-from ._clock import Clock, LoopClock
 from ._credentials import Credentials
+from ._deadman import CancelAfter
 from ._errors import (
     APIError,
     AuthenticationError,
-    CancelFailed,
+    ConnectError,
     DecodeError,
     HTXError,
     RateLimiterError,
     RequestTimeout,
     TransportError,
 )
-from ._ids import validate_contract_code, validate_ids
-from ._limiter import DEFAULT_LIMITS, Limiter, RateLimiter, RateLimits, shared_limiter
-from ._models import RateLimitHeaders
-from ._report import BatchRecord, CancelReport, Failure
+from ._events import RequestEvent
+from ._limiter import Limiter, RateLimiter, RateLimits, shared_limiter
+from ._report import BatchRecord, CancelFailed, CancelReport, Failure
 from ._retry import RetryPolicy
-from ._transport import AiohttpTransport, Answer, Timeouts, Transport
+from ._states import OrderState
+from ._stats import LimiterStats, PoolStats
+from ._transport import Answer, Timeouts, Transport
+from ._verifier import VerifyPolicy
 
-__version__ = "0.1.0"
+try:
+    __version__ = version("htx_cancel")
+except PackageNotFoundError:  # running from a source tree that was never installed
+    __version__ = "0.0.0"
 
 __all__ = [
     "CATALOG",
-    "DEFAULT_LIMITS",
     "APIError",
-    "AiohttpTransport",
     "Answer",
     "AuthenticationError",
     "BatchRecord",
+    "CancelAfter",
     "CancelClient",
     "CancelFailed",
     "CancelReport",
-    "Clock",
+    "ConnectError",
     "Credentials",
     "DecodeError",
-    "Endpoint",
     "Failure",
     "HTXError",
     "Kind",
     "Limiter",
-    "LoopClock",
+    "LimiterStats",
     "Margin",
-    "RateLimitHeaders",
+    "OrderState",
+    "PoolStats",
+    "Priority",
     "RateLimiter",
     "RateLimiterError",
     "RateLimits",
+    "RequestEvent",
     "RequestTimeout",
     "RetryPolicy",
     "Timeouts",
     "Transport",
     "TransportError",
-    "endpoint_for",
+    "VerifyPolicy",
+    "__version__",
     "shared_limiter",
-    "validate_contract_code",
-    "validate_ids",
 ]

@@ -1,28 +1,25 @@
 """The error tree: every exception this library raises derives from HTXError.
 
     HTXError
-    ├── TransportError          the request did not get an HTTP answer (connection, DNS, reset)
+    ├── TransportError          no HTTP answer; the request may have reached the exchange
+    │   ├── ConnectError        could not connect: the request certainly never left
     │   └── RequestTimeout      no complete answer within the configured timeout
     ├── DecodeError             an answer came back but is not the JSON HTX sends
-    ├── APIError                the exchange answered with an error (``code``, ``message``)
-    │   └── AuthenticationError signature, key or timestamp rejected (403, 1253, 12001-12008)
+    ├── APIError                the exchange rejected a whole request (``code``, ``message``)
+    │   └── AuthenticationError key, signature or timestamp rejected
     ├── RateLimiterError        the shared limiter backend could not be used
-    └── CancelFailed            raised by ``CancelReport.raise_for_failures()``
+    └── CancelFailed            raised by ``CancelReport.raise_for_failures()`` (in ``_report``)
 
-Input errors are plain ``ValueError`` raised before anything is sent.
+Input errors are plain ``ValueError`` raised before anything is sent. This module imports
+nothing from the package.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from ._report import CancelReport
-
 __all__ = [
     "APIError",
     "AuthenticationError",
-    "CancelFailed",
+    "ConnectError",
     "DecodeError",
     "HTXError",
     "RateLimiterError",
@@ -30,15 +27,17 @@ __all__ = [
     "TransportError",
 ]
 
-AUTH_CODES = frozenset({403, 1253, *range(12001, 12009)})
-
 
 class HTXError(Exception):
     """Root of every error raised by htx_cancel."""
 
 
 class TransportError(HTXError):
-    """The request got no HTTP answer: connection refused, reset, closed early."""
+    """The request got no HTTP answer (reset, closed early): it may have reached the exchange."""
+
+
+class ConnectError(TransportError):
+    """No connection could be made (refused, DNS, connect timeout): nothing was sent."""
 
 
 class RequestTimeout(TransportError):
@@ -46,7 +45,7 @@ class RequestTimeout(TransportError):
 
 
 class DecodeError(HTXError):
-    """The answer's body is not the JSON the exchange sends."""
+    """The answer's body is not the JSON the exchange sends; ``status`` is the HTTP status."""
 
     def __init__(self, message: str, *, status: int | None = None) -> None:
         super().__init__(message)
@@ -54,9 +53,13 @@ class DecodeError(HTXError):
 
 
 class APIError(HTXError):
-    """The exchange rejected a whole request; ``code`` is HTX's ``err_code``."""
+    """The exchange rejected a whole request with its own ``code`` and ``message``.
 
-    def __init__(self, code: int, message: str, *, status: int | None = None) -> None:
+    ``code`` is HTX's code as an int, or as the string it sent when it is not numeric
+    (``"api-signature-not-valid"``); ``status`` is the HTTP status of the answer.
+    """
+
+    def __init__(self, code: int | str, message: str, *, status: int | None = None) -> None:
         super().__init__(f"HTX error {code}: {message}")
         self.code = code
         self.message = message
@@ -69,21 +72,3 @@ class AuthenticationError(APIError):
 
 class RateLimiterError(HTXError):
     """The rate limiter's backend (e.g. Redis) could not be reached or used."""
-
-
-class CancelFailed(HTXError):
-    """Some ids were not confirmed cancelled; ``report`` holds every outcome."""
-
-    def __init__(self, report: CancelReport) -> None:
-        text = (f"{len(report.failed)} failed and {len(report.unknown)} unknown "
-                f"of {report.total} ids")
-        if not report.total and report.failed_batches:
-            text = f"the request failed: {report.failed_batches[-1].error}"
-        super().__init__(text)
-        self.report = report
-
-
-def api_error(code: int, message: str, *, status: int | None = None) -> APIError:
-    """Build the right APIError subclass for an exchange error code."""
-    cls = AuthenticationError if code in AUTH_CODES else APIError
-    return cls(code, message, status=status)

@@ -13,30 +13,40 @@ Data model, per account (all keys share one hash tag, so they live in one cluste
 - ``pause:<name>``: exists (with a PX expiry) while the pool is paused after a 1032.
 - ``hold:<name>``: slots that someone outside this limiter uses (``ratelimit-remaining``), PX.
 - ``count:<name>``: grants so far, to compare with the exchange's count.
-- ``q:<endpoint>``: the endpoint's FIFO queue, member = ticket id, score = arrival (``INCR seq``).
+- ``q:<level>:<endpoint>``: the FIFO queue of an endpoint at one priority level (0 high, 1
+  normal, 2 low), member = ticket id, score = arrival (``INCR seq``).
 - ``qlive``: every queued ticket's lease (ms); an entry whose owner stops asking is dropped.
 - ``qstrategy``: the leases of queued strategy tickets, for the trade-pool reserve.
+- ``warm:<pool>``: exists while the pool's state is known (an answer came back lately);
+  without it one request goes alone (a probe) and the others wait for its answer.
+- ``wait:<pool>:<level>``: the leases of tickets of that level that lack room in that pool; a
+  ticket of a lower level gets no slot of the pool while one is there.
 """
 
 from __future__ import annotations
 
-__all__ = ["ACQUIRE", "COMPLETE", "DEQUEUE", "OBSERVE", "PAUSE", "RELEASE"]
+__all__ = ["ACQUIRE", "COMPLETE", "DEQUEUE", "HOLD", "OBSERVE", "PAUSE", "RELEASE", "STATS", "WARM"]
 
 _NOW = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 """
 
-# KEYS: q, qlive, qstrategy, seq, then four per pool: zset, pause, hold, count (trade first)
-# ARGV: tid, priority (0/1), lease_ms, queue_ttl_ms, reserve_cap, unknown_wait_ms, limits...
+# KEYS: q, qlive, qstrategy, seq, then eight per pool: zset, pause, hold, count, wait0..wait2,
+#       warm
+# ARGV: tid, strategy (0/1), lease_ms, queue_ttl_ms, reserve_cap, unknown_wait_ms, level,
+#       then the limits of the pools, then their holds after completion (ms), then probe (0/1)
 # Returns {granted, wait_ms, at_head, then per pool: used, count} (the last two if granted).
 ACQUIRE = _NOW + """
 local tid = ARGV[1]
-local priority = ARGV[2] == '1'
+local strategy = ARGV[2] == '1'
 local lease = tonumber(ARGV[3])
 local qttl = tonumber(ARGV[4])
+local level = tonumber(ARGV[7])
 local q, qlive, qstrat = KEYS[1], KEYS[2], KEYS[3]
-local npools = (#KEYS - 4) / 4
+local per = 8
+local npools = (#KEYS - 4) / per
+local probe = ARGV[8 + 2 * npools] == '1'
 
 if not redis.call('ZSCORE', q, tid) then
   redis.call('ZADD', q, redis.call('INCR', KEYS[4]), tid)
@@ -45,7 +55,7 @@ redis.call('ZREMRANGEBYSCORE', qlive, '-inf', now)
 redis.call('ZADD', qlive, now + qttl + 1, tid)
 redis.call('PEXPIRE', q, qttl * 4)
 redis.call('PEXPIRE', qlive, qttl * 4)
-if priority then
+if strategy then
   redis.call('ZADD', qstrat, now + qttl + 1, tid)
   redis.call('PEXPIRE', qstrat, qttl * 4)
 end
@@ -59,24 +69,31 @@ for _ = 1, 64 do
 end
 
 local reserve = 0
-if not priority then
+if not strategy then
   redis.call('ZREMRANGEBYSCORE', qstrat, '-inf', now)
   reserve = math.min(redis.call('ZCARD', qstrat), tonumber(ARGV[5]))
 end
 
 local wait = 0
+local higher = false
 for i = 1, npools do
-  local k = 4 + (i - 1) * 4
+  local k = 4 + (i - 1) * per
   local z, hk = KEYS[k + 1], KEYS[k + 3]
   redis.call('ZREMRANGEBYSCORE', z, '-inf', now)
   local w = redis.call('PTTL', KEYS[k + 2])
   if w <= 0 then
     w = 0
     local used = redis.call('ZCARD', z)
-    local room = tonumber(ARGV[6 + i]) - used
+    local room = tonumber(ARGV[7 + i]) - used
     local hold_ttl = redis.call('PTTL', hk)
     if hold_ttl > 0 then room = room - tonumber(redis.call('GET', hk)) end
     if i == 1 then room = room - reserve end
+    if probe and redis.call('EXISTS', KEYS[k + 8]) == 0 then
+      -- nothing is known of the pool: one request goes alone and is answered first
+      local after = now + tonumber(ARGV[7 + npools + i]) + 1
+      if redis.call('ZCOUNT', z, '(' .. after, '+inf') > 0 then room = math.min(room, 0) end
+      room = math.min(room, 1)
+    end
     if room <= 0 then
       local need = 1 - room
       if need <= used then
@@ -88,11 +105,23 @@ for i = 1, npools do
       if w < 1 then w = 1 end
     end
   end
+  for lv = 0, level - 1 do
+    local wk = KEYS[k + 5 + lv]
+    redis.call('ZREMRANGEBYSCORE', wk, '-inf', now)
+    if redis.call('ZCARD', wk) > 0 then higher = true end
+  end
+  local mine = KEYS[k + 5 + level]
+  if w > 0 and head == tid then
+    redis.call('ZADD', mine, now + qttl + 1, tid)
+    redis.call('PEXPIRE', mine, qttl * 4)
+  else
+    redis.call('ZREM', mine, tid)
+  end
   if w > wait then wait = w end
 end
 
-if wait > 0 or head ~= tid then
-  return {0, wait, head == tid and 1 or 0}
+if wait > 0 or head ~= tid or higher then
+  return {0, wait, (head == tid and not higher) and 1 or 0}
 end
 
 redis.call('ZREM', q, tid)
@@ -100,7 +129,7 @@ redis.call('ZREM', qlive, tid)
 redis.call('ZREM', qstrat, tid)
 local out = {1, 0, 1}
 for i = 1, npools do
-  local k = 4 + (i - 1) * 4
+  local k = 4 + (i - 1) * per
   local z = KEYS[k + 1]
   redis.call('ZADD', z, now + lease + 1, tid)
   redis.call('PEXPIRE', z, lease * 2)
@@ -126,7 +155,7 @@ end
 return 1
 """
 
-# KEYS: q, qlive, qstrategy. ARGV: tid. A waiter gave up.
+# KEYS: q, qlive, qstrategy, then its wait keys. ARGV: tid. A waiter gave up.
 DEQUEUE = """
 for i = 1, #KEYS do redis.call('ZREM', KEYS[i], ARGV[1]) end
 return 1
@@ -141,20 +170,52 @@ end
 return 1
 """
 
-# KEYS: count, hold. ARGV: limit, used at grant, count at grant, remaining, hold ms.
-# Someone outside this limiter uses the account when the exchange reports fewer requests left
-# than ours can explain: hold back the difference until the exchange's window resets.
+# KEYS: count. ARGV: limit, used at grant, count at grant, remaining.
+# What the exchange counted beyond what this limiter can explain is someone else's: the count
+# goes back to the process, whose policy (htx_cancel._policy.OutsideUse) turns it into a hold.
 OBSERVE = """
 local limit, used, then_n = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local later = tonumber(redis.call('GET', KEYS[1]) or then_n) - then_n
-local deficit = (limit - used - later) - tonumber(ARGV[4])
-if deficit <= 0 then return 0 end
-local ms = tonumber(ARGV[5])
-local ttl = redis.call('PTTL', KEYS[2])
-if ttl > 0 then
-  deficit = math.max(deficit, tonumber(redis.call('GET', KEYS[2])))
-  ms = math.max(ms, ttl)
+return math.max(0, limit - tonumber(ARGV[4]) - used - later)
+"""
+
+# KEYS: warm keys. ARGV: ms. The pools were answered: no more probing for ms.
+WARM = """
+for i = 1, #KEYS do redis.call('SET', KEYS[i], '1', 'PX', tonumber(ARGV[1])) end
+return 1
+"""
+
+# KEYS: hold, warm. ARGV: slots, ms. A process's standing hold for outside use: the largest of the
+# processes' holds stands until it lapses (each process renews its own as it learns).
+HOLD = """
+local n, ms = tonumber(ARGV[1]), tonumber(ARGV[2])
+redis.call('SET', KEYS[2], '1', 'PX', ms)
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl > 0 and tonumber(redis.call('GET', KEYS[1])) > n then return 0 end
+if n <= 0 then
+  if ttl > 0 then redis.call('DEL', KEYS[1]) end
+  return 0
 end
-redis.call('SET', KEYS[2], deficit, 'PX', ms)
-return deficit
+redis.call('SET', KEYS[1], n, 'PX', ms)
+return n
+"""
+
+# KEYS: per pool: zset, pause, hold. ARGV: per pool the hold after completion (ms).
+# Returns per pool: in flight, held, pause ms left, outside hold.
+STATS = _NOW + """
+local out = {}
+for i = 1, #KEYS, 3 do
+  local z = KEYS[i]
+  redis.call('ZREMRANGEBYSCORE', z, '-inf', now)
+  local total = redis.call('ZCARD', z)
+  local held = redis.call('ZCOUNT', z, '-inf', now + tonumber(ARGV[(i + 2) / 3]) + 1)
+  local pause = math.max(0, redis.call('PTTL', KEYS[i + 1]))
+  local hold = 0
+  if redis.call('PTTL', KEYS[i + 2]) > 0 then hold = tonumber(redis.call('GET', KEYS[i + 2])) end
+  out[#out + 1] = total - held
+  out[#out + 1] = held
+  out[#out + 1] = pause
+  out[#out + 1] = hold
+end
+return out
 """

@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
 import msgspec
 
-from ._errors import CancelFailed
-from ._models import BatchData, ErrorItem
+from ._errors import AuthenticationError, HTXError
+from ._models import BatchData, Code, ErrorItem, code_of
+from ._states import OrderState
 
 __all__ = [
     "BatchOutcome",
     "BatchRecord",
+    "CancelFailed",
     "CancelReport",
     "Failure",
-    "code_of",
     "fail_all",
     "merge_all",
     "merge_batch",
@@ -27,10 +28,18 @@ REPEATED_CANCEL = 1071
 CANCELLING = 1062
 
 
-class Failure(msgspec.Struct, frozen=True):
-    """Why the exchange did not cancel an id: HTX's ``err_code`` and ``err_msg``."""
+NOT_SENT = "not-sent"
 
-    code: int
+
+class Failure(msgspec.Struct, frozen=True):
+    """Why an id was not cancelled: the exchange's own code and message.
+
+    ``code`` is an int, or the string HTX sent when it is not numeric
+    (``"api-signature-not-valid"``). ``"not-sent"`` means the request never left this machine
+    (connection refused, DNS failure, connect timeout): the order was not touched.
+    """
+
+    code: Code
     message: str
 
 
@@ -40,7 +49,8 @@ class BatchRecord:
 
     ``outcome`` is ``"ok"`` (the exchange answered for the ids), ``"failed"`` (a whole-request
     error, in ``error``) or ``"unknown"`` (no answer could be learned). ``error`` describes the
-    last attempt (None when it succeeded, or a note such as 1051 for an empty cancel-all).
+    last attempt (None when it succeeded, or a note such as 1051 for an empty cancel-all);
+    ``errors`` keeps what went wrong with every attempt that did not settle the batch.
     ``queued_at`` is when the batch was handed to the limiter, ``sent_at`` when its last attempt
     left, ``answered_at`` when that attempt's answer (or error) came back.
     """
@@ -51,6 +61,7 @@ class BatchRecord:
     attempts: int = 0
     status: int | None = None
     error: str | None = None
+    errors: tuple[str, ...] = ()
     outcome: Literal["pending", "ok", "failed", "unknown"] = "pending"
     queued_at: float = 0.0
     sent_at: float = 0.0
@@ -68,6 +79,15 @@ class CancelReport:
 
     ``cancelled`` and ``unknown`` are lists in the order the ids were given; ``failed`` maps an id
     to a :class:`Failure`; ``unknown_reasons`` says why each unknown id has no answer.
+
+    Pass one to a cancel call (``report=``) to watch it fill: each batch's ids are folded in as
+    soon as the batch is settled (and all batches before it are), so a caller that times out or
+    cancels the call still holds every id the exchange confirmed before that moment.
+    ``auth_failure`` is set when the exchange rejected the key or signature and the call
+    stopped there (its other batches failed with it without being sent). ``on_batch``, if set,
+    is called with each batch's record as soon as that batch is settled (for progress).
+    ``states`` maps each id whose state verification learned to its :class:`OrderState`
+    (empty unless the call verified; see docs/verifying.md).
     """
 
     cancelled: list[str] = field(default_factory=list)
@@ -75,6 +95,10 @@ class CancelReport:
     unknown: list[str] = field(default_factory=list)
     unknown_reasons: dict[str, str] = field(default_factory=dict)
     batches: list[BatchRecord] = field(default_factory=list)
+    auth_failure: Failure | None = None
+    on_batch: Callable[[BatchRecord], None] | None = field(default=None, repr=False,
+                                                           compare=False)
+    states: dict[str, OrderState] = field(default_factory=dict)
 
     @property
     def total(self) -> int:
@@ -96,7 +120,14 @@ class CancelReport:
         return [b for b in self.batches if b.outcome in ("failed", "unknown")]
 
     def raise_for_failures(self) -> CancelReport:
-        """Raise :class:`CancelFailed` unless every id was cancelled; return self otherwise."""
+        """Return self when every id was cancelled; raise otherwise.
+
+        Raises :class:`~htx_cancel.AuthenticationError` when the exchange rejected the key or
+        signature (the call stopped there), else :class:`CancelFailed` with this report.
+        """
+        if self.auth_failure is not None:
+            failure = self.auth_failure
+            raise AuthenticationError(failure.code, failure.message)
         if not self.ok:
             raise CancelFailed(self)
         return self
@@ -125,14 +156,16 @@ class BatchOutcome:
     unknown: dict[str, str] = field(default_factory=dict)
 
 
-def code_of(raw: int | str | None) -> int:
-    """HTX codes are ints but sometimes arrive as strings."""
-    if isinstance(raw, int):
-        return raw
-    try:
-        return int(raw or 0)
-    except ValueError:
-        return -1
+class CancelFailed(HTXError):
+    """Some ids were not confirmed cancelled; ``report`` holds every outcome."""
+
+    def __init__(self, report: CancelReport) -> None:
+        text = (f"{len(report.failed)} failed and {len(report.unknown)} unknown "
+                f"of {report.total} ids")
+        if not report.total and report.failed_batches:
+            text = f"the request failed: {report.failed_batches[-1].error}"
+        super().__init__(text)
+        self.report = report
 
 
 def _item_id(item: ErrorItem) -> str:

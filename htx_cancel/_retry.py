@@ -1,4 +1,4 @@
-"""Retry policy and the pure classification of an answer into what to do next."""
+"""Retry policy, and the one classifier of HTX's whole-request codes."""
 
 from __future__ import annotations
 
@@ -6,19 +6,26 @@ import random
 from dataclasses import dataclass
 from enum import Enum
 
-__all__ = ["Action", "RetryPolicy", "classify_code"]
+__all__ = ["Action", "RetryPolicy", "classify"]
 
 RATE_LIMITED = 1032
 BUSY = 1004
 MAINTENANCE = 1431
-TIMESTAMP_CODES = frozenset({12001})
+TIMESTAMP = 12001  # "Invalid submission time": the clock is off, the key may be fine
+AUTH_CODES = frozenset({403, 1253, *range(12002, 12009)})
+TIMEOUT_CODES = frozenset({"timeout"})
+AUTH_WORDS = ("signature", "access-key", "accesskey", "api-key", "apikey", "login")
 
 
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
-    """How hard to try. ``max_attempts`` counts the first attempt; backoff doubles from
-    ``backoff`` up to ``backoff_max`` with full jitter; no new attempt starts later than
-    ``deadline`` seconds after the call began (None: no deadline)."""
+    """How hard to try.
+
+    ``max_attempts`` counts the first attempt. Before attempt n+1 the client waits a backoff
+    that doubles from ``backoff`` up to ``backoff_max``, with equal jitter (half of it fixed,
+    half random). No retry starts later than ``deadline`` seconds after the call began (None:
+    no deadline); a batch's first attempt always goes.
+    """
 
     max_attempts: int = 4
     backoff: float = 0.05
@@ -34,26 +41,39 @@ class RetryPolicy:
             raise ValueError(f"deadline must be positive or None, got {self.deadline}")
 
     def delay(self, attempt: int, rng: random.Random) -> float:
-        """Seconds to wait before attempt ``attempt + 1`` (full jitter)."""
+        """Seconds to wait before attempt ``attempt + 1`` (equal jitter)."""
         ceiling = min(self.backoff_max, self.backoff * (2 ** (attempt - 1)))
         return rng.uniform(ceiling / 2, ceiling)
 
 
 class Action(Enum):
-    """What the client does with a whole-request error code."""
+    """What one attempt's result asks for: the verdict kinds of the attempt machine."""
 
-    RETRY = "retry"  # transient: back off and try again
-    PAUSE = "pause"  # rate limited: pause the pool until its reset, then try again
+    OK = "ok"  # the exchange answered for the request
+    RETRY = "retry"  # transient rejection (busy): back off and try again
+    PAUSE = "pause"  # rate limited: the limiter holds the pool until its reset, then again
     RESYNC = "resync"  # timestamp rejected: measure server time, then try once more
-    FAIL = "fail"  # final: every id of the batch failed with this code
+    AUTH = "auth"  # key or signature rejected: stop the whole call
+    FAIL = "fail"  # final rejection: every id of the batch failed with it
+    LOST = "lost"  # no usable answer: the request may have reached the exchange
+    NOT_SENT = "not_sent"  # the request certainly never left
 
 
-def classify_code(code: int) -> Action:
-    """The action for a whole-request ``err_code``."""
+def classify(code: int | str) -> Action:
+    """The action for a whole-request code, numeric or not (``"api-signature-not-valid"``)."""
     if code == RATE_LIMITED:
         return Action.PAUSE
     if code == BUSY:
         return Action.RETRY
-    if code in TIMESTAMP_CODES:
+    if code == TIMESTAMP:
         return Action.RESYNC
+    if isinstance(code, str):
+        text = code.lower()
+        if text in TIMEOUT_CODES:
+            return Action.LOST
+        if any(word in text for word in AUTH_WORDS):
+            return Action.AUTH
+        return Action.FAIL
+    if code in AUTH_CODES:
+        return Action.AUTH
     return Action.FAIL

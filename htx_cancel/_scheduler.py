@@ -7,6 +7,10 @@ request completed. A request arrives at the exchange after it was granted and be
 completed, so two requests that use the same slot arrive at least ``period`` apart, and no
 window of length ``period`` at the exchange can see more than ``limit`` of them, whatever the
 delays in the event loop or on the network.
+
+Order: priorities ``high``, ``normal``, ``low``; within one, strategy endpoints (a pool of
+their own) before the others, each endpoint FIFO. A request is never granted a slot of a pool
+that a request of higher priority is waiting for.
 """
 
 from __future__ import annotations
@@ -16,16 +20,27 @@ from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-__all__ = ["PoolSpec", "Scheduler", "Ticket"]
+from . import _policy as policy
+from ._policy import OutsideUse
+
+__all__ = ["LEVELS", "PoolSpec", "Scheduler", "Ticket"]
+
+LEVELS: dict[str, int] = {"high": 0, "normal": 1, "low": 2}
 
 
 @dataclass(frozen=True, slots=True)
 class PoolSpec:
-    """At most ``limit`` requests in any window of ``period`` seconds."""
+    """At most ``limit`` requests in any window of ``period`` seconds.
+
+    ``prior`` slots are left for unseen outside use until the exchange's counts say how much
+    there is; ``probe`` sends one request alone while nothing is known of the pool.
+    """
 
     name: str
     limit: int
     period: float
+    prior: int = 0
+    probe: bool = False
 
     def __post_init__(self) -> None:
         if self.limit < 1:
@@ -35,10 +50,10 @@ class PoolSpec:
 
 
 class _Pool:
-    """One pool's bookkeeping: slots in use, pending releases, pauses and outside holds."""
+    """One pool's bookkeeping: slots in use, pending releases, pauses and outside use."""
 
-    __slots__ = ("busy", "held", "hold", "hold_until", "limit", "name", "paused_until",
-                 "period", "releases")
+    __slots__ = ("busy", "held", "limit", "name", "outside", "paused_until", "period",
+                 "releases", "waiting")
 
     def __init__(self, spec: PoolSpec) -> None:
         self.name = spec.name
@@ -47,57 +62,69 @@ class _Pool:
         self.busy = 0  # granted, not completed
         self.releases: deque[float] = deque()  # completed, held until these times (sorted)
         self.paused_until = 0.0  # after a 1032: nothing goes before this
-        self.hold = 0  # slots taken by someone else on the account (from the headers)
-        self.hold_until = 0.0
+        self.outside = OutsideUse(spec.limit, spec.period, spec.prior, spec.probe)
         self.held = 0  # total grants so far, for comparing with the exchange's count
+        self.waiting = [0, 0, 0]  # queued tickets by priority level
+
+    def own(self, now: float) -> int:
+        """Slots this limiter's requests take at ``now`` (in flight or held)."""
+        releases = self.releases
+        while releases and releases[0] <= now:
+            releases.popleft()
+        return self.busy + len(releases)
 
     def free(self, now: float) -> int:
         """Slots that may be granted at ``now``."""
-        releases = self.releases
-        while releases and releases[0] <= now:
-            releases.popleft()
+        own = self.own(now)
         if now < self.paused_until:
             return 0
-        n = self.limit - self.busy - len(releases)
-        if now < self.hold_until:
-            n -= self.hold
-        return n
+        if self.outside.cold(now):
+            return 1 if self.busy == 0 and own < self.limit else 0  # one probe at a time
+        return self.limit - own - self.outside.hold(now)
 
     def next_change(self, now: float) -> float | None:
         """The earliest time after ``now`` at which ``free`` can grow by itself."""
-        times = [t for t in (self.paused_until, self.hold_until) if t > now]
-        releases = self.releases
-        while releases and releases[0] <= now:
-            releases.popleft()
-        if releases:
-            times.append(releases[0])
+        self.own(now)
+        times = [self.paused_until] if self.paused_until > now else []
+        if self.releases:
+            times.append(self.releases[0])
+        if (t := self.outside.next_change(now)) is not None:
+            times.append(t)
         return min(times) if times else None
 
 
 class Ticket:
     """One request's place in the scheduler."""
 
-    __slots__ = ("endpoint", "granted", "pools", "priority", "snapshot", "waker")
+    __slots__ = ("endpoint", "granted", "level", "pools", "priority", "snapshot", "strategy",
+                 "waker")
 
-    def __init__(self, endpoint: str, pools: tuple[str, ...]) -> None:
+    def __init__(self, endpoint: str, pools: tuple[str, ...], priority: str = "normal") -> None:
         self.endpoint = endpoint
         self.pools = pools
-        self.priority = len(pools) > 1
+        self.priority = priority
+        self.level = LEVELS[priority]
+        self.strategy = len(pools) > 1
         self.granted = False
-        self.snapshot: dict[str, tuple[int, int]] = {}
+        self.snapshot: dict[str, tuple[int, int]] = {}  # pool -> (own slots in use, grants)
         self.waker: object = None  # the async layer's future
 
 
-class Scheduler:
-    """FIFO queues per endpoint over shared pools, strict windows, and a reserve for strategies.
+_Queues = dict[str, deque[Ticket]]
 
-    Endpoints with a pool of their own (``priority``: the strategy cancels) are served first, and
-    ordinary requests leave room in the shared pool for the strategy requests that are queued,
-    so a 5/s strategy endpoint is never starved of the 72/3 s trade pool by a flood of regular
-    cancels. The reserve is capped (``reserve_cap``) so regular cancels are never starved either.
+
+class Scheduler:
+    """FIFO queues per priority and endpoint over shared pools, strict windows, a reserve.
+
+    Within a priority, endpoints with a pool of their own (the strategy cancels) are served
+    first, and the others leave room in the shared pool for the strategy requests of the same
+    or a higher priority that are queued, so a 5/s strategy endpoint is never starved of the
+    72/3 s trade pool by a flood of regular requests. The reserve is capped (``reserve_cap``,
+    see :func:`htx_cancel._policy.reserve_cap`) so regular requests are never starved either.
     """
 
-    __slots__ = ("_priority", "_regular", "guard", "pools", "reserve_cap", "shared", "waiting")
+    __slots__ = ("_queues", "granted", "guard", "pauses", "pools", "reserve_cap", "shared",
+                 "waiting")
 
     def __init__(self, specs: Iterable[PoolSpec], *, shared: str = "trade", guard: float = 0.0,
                  reserve_cap: int | None = None) -> None:
@@ -108,11 +135,12 @@ class Scheduler:
             raise ValueError(f"guard must not be negative, got {guard}")
         self.shared = shared
         self.guard = guard
-        cap = 2 * self.pools[shared].limit // 3 if reserve_cap is None else reserve_cap
-        self.reserve_cap = max(0, min(cap, self.pools[shared].limit - 1))
-        self._priority: dict[str, deque[Ticket]] = {}  # strategy endpoints, served first
-        self._regular: dict[str, deque[Ticket]] = {}
+        self.reserve_cap = policy.reserve_cap(self.pools[shared].limit, reserve_cap)
+        # per level: (strategy endpoints, the others)
+        self._queues: list[tuple[_Queues, _Queues]] = [({}, {}) for _ in LEVELS]
         self.waiting = 0
+        self.granted = 0
+        self.pauses = 0
 
     def add_pool(self, spec: PoolSpec) -> None:
         """Add a pool if it is not there yet (strategy pools are created on first use)."""
@@ -126,47 +154,69 @@ class Scheduler:
 
         A regular request takes the fast path only while more than ``reserve_cap`` shared slots
         are free; below that it queues, so that strategy requests arriving in the same loop turn
-        are served first by the next ``dispatch``.
+        are served first by the next ``dispatch``. Nothing takes the fast path past a waiter of
+        higher priority in one of its pools.
         """
         if self._queue_of(ticket):
             return False
-        if self._fits(ticket, now, 0 if ticket.priority else self.reserve_cap):
+        level = ticket.level
+        for name in ticket.pools:
+            if level and any(self.pools[name].waiting[:level]):
+                return False
+        if self._fits(ticket, now, 0 if ticket.strategy else self.reserve_cap, ()):
             self._grant(ticket, now)
             return True
         return False
 
     def enqueue(self, ticket: Ticket) -> None:
-        """Queue a ticket behind the others of its endpoint."""
-        queues = self._priority if ticket.priority else self._regular
+        """Queue a ticket behind the others of its priority and endpoint."""
+        queues = self._queues[ticket.level][0 if ticket.strategy else 1]
         queue = queues.get(ticket.endpoint)
         if queue is None:
             queue = queues[ticket.endpoint] = deque()
         queue.append(ticket)
-        self.waiting += 1
+        self._count(ticket, 1)
 
     def dispatch(self, now: float) -> list[Ticket]:
         """Grant every queued ticket that may go now; return them in grant order."""
         granted: list[Ticket] = []
         if not self.waiting:
             return granted
-        self._drain(self._priority, now, 0, granted)
-        if self.waiting:
-            self._drain(self._regular, now, self._reserve(), granted)
+        blocked: set[str] = set()  # pools a waiter of a higher priority is waiting for
+        for level, (strategic, regular) in enumerate(self._queues):
+            if strategic:
+                self._drain(strategic, now, 0, blocked, granted)
+            reserve = 0
+            if regular:
+                reserve = self._reserve(level)
+                self._drain(regular, now, reserve, blocked, granted)
+            if not self.waiting:
+                break
+            for queues, kept in ((strategic, 0), (regular, reserve)):
+                for queue in queues.values():
+                    if queue:
+                        blocked.update(self._short(queue[0], now, kept))
         return granted
 
-    def _drain(self, queues: dict[str, deque[Ticket]], now: float, reserve: int,
+    def _drain(self, queues: _Queues, now: float, reserve: int, blocked: set[str],
                granted: list[Ticket]) -> None:
         """Grant queue heads, in order, while they fit."""
         for queue in queues.values():
-            while queue and self._fits(queue[0], now, reserve):
+            while queue and self._fits(queue[0], now, reserve, blocked):
                 head = queue.popleft()
-                self.waiting -= 1
+                self._count(head, -1)
                 self._grant(head, now)
                 granted.append(head)
 
+    def _count(self, ticket: Ticket, n: int) -> None:
+        """Count a ticket in (or out of) the waiters of its pools."""
+        self.waiting += n
+        for name in ticket.pools:
+            self.pools[name].waiting[ticket.level] += n
+
     def _queue_of(self, ticket: Ticket) -> deque[Ticket] | None:
-        """The queue a ticket of this endpoint waits in, if one exists."""
-        return (self._priority if ticket.priority else self._regular).get(ticket.endpoint)
+        """The queue a ticket of this priority and endpoint waits in, if one exists."""
+        return self._queues[ticket.level][0 if ticket.strategy else 1].get(ticket.endpoint)
 
     def cancel(self, ticket: Ticket) -> None:
         """Forget a queued ticket whose waiter gave up."""
@@ -176,45 +226,56 @@ class Scheduler:
                 queue.remove(ticket)
             except ValueError:
                 return
-            self.waiting -= 1
+            self._count(ticket, -1)
 
-    def _fits(self, ticket: Ticket, now: float, reserve: int) -> bool:
+    def _fits(self, ticket: Ticket, now: float, reserve: int, blocked: Iterable[str]) -> bool:
         """True when every pool of the ticket has a free slot (beyond the reserve if shared)."""
         for name in ticket.pools:
+            if name in blocked:
+                return False
             free = self.pools[name].free(now)
             if free <= (reserve if name == self.shared else 0):
                 return False
         return True
 
+    def _short(self, ticket: Ticket, now: float, reserve: int) -> list[str]:
+        """The pools a waiting ticket lacks room in."""
+        return [name for name in ticket.pools
+                if self.pools[name].free(now) <= (reserve if name == self.shared else 0)]
+
     def _grant(self, ticket: Ticket, now: float) -> None:
         """Take one slot in each of the ticket's pools."""
         ticket.granted = True
+        self.granted += 1
         for name in ticket.pools:
             pool = self.pools[name]
             pool.busy += 1
             pool.held += 1
-            ticket.snapshot[name] = (pool.limit - pool.free(now), pool.held)
+            ticket.snapshot[name] = (pool.own(now), pool.held)
 
-    def _reserve(self) -> int:
-        """Shared slots to keep for queued strategy requests over the next shared window."""
-        if not self.waiting:
-            return 0
+    def _reserve(self, level: int) -> int:
+        """Shared slots to keep for queued strategy requests of this priority or higher."""
         shared = self.pools[self.shared]
         total = 0
-        for queue in self._priority.values():
-            if queue:
-                own = self.pools[queue[0].pools[-1]]
-                per_window = own.limit * max(1, round(shared.period / own.period))
-                total += min(len(queue), per_window)
+        for strategic, _ in self._queues[:level + 1]:
+            for queue in strategic.values():
+                if queue:
+                    own = self.pools[queue[0].pools[-1]]
+                    total += min(len(queue), policy.per_window((own.limit, own.period),
+                                                               shared.period))
         return min(total, self.reserve_cap)
 
     # -- completion and feedback --------------------------------------------------------------
 
-    def complete(self, ticket: Ticket, now: float) -> None:
-        """The request was answered (or failed) at ``now``: hold its slots ``period`` longer."""
+    def complete(self, ticket: Ticket, now: float) -> bool:
+        """The request was answered (or failed) at ``now``: hold its slots ``period`` longer.
+
+        True when this may let a waiter go at once (an answered probe warms its pool).
+        """
         if not ticket.granted:
-            return
+            return False
         ticket.granted = False
+        warmed = False
         for name in ticket.pools:
             pool = self.pools[name]
             pool.busy -= 1
@@ -223,43 +284,46 @@ class Scheduler:
                 insort(pool.releases, release)
             else:
                 pool.releases.append(release)
+            warmed |= pool.outside.cold(now)
+            pool.outside.answered(now)
+        return warmed
 
     def release_unused(self, ticket: Ticket) -> None:
         """The granted request was never sent: give its slots straight back."""
         if not ticket.granted:
             return
         ticket.granted = False
+        self.granted -= 1
         for name in ticket.pools:
             pool = self.pools[name]
             pool.busy -= 1
             pool.held -= 1
 
-    def pause(self, pool_name: str, until: float) -> None:
-        """Grant nothing from this pool before ``until`` (after a 1032)."""
+    def pause(self, pool_name: str, until: float, now: float | None = None) -> None:
+        """Grant nothing from this pool before ``until`` (after a 1032 at ``now``)."""
         pool = self.pools[pool_name]
         pool.paused_until = max(pool.paused_until, until)
+        if now is not None:
+            pool.outside.rejected(now)
+        self.pauses += 1
 
-    def observe(self, ticket: Ticket, pool_name: str, remaining: int, until: float,
+    def observe(self, ticket: Ticket, pool_name: str, remaining: int, reset_in: float,
                 now: float) -> int:
         """Compare the exchange's ``ratelimit-remaining`` with what this scheduler can explain.
 
-        At grant time the pool had ``used`` slots taken (this request included); since then
-        ``later`` more were granted. The exchange cannot have counted more of ours than that, so
-        a ``remaining`` below ``limit - used - later`` means someone else uses the account: hold
-        back the difference until ``until``. Returns the number of slots held back.
+        When the ticket was granted, ``used`` of the pool's slots were taken by this limiter
+        (the ticket included); since then ``later`` more were granted. The exchange cannot
+        have counted more of ours than that, so the rest of its count is someone else's: the
+        pool's :class:`~htx_cancel._policy.OutsideUse` learns from it. Returns that count.
         """
         snap = ticket.snapshot.get(pool_name)
         pool = self.pools.get(pool_name)
         if snap is None or pool is None:
             return 0
         used, held_then = snap
-        later = pool.held - held_then
-        deficit = (pool.limit - used - later) - remaining
-        if deficit > 0:
-            pool.hold = max(pool.hold, deficit) if pool.hold_until > now else deficit
-            pool.hold_until = max(until, pool.hold_until)
-            return deficit
-        return 0
+        count = policy.outside_count(pool.limit, remaining, used + pool.held - held_then)
+        pool.outside.observe(now, count, reset_in)
+        return count
 
     def next_wakeup(self, now: float) -> float | None:
         """When a queued ticket may next become grantable without any other event."""
@@ -270,7 +334,9 @@ class Scheduler:
 
     def in_use(self, pool_name: str, now: float) -> int:
         """Slots of a pool that are taken or held at ``now``."""
-        pool = self.pools[pool_name]
-        pool.free(now)
-        return pool.busy + len(pool.releases)
+        return self.pools[pool_name].own(now)
 
+    def waiting_by_priority(self) -> dict[str, int]:
+        """Queued tickets by priority."""
+        return {name: sum(len(q) for queues in self._queues[level] for q in queues.values())
+                for name, level in LEVELS.items()}

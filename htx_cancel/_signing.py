@@ -1,4 +1,4 @@
-"""HTX Signature Version 2 (HmacSHA256): pure functions of their arguments."""
+"""HTX Signature Version 2 (HmacSHA256 or Ed25519): pure functions of their arguments."""
 
 from __future__ import annotations
 
@@ -6,18 +6,25 @@ import base64
 import hashlib
 import hmac
 import time
+from collections.abc import Callable, Mapping
 from urllib.parse import quote
 
 __all__ = [
+    "ED25519",
+    "HMAC_SHA256",
     "Signer",
     "canonical_query",
     "format_timestamp",
     "pre_sign_string",
     "sign",
+    "sign_ed25519",
     "signed_query",
 ]
 
 _SAFE = "-_.~"
+HMAC_SHA256 = "HmacSHA256"
+ED25519 = "Ed25519"
+SignBytes = Callable[[bytes], bytes]  # an Ed25519 private key's ``sign``
 
 
 def format_timestamp(epoch_seconds: float) -> str:
@@ -30,7 +37,7 @@ def _encode(value: str) -> str:
     return quote(value, safe=_SAFE)
 
 
-def canonical_query(params: dict[str, str]) -> str:
+def canonical_query(params: Mapping[str, str]) -> str:
     """Sort by name, percent-encode names and values, join with ``&``."""
     return "&".join(f"{_encode(k)}={_encode(v)}" for k, v in sorted(params.items()))
 
@@ -47,6 +54,11 @@ def sign(secret_key: str | bytes, payload: str) -> str:
     return base64.b64encode(digest).decode()
 
 
+def sign_ed25519(sign_bytes: SignBytes, payload: str) -> str:
+    """base64 of the Ed25519 signature of the payload (``sign_bytes`` is the key's ``sign``)."""
+    return base64.b64encode(sign_bytes(payload.encode())).decode()
+
+
 def signed_query(
     method: str,
     host: str,
@@ -54,50 +66,73 @@ def signed_query(
     access_key: str,
     secret_key: str | bytes,
     timestamp: str,
-    extra: dict[str, str] | None = None,
+    extra: Mapping[str, str] | None = None,
+    *,
+    ed25519: SignBytes | None = None,
 ) -> str:
     """The full query string, ``Signature`` appended, for one request.
 
     ``host`` is the host the request goes to, with ``:port`` only when the Host header has one.
     For POST only the four signature parameters are signed (``extra`` is for GET parameters).
+    With ``ed25519`` (a private key's ``sign``) the request is signed with Ed25519 instead of
+    HMAC, and ``secret_key`` is not used.
     """
     params = {
         "AccessKeyId": access_key,
-        "SignatureMethod": "HmacSHA256",
+        "SignatureMethod": HMAC_SHA256 if ed25519 is None else ED25519,
         "SignatureVersion": "2",
         "Timestamp": timestamp,
     }
     if extra:
         params.update(extra)
     query = canonical_query(params)
-    signature = sign(secret_key, pre_sign_string(method, host, path, query))
+    payload = pre_sign_string(method, host, path, query)
+    signature = sign(secret_key, payload) if ed25519 is None else sign_ed25519(ed25519, payload)
     return f"{query}&Signature={_encode(signature)}"
 
 
 class Signer:
     """``signed_query`` with the per-key work done once: same output, less work per request."""
 
-    __slots__ = ("_host", "_mac", "_prefix", "_stamp", "_stamp_second")
+    __slots__ = ("_access", "_ed25519", "_host", "_mac", "_prefix", "_secret", "_stamp",
+                 "_stamp_second")
 
-    def __init__(self, access_key: str, secret_key: str | bytes, host: str) -> None:
+    def __init__(self, access_key: str, secret_key: str | bytes, host: str, *,
+                 ed25519: SignBytes | None = None) -> None:
         key = secret_key.encode() if isinstance(secret_key, str) else secret_key
         self._mac = hmac.new(key, digestmod=hashlib.sha256)
+        self._ed25519 = ed25519
+        self._access = access_key
+        self._secret = key
         self._host = host.lower()
+        method = HMAC_SHA256 if ed25519 is None else ED25519
         self._prefix = (f"AccessKeyId={_encode(access_key)}"
-                        "&SignatureMethod=HmacSHA256&SignatureVersion=2&Timestamp=")
+                        f"&SignatureMethod={method}&SignatureVersion=2&Timestamp=")
         self._stamp_second = -1
         self._stamp = ""
 
-    def query(self, method: str, path: str, epoch_seconds: float) -> str:
-        """The signed query string for a request at ``epoch_seconds``."""
+    def query(self, method: str, path: str, epoch_seconds: float,
+              params: Mapping[str, str] | None = None) -> str:
+        """The signed query string for a request at ``epoch_seconds``.
+
+        ``params`` are a GET request's own parameters: HTX signs them with the four others.
+        """
         second = int(epoch_seconds)
+        if params:
+            return signed_query(method.upper(), self._host, path, self._access, self._secret,
+                                format_timestamp(second), params, ed25519=self._ed25519)
         if second != self._stamp_second:
             self._stamp_second = second
             self._stamp = _encode(format_timestamp(second))
         query = self._prefix + self._stamp
-        mac = self._mac.copy()
-        mac.update(f"{method}\n{self._host}\n{path}\n{query}".encode())
-        signature = base64.b64encode(mac.digest()).decode()
+        payload = f"{method.upper()}\n{self._host}\n{path}\n{query}".encode()
+        if self._ed25519 is None:
+            mac = self._mac.copy()
+            mac.update(payload)
+            digest = mac.digest()
+        else:
+            digest = self._ed25519(payload)
+        signature = base64.b64encode(digest).decode()
         # base64's only reserved characters; three replaces beat quote() and str.translate
         signature = signature.replace("+", "%2B").replace("/", "%2F").replace("=", "%3D")
         return f"{query}&Signature={signature}"

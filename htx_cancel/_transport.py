@@ -9,13 +9,19 @@ from typing import Protocol
 import aiohttp
 from yarl import URL
 
-from ._errors import RequestTimeout, TransportError
+from ._errors import ConnectError, RequestTimeout, TransportError
 from ._models import RateLimitHeaders
 
 __all__ = ["AiohttpTransport", "Answer", "RateLimitHeaders", "Timeouts", "Transport"]
 
 _JSON_HEADERS = {"Content-Type": "application/json", "Accept": "application/json"}
 _QUERY = re.compile(r"\?\S*")
+# Errors raised before a connection existed: the request certainly never left. (A failure on
+# a reused keep-alive connection is a ServerDisconnectedError or similar, never one of these.)
+_NOT_SENT: tuple[type[BaseException], ...] = (
+    aiohttp.ClientConnectorError,
+    *((aiohttp.ConnectionTimeoutError,) if hasattr(aiohttp, "ConnectionTimeoutError") else ()),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +50,11 @@ class Transport(Protocol):
     """What the client needs from a transport; see :class:`AiohttpTransport`."""
 
     async def post(self, url: str, body: bytes) -> Answer:
-        """POST a JSON body to an already signed, already encoded URL."""
+        """POST a JSON body to an already signed, already encoded URL.
+
+        Raise :class:`ConnectError` when the request certainly never left (refused, DNS,
+        connect timeout), :class:`RequestTimeout` or :class:`TransportError` when it may have.
+        """
         ...
 
     async def get(self, url: str) -> Answer:
@@ -95,6 +105,8 @@ class AiohttpTransport:
                                        headers=_JSON_HEADERS, timeout=self._timeout) as resp:
                 data = await resp.read()
                 return Answer(resp.status, data, _ratelimit(resp.headers))
+        except _NOT_SENT as exc:
+            raise ConnectError(f"{method} not sent: {_clean(exc)}") from None
         except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
             raise RequestTimeout(f"{method} timed out ({_clean(exc)})") from None
         except aiohttp.ClientError as exc:

@@ -23,15 +23,19 @@ import itertools
 import logging
 import math
 import uuid
+from collections import deque
 from collections.abc import Coroutine, Sequence
+from contextlib import AbstractAsyncContextManager
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from . import _policy as policy
 from . import _redis_scripts as lua
-from ._catalog import TRADE_POOL, Endpoint, Priority
+from ._catalog import READ_POOL, TRADE_POOL, Endpoint, Priority
 from ._errors import RateLimiterError
-from ._limiter import DEFAULT_LIMITS, RateLimiter, RateLimits
-from ._scheduler import Ticket
+from ._limiter import DEFAULT_LIMITS, RateLimiter, RateLimits, check_priority, hold_slot, resolve
+from ._scheduler import LEVELS, Ticket
+from ._stats import LimiterStats, PoolStats
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -64,33 +68,40 @@ def _redis_errors() -> tuple[type[BaseException], ...]:
 class RedisTicket(Ticket):
     """A ticket whose slots are held in Redis under the id ``tid``."""
 
-    __slots__ = ("plan", "tid")
+    __slots__ = ("observed", "plan", "tid")  # observed: the pools whose headers came back
 
-    def __init__(self, endpoint: str, pools: tuple[str, ...], tid: str, plan: _Plan) -> None:
-        super().__init__(endpoint, pools)
+    def __init__(self, endpoint: str, pools: tuple[str, ...], tid: str, plan: _Plan,
+                 priority: str) -> None:
+        super().__init__(endpoint, pools, priority)
         self.tid = tid
         self.plan = plan
+        self.observed: set[str] = set()
 
 
 class _Plan:
-    """The Redis keys and fixed script arguments of one endpoint, built once."""
+    """The Redis keys and fixed script arguments of one endpoint and priority, built once."""
 
     __slots__ = ("acquire_args", "acquire_keys", "complete_args", "complete_keys", "pause_keys",
-                 "periods", "queue_keys", "release_keys")
+                 "periods", "queue_keys", "release_keys", "warm_keys", "warm_ms")
 
-    def __init__(self, limiter: RedisLimiter, endpoint: Endpoint) -> None:
+    def __init__(self, limiter: RedisLimiter, endpoint: Endpoint, level: int) -> None:
         k = limiter.key
         pools = endpoint.pools
         specs = [limiter.limits.spec(p) for p in pools]
-        self.queue_keys = [k(f"q:{endpoint.name}"), k("qlive"), k("qstrategy")]
-        per_pool = [[k(f"pool:{p}"), k(f"pause:{p}"), k(f"hold:{p}"), k(f"count:{p}")]
-                    for p in pools]
-        self.acquire_keys = [*self.queue_keys, k("seq"), *itertools.chain(*per_pool)]
-        self.acquire_args: list[int] = [
-            int(endpoint.strategy), _ms(limiter.lease), _ms(limiter.queue_ttl),
-            limiter.reserve_cap, _ms(limiter.poll_cap), *(s.limit for s in specs)]
+        waits = [[k(f"wait:{p}:{lv}") for lv in range(len(LEVELS))] for p in pools]
+        self.queue_keys = [k(f"q:{level}:{endpoint.name}"), k("qlive"), k("qstrategy"),
+                           *(w[level] for w in waits)]
+        per_pool = [[k(f"pool:{p}"), k(f"pause:{p}"), k(f"hold:{p}"), k(f"count:{p}"), *w,
+                     k(f"warm:{p}")] for p, w in zip(pools, waits, strict=True)]
+        self.acquire_keys = [*self.queue_keys[:3], k("seq"), *itertools.chain(*per_pool)]
         self.complete_keys = [keys[0] for keys in per_pool]
         self.complete_args = [_ms(s.period + limiter.limits.guard) for s in specs]
+        self.acquire_args: list[int] = [
+            int(endpoint.strategy), _ms(limiter.lease), _ms(limiter.queue_ttl),
+            limiter.reserve_cap, _ms(limiter.poll_cap), level, *(s.limit for s in specs),
+            *self.complete_args, int(limiter.limits.probe)]
+        self.warm_keys = [keys[-1] for keys in per_pool]
+        self.warm_ms = _ms(policy.MEMORY * max(s.period for s in specs))
         self.release_keys = list(itertools.chain(*((keys[0], keys[3]) for keys in per_pool)))
         self.pause_keys = {p: keys[1] for p, keys in zip(pools, per_pool, strict=True)}
         self.periods = {s.name: s.period for s in specs}
@@ -99,7 +110,8 @@ class _Plan:
 class _Scripts:
     """The Lua scripts, registered once on the client."""
 
-    __slots__ = ("acquire", "complete", "dequeue", "observe", "pause", "release")
+    __slots__ = ("acquire", "complete", "dequeue", "hold", "observe", "pause", "release",
+                 "stats", "warm")
 
     def __init__(self, client: Redis) -> None:
         self.acquire: AsyncScript = client.register_script(lua.ACQUIRE)
@@ -108,6 +120,30 @@ class _Scripts:
         self.dequeue: AsyncScript = client.register_script(lua.DEQUEUE)
         self.pause: AsyncScript = client.register_script(lua.PAUSE)
         self.observe: AsyncScript = client.register_script(lua.OBSERVE)
+        self.hold: AsyncScript = client.register_script(lua.HOLD)
+        self.stats: AsyncScript = client.register_script(lua.STATS)
+        self.warm: AsyncScript = client.register_script(lua.WARM)
+
+
+class _Local:
+    """What this process knows of one pool: its own slots, pauses, and outside use."""
+
+    __slots__ = ("busy", "outside", "paused_until", "releases", "spec")
+
+    def __init__(self, limits: RateLimits, name: str) -> None:
+        self.spec = limits.spec(name)
+        self.busy = 0
+        self.releases: deque[float] = deque()
+        self.paused_until = 0.0
+        # the probe is the in-process limiter's: across processes the pools keep the prior
+        self.outside = policy.OutsideUse(self.spec.limit, self.spec.period, self.spec.prior,
+                                         probe=False)
+
+    def held(self, now: float) -> int:
+        """Completed requests of this process still counted."""
+        while self.releases and self.releases[0] <= now:
+            self.releases.popleft()
+        return len(self.releases)
 
 
 class RedisLimiter:
@@ -129,9 +165,10 @@ class RedisLimiter:
     is tried again, with a warning in the log.
     """
 
-    __slots__ = ("_client", "_down_until", "_fallback", "_lanes", "_own_client", "_plans",
-                 "_prefix", "_scripts", "_seq", "_tasks", "_token", "account", "lease",
-                 "limits", "poll_cap", "queue_ttl", "reserve_cap", "retry_after")
+    __slots__ = ("_client", "_down_until", "_fallback", "_grants", "_lanes", "_local",
+                 "_own_client", "_pauses", "_plans", "_prefix", "_scripts", "_seq", "_tasks",
+                 "_token", "_waiting", "account", "lease", "limits", "poll_cap", "queue_ttl",
+                 "reserve_cap", "retry_after")
 
     def __init__(self, redis: str | Redis, account: str, limits: RateLimits = DEFAULT_LIMITS,
                  *, key_prefix: str = "htx_cancel", fallback: RateLimits | None = None,
@@ -140,7 +177,7 @@ class RedisLimiter:
         if not account or any(c in account for c in "{} "):
             raise ValueError(f"account must be a non-empty name without braces or spaces, "
                              f"got {account!r}")
-        longest = max(limits.trade[1], limits.strategy[1]) + limits.guard
+        longest = max(limits.trade[1], limits.read[1], limits.strategy[1]) + limits.guard
         if lease <= longest:
             raise ValueError(f"lease must exceed the longest period plus guard ({longest} s), "
                              f"got {lease}")
@@ -152,16 +189,19 @@ class RedisLimiter:
         self.queue_ttl = queue_ttl
         self.poll_cap = poll_cap
         self.retry_after = retry_after
-        trade = limits.spec(TRADE_POOL).limit
-        cap = trade // 2 if limits.strategy_reserve is None else limits.strategy_reserve
-        self.reserve_cap = max(0, min(cap, trade - 1))
+        self.reserve_cap = policy.reserve_cap(limits.spec(TRADE_POOL).limit,
+                                              limits.strategy_reserve)
         self._client, self._own_client = _make_client(redis)
         self._scripts = _Scripts(self._client)
         self._prefix = f"{key_prefix}:{{{account}}}:"
         self._token = uuid.uuid4().hex[:12]
         self._seq = itertools.count()
-        self._plans: dict[str, _Plan] = {}
-        self._lanes: dict[str, asyncio.Lock] = {}
+        self._plans: dict[tuple[str, int], _Plan] = {}
+        self._lanes: dict[tuple[str, int], asyncio.Lock] = {}
+        self._local = {p: _Local(limits, p) for p in (TRADE_POOL, READ_POOL)}
+        self._waiting = dict.fromkeys(LEVELS, 0)
+        self._grants = 0
+        self._pauses = 0
         self._tasks: set[asyncio.Task[None]] = set()
         self._fallback = RateLimiter(fallback) if fallback is not None else None
         self._down_until: float | None = None  # using the fallback until then
@@ -207,7 +247,7 @@ class RedisLimiter:
         if self._fallback is not None and self._use_fallback():
             return await self._fallback.acquire(endpoint, priority)
         try:
-            return await self._acquire_shared(endpoint)
+            return await self._acquire_shared(endpoint, priority)
         except _redis_errors() as exc:
             if self._fallback is None:
                 raise _unusable(exc) from exc
@@ -215,15 +255,44 @@ class RedisLimiter:
                 self._went_down(exc)
             return await self._fallback.acquire(endpoint, priority)
 
-    async def _acquire_shared(self, endpoint: Endpoint) -> RedisTicket:
-        """Queue in this process's lane of the endpoint, then in Redis."""
-        lane = self._lanes.get(endpoint.name)
+    async def _acquire_shared(self, endpoint: Endpoint, priority: Priority) -> RedisTicket:
+        """Queue in this process's lane of the endpoint and priority, then in Redis."""
+        key = (endpoint.name, LEVELS[priority])
+        lane = self._lanes.get(key)
         if lane is None:
-            lane = self._lanes[endpoint.name] = asyncio.Lock()
-        async with lane:  # one waiter per endpoint and process asks Redis at a time
-            if self._down_until is not None:
-                raise _FallingBack  # Redis failed while this waiter queued in the lane
-            return await self._wait(self._ticket(endpoint))
+            lane = self._lanes[key] = asyncio.Lock()
+        self._waiting[priority] += 1
+        try:
+            async with lane:  # one waiter per endpoint, priority and process asks Redis
+                if self._down_until is not None:
+                    raise _FallingBack  # Redis failed while this waiter queued in the lane
+                ticket = await self._wait(self._ticket(endpoint, priority))
+        finally:
+            self._waiting[priority] -= 1
+        self._grants += 1
+        for pool in ticket.pools:
+            self._pool(pool).busy += 1
+        return ticket
+
+    def slot(self, path_or_endpoint: str | Endpoint, *, priority: Priority = "normal",
+             pools: tuple[str, ...] | None = None) -> AbstractAsyncContextManager[Ticket]:
+        """``async with limiter.slot(path):`` around a request another HTTP client sends.
+
+        As :meth:`htx_cancel.RateLimiter.slot`, across every process of the account.
+        """
+        check_priority(priority)
+        return hold_slot(self, resolve(path_or_endpoint, pools), priority)
+
+    def _pool(self, name: str) -> _Local:
+        """This process's view of a pool, made on first use."""
+        local = self._local.get(name)
+        if local is None:
+            local = self._local[name] = _Local(self.limits, name)
+        return local
+
+    def _now(self) -> float:
+        """This process's monotonic time (for its own view; Redis judges by its clock)."""
+        return asyncio.get_running_loop().time()
 
     def complete(self, ticket: Ticket) -> None:
         """The request was answered or failed: hold its slots ``period + guard`` from now."""
@@ -233,8 +302,17 @@ class RedisLimiter:
         if ticket.granted:
             ticket.granted = False
             plan = ticket.plan
+            now = self._now()
+            for pool in ticket.pools:
+                local = self._pool(pool)
+                local.busy -= 1
+                local.releases.append(now + plan.periods[pool] + self.limits.guard)
+                local.outside.answered(now)
             self._spawn(self._scripts.complete(plan.complete_keys,
                                                [ticket.tid, *plan.complete_args]))
+            # headers, if any, are fed back in this loop turn; if none came, nothing is to
+            # learn from this answer, but the pools are known to answer: stop probing
+            asyncio.get_running_loop().call_soon(self._warm_if_silent, ticket)
 
     def release_unused(self, ticket: Ticket) -> None:
         """The request never left: its slots go straight back."""
@@ -243,6 +321,9 @@ class RedisLimiter:
             return
         if ticket.granted:
             ticket.granted = False
+            self._grants -= 1
+            for pool in ticket.pools:
+                self._pool(pool).busy -= 1
             self._spawn(self._scripts.release(ticket.plan.release_keys, [ticket.tid]))
 
     def observe(self, ticket: Ticket, limit: int, interval_ms: int, remaining: int,
@@ -255,12 +336,29 @@ class RedisLimiter:
         snap = ticket.snapshot.get(pool) if pool is not None else None
         if pool is None or snap is None:
             return
+        ticket.observed.add(pool)
         mine = self.limits.spec(pool).limit
         outside = self.limits.full(pool)[0] - mine
-        hold = _ms(min(max(reset_in, 0.0), ticket.plan.periods[pool]))
-        if hold > 0:
-            keys = [self.key(f"count:{pool}"), self.key(f"hold:{pool}")]
-            self._spawn(self._scripts.observe(keys, [mine, *snap, remaining - outside, hold]))
+        self._spawn(self._learn(pool, [mine, *snap, remaining - outside], reset_in))
+
+    async def _learn(self, pool: str, args: list[int], reset_in: float) -> None:
+        """Count the outside use in Redis, estimate it here, share the hold through Redis."""
+        count = int(await self._scripts.observe([self.key(f"count:{pool}")], args))
+        local = self._pool(pool)
+        now = self._now()
+        local.outside.observe(now, count, reset_in)
+        hold = local.outside.hold(now)
+        ms = _ms(policy.MEMORY * local.spec.period)
+        await self._scripts.hold([self.key(f"hold:{pool}"), self.key(f"warm:{pool}")],
+                                 [hold, ms])
+
+    def _warm_if_silent(self, ticket: RedisTicket) -> None:
+        """Mark the pools known that no headers spoke of (``_learn`` does the others)."""
+        plan = ticket.plan
+        keys = [key for pool, key in zip(ticket.pools, plan.warm_keys, strict=True)
+                if pool not in ticket.observed]
+        if keys:
+            self._spawn(self._scripts.warm(keys, [plan.warm_ms]))
 
     def pause(self, ticket: Ticket, limit: int | None = None, interval_ms: int | None = None,
               reset_in: float | None = None) -> None:
@@ -269,22 +367,69 @@ class RedisLimiter:
             self._fallback_of(ticket).pause(ticket, limit, interval_ms, reset_in)
             return
         plan = ticket.plan
-        pool = self._match(ticket, limit, interval_ms) if limit and interval_ms else None
+        pool = self._match(ticket, limit, interval_ms)
+        now = self._now()
         for name in (pool,) if pool else ticket.pools:
-            period = plan.periods[name]
-            wait = period if reset_in is None else min(max(reset_in, 0.0), period)
-            self._spawn(self._scripts.pause([plan.pause_keys[name]],
-                                            [_ms(wait + self.limits.guard)]))
+            wait = policy.pause_for(plan.periods[name], reset_in, self.limits.guard)
+            local = self._pool(name)
+            local.paused_until = max(local.paused_until, now + wait)
+            local.outside.rejected(now)
+            self._pauses += 1
+            self._spawn(self._scripts.pause([plan.pause_keys[name]], [_ms(wait)]))
+
+    # -- statistics -------------------------------------------------------------------------
+
+    def stats(self) -> LimiterStats:
+        """What this process knows: its own slots, waiters, pauses and outside estimates.
+
+        The account's pools as every process uses them: :meth:`fetch_stats`.
+        """
+        now = self._now()
+        pools = {}
+        for name, local in self._local.items():
+            held = local.held(now)
+            hold = local.outside.hold(now)
+            spec = local.spec
+            pools[name] = PoolStats(name, spec.limit, spec.period, local.busy, held,
+                                    max(0, spec.limit - local.busy - held - hold), hold,
+                                    max(0.0, local.paused_until - now))
+        seen = max((p.outside.seen for p in self._local.values()), default=0)
+        return LimiterStats(pools, dict(self._waiting), self._grants, self._pauses, seen)
+
+    async def fetch_stats(self) -> LimiterStats:
+        """The account's pools as Redis holds them (every process), with one script call.
+
+        Waiters, counters and ``outside_seen`` are this process's.
+        """
+        names = list(self._local)
+        keys = [key for name in names
+                for key in (self.key(f"pool:{name}"), self.key(f"pause:{name}"),
+                            self.key(f"hold:{name}"))]
+        specs = [self._local[name].spec for name in names]
+        args = [_ms(spec.period + self.limits.guard) for spec in specs]
+        try:
+            raw = [int(x) for x in await self._scripts.stats(keys, args)]
+        except _redis_errors() as exc:
+            raise _unusable(exc) from exc
+        mine = self.stats()
+        pools = {}
+        for i, spec in enumerate(specs):
+            flight, held, pause_ms, hold = raw[4 * i: 4 * i + 4]
+            pools[spec.name] = PoolStats(spec.name, spec.limit, spec.period, flight, held,
+                                         max(0, spec.limit - flight - held - hold), hold,
+                                         pause_ms / 1000)
+        return LimiterStats(pools, mine.waiting, mine.granted, mine.pauses, mine.outside_seen)
 
     # -- acquiring ----------------------------------------------------------------------------
 
-    def _ticket(self, endpoint: Endpoint) -> RedisTicket:
+    def _ticket(self, endpoint: Endpoint, priority: Priority = "normal") -> RedisTicket:
         """A new ticket with a process-unique id."""
-        plan = self._plans.get(endpoint.name)
+        key = (endpoint.name, LEVELS[priority])
+        plan = self._plans.get(key)
         if plan is None:
-            plan = self._plans[endpoint.name] = _Plan(self, endpoint)
+            plan = self._plans[key] = _Plan(self, endpoint, key[1])
         tid = f"{self._token}:{next(self._seq)}"
-        return RedisTicket(endpoint.name, endpoint.pools, tid, plan)
+        return RedisTicket(endpoint.name, endpoint.pools, tid, plan, priority)
 
     async def _wait(self, ticket: RedisTicket) -> RedisTicket:
         """Ask Redis until the ticket is granted; sleep as long as Redis says in between."""
@@ -341,11 +486,9 @@ class RedisLimiter:
 
     def _match(self, ticket: Ticket, limit: int | None, interval_ms: int | None) -> str | None:
         """The ticket's pool whose limit and window the headers describe."""
-        for name in reversed(ticket.pools):
-            n, t = self.limits.full(name)
-            if interval_ms == round(t * 1000) and limit in (n, self.limits.spec(name).limit):
-                return name
-        return None
+        full = {name: self.limits.full(name) for name in ticket.pools}
+        mine = {name: self.limits.spec(name).limit for name in ticket.pools}
+        return policy.match_pool(ticket.pools, full, mine, limit, interval_ms)
 
     # -- background calls and the fallback ----------------------------------------------------
 

@@ -1,14 +1,13 @@
-"""Shared fixtures. aioresponses 0.7.9 predates aiohttp 3.14's ``stream_writer`` argument;
-this conftest gives it a response class that supplies one."""
+"""Shared fixtures. aioresponses (used only to test AiohttpTransport against aiohttp) is at
+0.7.9, which predates aiohttp 3.14's ``stream_writer`` argument: it still needs a response
+class that supplies one (checked again for this wave)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import aiohttp
 import aioresponses.core
-import pytest
 
 pytest_plugins = ["htx_cancel.testing.pytest_plugin"]
 
@@ -32,8 +31,3 @@ class _Response(aiohttp.ClientResponse):
 aioresponses.core.ClientResponse = _Response  # type: ignore[misc]
 Mocked = aioresponses.core.aioresponses
 
-
-@pytest.fixture
-def mocked() -> Iterator[Mocked]:
-    with Mocked() as m:
-        yield m

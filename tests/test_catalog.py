@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from htx_cancel import CATALOG, endpoint_for
-from htx_cancel._catalog import endpoint_for_path
+from htx_cancel import CATALOG
+from htx_cancel._catalog import endpoint_for, endpoint_for_path
 
 EXPECTED_MAX = {
     "swap_cancel": 25, "swap_cross_cancel": 25,

@@ -15,8 +15,10 @@ TRIGGER = CATALOG["swap_trigger_cancel"]
 
 
 def make(clock: FakeClock, **kw: object) -> RateLimiter:
-    return RateLimiter(RateLimits(trade=(4, 3.0), strategy=(2, 1.0), guard=0.0, **kw),  # type: ignore[arg-type]
-                       clock=clock)
+    """Small limits; no cold-start probe unless asked (these tests feed no headers)."""
+    args: dict[str, object] = {"trade": (4, 3.0), "strategy": (2, 1.0), "guard": 0.0,
+                               "probe": False, **kw}
+    return RateLimiter(RateLimits(**args), clock=clock)  # type: ignore[arg-type]
 
 
 async def test_uncontended_acquire_does_not_wait_or_arm_a_timer() -> None:
@@ -116,7 +118,7 @@ async def test_fifo_per_endpoint() -> None:
 
 async def test_pause_after_1032_and_outside_usage_from_headers() -> None:
     clock = FakeClock()
-    limiter = make(clock)
+    limiter = make(clock, outside_prior=0.0)
     t = await limiter.acquire(REGULAR)
     limiter.complete(t)
     limiter.pause(t, 4, 3000, reset_in=2.0)
@@ -126,11 +128,16 @@ async def test_pause_after_1032_and_outside_usage_from_headers() -> None:
     await clock.advance(0.2)
     assert nxt.done()
     limiter.complete(nxt.result())
-    # the exchange says 0 left while we hold 2 of 4: someone else has 2 until the reset
+    # the exchange says 0 left while we hold 2 of 4, its count covering 2 s of the 3 s
+    # window: someone else sent 2 in 2 s, 3 a window, plus a margin of 1; one slot always
+    # stays ours, so the hold is 3 and nothing is free until our slots come back
     limiter.observe(nxt.result(), 4, 3000, 0, reset_in=1.0)
-    assert limiter.scheduler.pools["trade"].free(clock.now()) == 0
-    await clock.advance(1.0)
-    assert limiter.scheduler.pools["trade"].free(clock.now()) == 3  # hold over, first slot back
+    assert limiter.stats().pools["trade"].outside == 3
+    assert limiter.scheduler.pools["trade"].free(clock.now()) < 0
+    await clock.advance(3.0)
+    assert limiter.scheduler.pools["trade"].free(clock.now()) == 1  # the hold stands
+    await clock.advance(6.0)
+    assert limiter.scheduler.pools["trade"].free(clock.now()) == 4  # unsupported: gone
 
 
 async def test_headers_of_another_pool_are_ignored() -> None:
@@ -159,7 +166,7 @@ async def test_share_one_limiter_per_account_and_limits() -> None:
 
 
 def test_a_limiter_outlives_its_event_loop() -> None:
-    limiter = RateLimiter(RateLimits(trade=(4, 30.0), guard=0.0, strategy_reserve=2))
+    limiter = RateLimiter(RateLimits(trade=(4, 30.0), guard=0.0, strategy_reserve=2, probe=False))
     held = []
 
     async def hold_two() -> None:
@@ -187,5 +194,123 @@ def test_a_limiter_outlives_its_event_loop() -> None:
 
 def waiter_ticket(limiter: RateLimiter) -> Ticket:
     """The one ticket queued in the limiter."""
-    queues = limiter.scheduler._regular
-    return next(t for q in queues.values() for t in q)
+    levels = limiter.scheduler._queues
+    return next(t for level in levels for queues in level for q in queues.values() for t in q)
+
+
+PLACE = CATALOG["swap_order"]
+INFO = CATALOG["swap_order_info"]
+
+
+async def test_an_urgent_cancel_goes_at_the_next_free_slot_past_queued_placements() -> None:
+    clock = FakeClock()
+    limiter = make(clock)
+    held = [await limiter.acquire(PLACE) for _ in range(4)]
+    queued = [asyncio.create_task(limiter.acquire(PLACE)) for _ in range(300)]
+    await clock.advance(0.1)
+    urgent = asyncio.create_task(limiter.acquire(REGULAR, "high"))
+    await clock.advance(0.1)
+    assert not urgent.done() and limiter.stats().waiting == {"high": 1, "normal": 300, "low": 0}
+    limiter.complete(held[0])  # the next slot frees one window later
+    await clock.advance(2.999)
+    assert not urgent.done()
+    await clock.advance(0.001)
+    assert urgent.done() and not any(t.done() for t in queued)
+    for task in queued:
+        task.cancel()
+    await asyncio.gather(*queued, return_exceptions=True)
+    assert limiter.stats().waiting == {"high": 0, "normal": 0, "low": 0}
+
+
+async def test_priorities_order_the_waiters_of_one_pool_fifo_within_each() -> None:
+    clock = FakeClock()
+    limiter = make(clock)
+    held = [await limiter.acquire(PLACE) for _ in range(4)]
+    order: list[str] = []
+
+    async def one(name: str, priority: str) -> None:
+        ticket = await limiter.acquire(PLACE if name[0] == "p" else REGULAR, priority)  # type: ignore[arg-type]
+        order.append(name)
+        limiter.release_unused(ticket)
+
+    plan = [("p-low1", "low"), ("p-n1", "normal"), ("c-h1", "high"), ("p-low2", "low"),
+            ("p-n2", "normal"), ("c-h2", "high"), ("p-h3", "high")]
+    tasks = []
+    for name, priority in plan:
+        tasks.append(asyncio.create_task(one(name, priority)))
+        await clock.advance(0.01)
+    limiter.release_unused(held[0])
+    await clock.run_until(lambda: all(t.done() for t in tasks))
+    assert order == ["c-h1", "c-h2", "p-h3", "p-n1", "p-n2", "p-low1", "p-low2"]
+
+
+async def test_the_read_pool_is_its_own() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(RateLimits(trade=(2, 3.0), read=(3, 3.0), guard=0.0, probe=False),
+                          clock=clock)
+    trade = [await limiter.acquire(PLACE) for _ in range(2)]
+    reads = [await limiter.acquire(INFO) for _ in range(3)]  # the trade pool is full
+    stats = limiter.stats()
+    assert (stats.pools["trade"].in_flight, stats.pools["read"].in_flight) == (2, 3)
+    assert stats.pools["read"].limit == 3 and stats.pools["read"].free == 0
+    for t in trade + reads:
+        limiter.complete(t)
+    assert limiter.stats().pools["read"].held == 3
+
+
+async def test_slot_completes_on_exit_however_the_block_ends() -> None:
+    clock = FakeClock()
+    limiter = make(clock)
+    async with limiter.slot("/linear-swap-api/v1/swap_order") as ticket:
+        assert ticket.granted and ticket.pools == ("trade",)
+    with pytest.raises(RuntimeError):
+        async with limiter.slot("swap_order_info", priority="low"):
+            raise RuntimeError("the request failed")
+    async with limiter.slot(TRIGGER, priority="high") as ticket:
+        assert ticket.priority == "high"
+    stats = limiter.stats()
+    assert stats.pools["trade"].in_flight == 0 and stats.pools["trade"].held == 2
+    assert stats.pools["read"].held == 1 and stats.granted == 3
+    with pytest.raises(ValueError, match="pools"):
+        limiter.slot("/linear-swap-api/v1/not_in_the_catalog")
+    async with limiter.slot("/linear-swap-api/v1/not_in_the_catalog", pools=("read",)):
+        pass
+    with pytest.raises(ValueError, match="priority"):
+        limiter.slot("swap_order", priority="urgent")  # type: ignore[arg-type]
+
+
+async def test_slot_cancelled_while_waiting_takes_nothing() -> None:
+    clock = FakeClock()
+    limiter = make(clock)
+    held = [await limiter.acquire(PLACE) for _ in range(4)]
+
+    async def body() -> None:
+        async with limiter.slot("swap_order"):
+            raise AssertionError("never granted")
+
+    task = asyncio.create_task(body())
+    await clock.advance(0.1)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert limiter.stats().waiting["normal"] == 0
+    assert limiter.stats().pools["trade"].in_flight == 4
+    for t in held:
+        limiter.release_unused(t)
+
+
+async def test_a_cold_pool_sends_one_probe_then_bursts_what_its_answer_leaves() -> None:
+    clock = FakeClock()
+    limiter = make(clock, probe=True, trade=(8, 3.0))
+    first = await limiter.acquire(REGULAR)
+    rest = [asyncio.create_task(limiter.acquire(REGULAR)) for _ in range(7)]
+    await clock.advance(0.1)
+    assert not any(t.done() for t in rest)  # nothing is known yet: one request goes alone
+    limiter.complete(first)
+    # its headers: 5 left of 8 over a whole window, so 2 are someone else's (hold 2 + 1)
+    limiter.observe(first, 8, 3000, 5, reset_in=0.0)
+    await clock.advance(0)
+    assert sum(t.done() for t in rest) == 8 - 1 - 3
+    for t in rest:
+        t.cancel()
+    await asyncio.gather(*rest, return_exceptions=True)

@@ -12,17 +12,23 @@ from hypothesis import strategies as st
 from htx_cancel._scheduler import PoolSpec, Scheduler, Ticket
 
 TRADE = PoolSpec("trade", 6, 1.0)
+READ = PoolSpec("read", 4, 1.0)
 STRATEGY = 2, 0.5
 ENDPOINTS = {
     "swap_cancel": ("trade",),
+    "swap_order": ("trade",),
+    "swap_order_info": ("read",),
     "swap_trigger_cancel": ("trade", "swap_trigger_cancel"),
     "swap_tpsl_cancel": ("trade", "swap_tpsl_cancel"),
 }
+LIMITS = {"trade": (6, 1.0), "read": (4, 1.0), "swap_trigger_cancel": STRATEGY,
+          "swap_tpsl_cancel": STRATEGY}
 
 
 def make_scheduler(guard: float = 0.0, trade: PoolSpec = TRADE,
                    strategy: tuple[int, float] = STRATEGY) -> Scheduler:
-    pools = [trade] + [PoolSpec(name, *strategy) for name in ENDPOINTS if name != "swap_cancel"]
+    pools = [trade, READ] + [PoolSpec(name, *strategy) for name, p in ENDPOINTS.items()
+                             if len(p) > 1]
     return Scheduler(pools, guard=guard)
 
 
@@ -34,10 +40,14 @@ class Req:
     to_completion: float
     cancel_at: float | None
     unsent: bool = False  # granted, then cancelled before it was sent
+    priority: str = "normal"
     ticket: Ticket = field(init=False)
     granted_at: float | None = None
     arrival: float | None = None
+    completed: float | None = None
     cancelled: bool = False
+    entered: int = -1  # event order: when it asked, when it was granted
+    grant_seq: int = -1
 
 
 def simulate(sched: Scheduler, reqs: list[Req]) -> float:
@@ -45,17 +55,20 @@ def simulate(sched: Scheduler, reqs: list[Req]) -> float:
     seq = itertools.count()
     events: list[tuple[float, int, str, Req | None]] = []
     for r in reqs:
-        r.ticket = Ticket(r.endpoint, ENDPOINTS[r.endpoint])
+        r.ticket = Ticket(r.endpoint, ENDPOINTS[r.endpoint], r.priority)
         heapq.heappush(events, (r.submit, next(seq), "submit", r))
         if r.cancel_at is not None:
             heapq.heappush(events, (r.cancel_at, next(seq), "cancel", r))
     end = 0.0
     steps = 0
 
+    order = itertools.count()
+
     def granted(rs: list[Ticket], at: float) -> None:
         for t in rs:
             req = by_ticket[id(t)]
             req.granted_at = at
+            req.grant_seq = next(order)
             if req.unsent:
                 sched.release_unused(t)
                 continue
@@ -69,6 +82,7 @@ def simulate(sched: Scheduler, reqs: list[Req]) -> float:
         if req is None:
             return
         if kind == "submit" and not req.cancelled:
+            req.entered = next(order)
             if sched.try_grant(req.ticket, now):
                 granted([req.ticket], now)
             else:
@@ -78,6 +92,7 @@ def simulate(sched: Scheduler, reqs: list[Req]) -> float:
             sched.cancel(req.ticket)
         elif kind == "done":
             sched.complete(req.ticket, now)
+            req.completed = now
             end = now
 
     while events:
@@ -110,7 +125,43 @@ requests = st.builds(
     to_arrival=st.floats(0, 0.6),
     to_completion=st.floats(0, 0.6),
     cancel_at=st.none() | st.floats(0, 6),
+    priority=st.sampled_from(["high", "normal", "low"]),
 )
+LEVEL = {"high": 0, "normal": 1, "low": 2}
+
+
+def in_use(reqs: list[Req], pool: str, before: Req) -> int:
+    """Slots of ``pool`` taken just before ``before`` was granted (from the records)."""
+    at = before.granted_at
+    assert at is not None
+    period = LIMITS[pool][1]
+    return sum(1 for r in reqs
+               if pool in ENDPOINTS[r.endpoint] and 0 <= r.grant_seq < before.grant_seq
+               and not r.unsent and (r.completed is None or r.completed + period > at))
+
+
+def assert_priorities(reqs: list[Req]) -> None:
+    """No request is granted a pool's slot while a higher-priority one waits for that pool.
+
+    A higher-priority request may still wait while a lower one goes if what it waits for is a
+    pool the lower one does not take (its strategy pool, full at that moment).
+    """
+    served = [r for r in reqs if r.grant_seq >= 0]
+    for low in served:
+        for high in reqs:
+            if LEVEL[high.priority] >= LEVEL[low.priority] or high.entered < 0:
+                continue
+            waiting = high.entered < low.grant_seq and (
+                high.grant_seq < 0 or high.grant_seq > low.grant_seq)
+            if not waiting or (high.cancelled and high.grant_seq < 0):
+                continue
+            shared = set(ENDPOINTS[high.endpoint]) & set(ENDPOINTS[low.endpoint])
+            if not shared:
+                continue
+            others = set(ENDPOINTS[high.endpoint]) - set(ENDPOINTS[low.endpoint])
+            excused = any(in_use(reqs, p, low) >= LIMITS[p][0] for p in others)
+            assert excused, (f"{low.endpoint}/{low.priority} granted at {low.granted_at} while "
+                             f"{high.endpoint}/{high.priority} waited for {shared}")
 
 
 @settings(max_examples=150, deadline=None)
@@ -121,15 +172,16 @@ def test_no_window_over_its_limit_fifo_and_no_starvation(reqs: list[Req],
         r.unsent = u and r.cancel_at is not None
     sched = make_scheduler()
     simulate(sched, reqs)
-    assert_windows(reqs, "trade", TRADE.limit, TRADE.period)
-    for name in ("swap_trigger_cancel", "swap_tpsl_cancel"):
-        assert_windows(reqs, name, *STRATEGY)
+    for pool, (limit, period) in LIMITS.items():
+        assert_windows(reqs, pool, limit, period)
     for name in ENDPOINTS:
-        mine = sorted((r for r in reqs if r.endpoint == name and not r.cancelled),
-                      key=lambda r: (r.submit, reqs.index(r)))
-        grants = [r.granted_at for r in mine]
-        assert None not in grants, "a waiter that was not cancelled never got a slot"
-        assert grants == sorted(grants), f"{name}: not FIFO"  # type: ignore[type-var]
+        for priority in LEVEL:
+            mine = sorted((r for r in reqs if r.endpoint == name and r.priority == priority
+                           and not r.cancelled), key=lambda r: (r.submit, reqs.index(r)))
+            grants = [r.granted_at for r in mine]
+            assert None not in grants, "a waiter that was not cancelled never got a slot"
+            assert grants == sorted(grants), f"{name}/{priority}: not FIFO"  # type: ignore[type-var]
+    assert_priorities(reqs)
     assert all(sched.in_use(p, 1e9) == 0 for p in sched.pools)
 
 
@@ -172,12 +224,14 @@ def test_pause_and_outside_hold() -> None:
     assert sched.next_wakeup(1.0) == 5.0
     assert sched.dispatch(5.0) == [t]
     sched.complete(t, 5.0)
-    # the exchange says 1 left where we expected 5: 4 taken by someone else until t=7
-    assert sched.observe(t, "trade", 1, 7.0, 5.0) == 4
-    assert sched.pools["trade"].free(5.5) == 6 - 1 - 4
-    assert sched.pools["trade"].free(6.5) == 6 - 4  # our own slot is back at 6.0
-    assert sched.pools["trade"].free(7.0) == 6
-    assert sched.observe(t, "trade", 5, 8.0, 5.5) == 0
+    # the exchange says 1 left where we can explain 5, over a whole window (reset in 0):
+    # 4 are someone else's, a standing hold of 4 plus a margin of 1
+    assert sched.observe(t, "trade", 1, 0.0, 5.0) == 4
+    assert sched.pools["trade"].free(5.5) == 6 - 1 - 5
+    assert sched.pools["trade"].free(6.5) == 6 - 5  # our own slot is back at 6.0; the hold stands
+    assert sched.pools["trade"].free(7.9) == 6 - 5
+    assert sched.pools["trade"].free(8.0) == 6  # three periods without support: gone
+    assert sched.observe(t, "trade", 5, 0.0, 8.0) == 0
 
 
 def test_release_unused_gives_the_slot_back_at_once() -> None:
@@ -188,3 +242,25 @@ def test_release_unused_gives_the_slot_back_at_once() -> None:
     sched.enqueue(b)
     sched.release_unused(a)
     assert sched.dispatch(0.0) == [b]
+
+
+def test_a_lower_priority_never_takes_a_slot_a_higher_one_waits_for_behind_the_reserve() -> None:
+    sched = make_scheduler()  # trade 6/1 s, strategy 2/0.5 s, reserve cap 4
+    now = 0.0
+
+    def ask(endpoint: str, priority: str) -> Ticket:
+        t = Ticket(endpoint, ENDPOINTS[endpoint], priority)
+        if not sched.try_grant(t, now):
+            sched.enqueue(t)
+        return t
+
+    triggers = [ask("swap_trigger_cancel", "high") for _ in range(5)]
+    regular = [ask("swap_cancel", "high") for _ in range(3)]
+    sched.dispatch(now)
+    assert [t.granted for t in triggers] == [True, True, False, False, False]
+    # 4 trade slots free, 3 kept for the queued high triggers: one high regular goes
+    assert [t.granted for t in regular] == [True, False, False]
+    late = ask("swap_tpsl_cancel", "normal")  # its own pool is empty, the trade pool has room
+    assert not late.granted
+    assert sched.dispatch(now) == []
+    assert not late.granted  # the high regular requests wait for those trade slots

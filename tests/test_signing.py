@@ -1,10 +1,14 @@
 from __future__ import annotations
 
-from urllib.parse import parse_qsl
+import base64
+from typing import Any
+from urllib.parse import parse_qsl, unquote
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from htx_cancel import Credentials
 from htx_cancel._signing import (
     Signer,
     canonical_query,
@@ -66,3 +70,77 @@ def test_precomputed_signer_matches_the_pure_function(access: str, secret: str, 
     signer = Signer(access, secret, host)
     assert signer.query("POST", path, epoch) == expected
     assert signer.query("POST", path, epoch) == expected  # cached timestamp path
+
+
+def _ed25519_key() -> Any:
+    ed = pytest.importorskip("cryptography.hazmat.primitives.asymmetric.ed25519")
+    return ed.Ed25519PrivateKey.generate()
+
+
+def _verify(key: Any, payload: str, signature: str) -> None:
+    key.public_key().verify(base64.b64decode(signature), payload.encode())  # raises if wrong
+
+
+def test_ed25519_signs_the_same_pre_sign_string() -> None:
+    key = _ed25519_key()
+    query = signed_query("POST", "api.hbdm.com", "/linear-swap-api/v1/swap_cancel", "ak", "",
+                         "2024-01-02T03:04:05", ed25519=key.sign)
+    params = dict(parse_qsl(query))
+    assert params["SignatureMethod"] == "Ed25519" and params["SignatureVersion"] == "2"
+    unsigned = query.rsplit("&Signature=", 1)[0]
+    payload = pre_sign_string("POST", "api.hbdm.com", "/linear-swap-api/v1/swap_cancel", unsigned)
+    _verify(key, payload, params["Signature"])
+
+
+@pytest.mark.parametrize("form", ["object", "pem", "pem-bytes", "raw"])
+def test_ed25519_credentials_take_pem_raw_or_a_key(form: str) -> None:
+    key = _ed25519_key()
+    from cryptography.hazmat.primitives import serialization
+
+    given: Any = {
+        "object": key,
+        "pem": key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                 serialization.NoEncryption()).decode(),
+        "pem-bytes": key.private_bytes(serialization.Encoding.PEM,
+                                       serialization.PrivateFormat.PKCS8,
+                                       serialization.NoEncryption()),
+        "raw": key.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
+                                 serialization.NoEncryption()),
+    }[form]
+    creds = Credentials.ed25519("my-access", given)
+    assert creds.signature_method == "Ed25519" and creds.ed25519_sign is not None
+    assert "PRIVATE" not in repr(creds) and "my-access" not in repr(creds)
+    assert creds == Credentials.ed25519("my-access", key) != Credentials("my-access", "x")
+    signer = Signer("my-access", "", "127.0.0.1:8080", ed25519=creds.ed25519_sign)
+    query = signer.query("post", "/linear-swap-api/v1/swap_cancel", 1_700_000_000.5)
+    unsigned, signature = query.rsplit("&Signature=", 1)
+    payload = pre_sign_string("POST", "127.0.0.1:8080", "/linear-swap-api/v1/swap_cancel",
+                              unsigned)
+    _verify(key, payload, unquote(signature))
+
+
+def test_ed25519_rejects_what_is_not_an_ed25519_key() -> None:
+    pytest.importorskip("cryptography")
+    with pytest.raises(ValueError):
+        Credentials.ed25519("a", b"-----BEGIN PRIVATE KEY-----\nnope\n-----END PRIVATE KEY-----")
+    with pytest.raises(ValueError):
+        Credentials.ed25519("a", b"short")
+    with pytest.raises(TypeError):
+        Credentials.ed25519("a", 42)
+
+
+def test_signer_upper_cases_the_method_like_the_pure_function() -> None:
+    signer = Signer("ak", "sk", "api.hbdm.com")
+    expected = signed_query("POST", "api.hbdm.com", "/p", "ak", "sk", format_timestamp(1e9))
+    assert signer.query("post", "/p", 1e9) == expected
+
+
+def test_get_parameters_are_signed_with_the_four_others() -> None:
+    signer = Signer("ak", "sk", "api.hbdm.com")
+    query = signer.query("GET", "/p", 1e9, {"contract_code": "BTC-USDT", "page_index": "1"})
+    expected = signed_query("GET", "api.hbdm.com", "/p", "ak", "sk", format_timestamp(1e9),
+                            {"contract_code": "BTC-USDT", "page_index": "1"})
+    assert query == expected
+    assert [k for k, _ in parse_qsl(query)] == ["AccessKeyId", "SignatureMethod",
+                                                "SignatureVersion", "Timestamp",
+                                                "contract_code", "page_index", "Signature"]

@@ -7,7 +7,8 @@ import re
 import aiohttp
 import pytest
 
-from htx_cancel import AiohttpTransport, RequestTimeout, Timeouts, TransportError
+from htx_cancel import ConnectError, RequestTimeout, Timeouts, TransportError
+from htx_cancel._transport import AiohttpTransport
 from tests.conftest import Mocked as aioresponses
 
 URL = "http://127.0.0.1:9/linear-swap-api/v1/swap_cancel?AccessKeyId=a&Signature=SECRETSIG"
@@ -67,3 +68,31 @@ async def test_a_lent_session_is_not_closed() -> None:
 def test_timeouts_must_be_positive() -> None:
     with pytest.raises(ValueError):
         Timeouts(total=0)
+
+
+async def test_a_refused_connection_is_known_never_sent() -> None:
+    import socket
+
+    with socket.socket() as s:  # a port that was free a moment ago: nothing listens there
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    t = AiohttpTransport()
+    with pytest.raises(ConnectError) as info:
+        await t.post(f"http://127.0.0.1:{port}/x?Signature=SECRETSIG", b"{}")
+    await t.close()
+    assert "SECRETSIG" not in str(info.value)
+
+
+@pytest.mark.parametrize(("exc", "never_sent"), [
+    (aiohttp.ConnectionTimeoutError(), True),
+    (aiohttp.ServerDisconnectedError(), False),
+    (aiohttp.SocketTimeoutError(), False),
+])
+async def test_only_connect_failures_are_never_sent(exc: Exception, never_sent: bool) -> None:
+    t = AiohttpTransport()
+    with aioresponses() as m:
+        m.post(ANY, exception=exc)
+        with pytest.raises(TransportError) as info:
+            await t.post(URL, b"{}")
+    await t.close()
+    assert isinstance(info.value, ConnectError) is never_sent

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import argparse
+from importlib import metadata
 from typing import NoReturn
 
 __all__ = [
+    "DEFAULT_BASE_URL",
     "EXIT_FAILED",
     "EXIT_INTERRUPTED",
     "EXIT_OK",
     "EXIT_USAGE",
+    "CommandFailed",
     "UsageError",
     "build_parser",
+    "version",
 ]
 
 EXIT_OK = 0  # every id cancelled (demo: every check passed)
@@ -20,6 +24,7 @@ EXIT_USAGE = 2  # bad arguments or input; nothing was sent
 EXIT_INTERRUPTED = 130  # Ctrl-C; what was done is still reported
 
 DEFAULT_BASE_URL = "https://api.hbdm.com"
+FAULT_RATE = 0.05  # demo --faults: share of requests that meet a fault
 BY_ID_KINDS = ("regular", "client", "trigger", "tpsl", "track")
 ALL_KINDS = ("regular", "trigger", "tpsl", "track")
 
@@ -31,6 +36,18 @@ Keys come from HTX_ACCESS_KEY and HTX_SECRET_KEY, never from arguments."""
 
 class UsageError(Exception):
     """Bad arguments or input: one line for stderr, exit status 2, nothing sent."""
+
+
+class CommandFailed(Exception):
+    """The command could not start (e.g. Redis unreachable): one line for stderr, exit 1."""
+
+
+def version() -> str:
+    """The installed package's version (from its metadata, like ``htx_cancel.__version__``)."""
+    try:
+        return metadata.version("htx_cancel")
+    except metadata.PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -58,6 +75,43 @@ def _share(text: str) -> float:
     return value
 
 
+def _part(text: str) -> float:
+    """A fraction in (0, 1]: this process's part of the account's limits."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0.0 < value <= 1.0:
+        raise argparse.ArgumentTypeError(f"expected a fraction in (0, 1], got {text!r}")
+    return value
+
+
+def _add_limits(parser: argparse.ArgumentParser) -> None:
+    """--redis, --account and --share: how this run shares the account's limits."""
+    group = parser.add_argument_group(
+        "sharing the account's limits",
+        "HTX counts limits per account. Two runs at once on one account need either Redis "
+        "(--redis URL --account NAME: every process using the same URL and account shares the "
+        "pools) or a share each (--share 0.5: this run uses half of every pool).")
+    group.add_argument("--redis", metavar="URL",
+                       help="share the pools through Redis (needs the redis extra)")
+    group.add_argument("--account", metavar="NAME",
+                       help="the account's name in Redis, e.g. its UID (with --redis)")
+    group.add_argument("--share", type=_part, metavar="F",
+                       help="use only this fraction of each pool (default 1)")
+
+
+def _rate(text: str) -> float:
+    """A fault rate in [0, 0.5]: more would leave ids unknown after every retry."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value <= 0.5:
+        raise argparse.ArgumentTypeError(f"expected a rate between 0 and 0.5, got {text!r}")
+    return value
+
+
 def _add_output(parser: argparse.ArgumentParser) -> None:
     """--json and --no-progress."""
     parser.add_argument("--json", action="store_true",
@@ -71,7 +125,8 @@ def _add_target(parser: argparse.ArgumentParser, kinds: tuple[str, ...]) -> None
     parser.add_argument("--contract", required=True, help="contract code, e.g. BTC-USDT")
     parser.add_argument("--kind", required=True, choices=kinds, help="which orders")
     parser.add_argument("--margin", choices=("isolated", "cross"), default="isolated")
-    parser.add_argument("--base-url", default=DEFAULT_BASE_URL, help="the exchange's API root")
+    parser.add_argument("--base-url", help=f"the exchange's API root (default {DEFAULT_BASE_URL}; "
+                        "https://api.hbdm.vn from AWS)")
 
 
 def _add_demo(sub: argparse._SubParsersAction[_Parser]) -> None:
@@ -97,6 +152,10 @@ def _add_demo(sub: argparse._SubParsersAction[_Parser]) -> None:
     demo.add_argument("--seed", type=int, default=1, help="random seed for ids and the mix (1)")
     demo.add_argument("--latency", type=float, default=0.0,
                       help="seconds the fake exchange waits before a request arrives (0)")
+    demo.add_argument("--faults", type=_rate, nargs="?", const=FAULT_RATE, default=0.0,
+                      metavar="P", help="inject faults (dropped connections, 5xx, garbled "
+                      f"answers, 1004, a 1032) into a share P of the requests ({FAULT_RATE} "
+                      "when no P is given) and show the retries lose nothing")
     _add_output(demo)
 
 
@@ -105,6 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="htx-cancel", epilog=EPILOG,
                      description="Cancel HTX USDT-margined swap orders as fast as the rate "
                      "limits allow, and never faster.")
+    parser.add_argument("--version", action="version", version=f"htx-cancel {version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_demo(sub)
 
@@ -113,6 +173,7 @@ def build_parser() -> argparse.ArgumentParser:
                             "--kind client). Ids: arguments, --ids-file FILE (one a line), "
                             "or - for stdin.")
     _add_target(cancel, BY_ID_KINDS)
+    _add_limits(cancel)
     cancel.add_argument("ids", nargs="*", metavar="ID", help="ids to cancel; - reads stdin")
     cancel.add_argument("--ids-file", metavar="FILE",
                         help="a file with one id a line (# comments); - for stdin")
@@ -122,6 +183,7 @@ def build_parser() -> argparse.ArgumentParser:
                            epilog=EPILOG, description="Cancel every open order of one kind "
                            "on a contract, optionally one direction and offset.")
     _add_target(every, ALL_KINDS)
+    _add_limits(every)
     every.add_argument("--direction", choices=("buy", "sell"))
     every.add_argument("--offset", choices=("open", "close"), help="not for tpsl")
     _add_output(every)
@@ -129,6 +191,7 @@ def build_parser() -> argparse.ArgumentParser:
     clock = sub.add_parser("time", help="this machine's clock against the exchange's",
                            description="Measure the offset between this machine's clock and "
                            "the exchange's (GET /api/v1/timestamp; no keys needed).")
-    clock.add_argument("--base-url", default=DEFAULT_BASE_URL)
+    clock.add_argument("--base-url", default=DEFAULT_BASE_URL,
+                       help=f"the exchange's API root (default {DEFAULT_BASE_URL})")
     clock.add_argument("--json", action="store_true", help="print the result as JSON")
     return parser

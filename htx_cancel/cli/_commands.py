@@ -14,6 +14,8 @@ from .._report import CancelReport
 from ._args import EXIT_FAILED, EXIT_OK, UsageError
 from ._common import (
     Streams,
+    base_url_of,
+    exchange_line,
     exit_status,
     make_client,
     print_json,
@@ -21,80 +23,94 @@ from ._common import (
     until_interrupted,
 )
 from ._inputs import credentials, lib_kind, margin_of, read_ids, target
+from ._limits import check_limits, describe, open_limiter
 from ._progress import Tracker, make_tracker
-from ._run import Job, Tally, make_job, pending
+from ._run import Job, Outcome, make_job, pending
 from ._summary import outcome_json, print_details, rows_of, summary_table, verdict
 
 __all__ = ["cancel", "cancel_all", "clock"]
 
 
+NOTHING = "nothing to cancel: no ids given"
+
 
 async def cancel(args: argparse.Namespace, streams: Streams) -> int:
     """``htx-cancel cancel``: cancel the given ids, report every outcome."""
     contract = target(args.contract, args.kind, args.margin)
+    check_limits(args)
     ids = read_ids(args.ids, args.ids_file, args.kind, streams.stdin)
+    keys = credentials()
     job = make_job(args.kind, contract, margin_of(args.margin), ids)
-    client = make_client(credentials(), args.base_url)
-    tally = Tally()
+    outcome = Outcome([job.report])
+    if not ids:  # an empty file or pipe: nothing open, nothing to do
+        _report(args, streams, outcome, [job], note=NOTHING)
+        return EXIT_OK
     tracker = make_tracker(streams.err_console(), not args.no_progress)
-    async with client:
-        await run_interruptible(client, [job], tally, tracker)
-    _report(args, streams, tally, [job])
-    return exit_status(tally)
+    error: str | None = None
+    async with open_limiter(args) as limiter:
+        client = make_client(keys, base_url_of(args.base_url), limiter)
+        async with client:
+            try:
+                await run_interruptible(client, [job], outcome, tracker)
+            except* HTXError as group:  # the shared limiter failed mid-run
+                error = str(group.exceptions[0])
+    _report(args, streams, outcome, [job], error)
+    return EXIT_FAILED if error is not None else exit_status(outcome)
 
 
-def _report(args: argparse.Namespace, streams: Streams, tally: Tally, jobs: Sequence[Job],
-            error: str | None = None) -> None:
+def _report(args: argparse.Namespace, streams: Streams, outcome: Outcome, jobs: Sequence[Job],
+            error: str | None = None, note: str | None = None) -> None:
     """The outcome: JSON on stdout with --json, else the table and details on stdout."""
-    left = pending(jobs, tally)
+    left = pending(jobs)
+    where = exchange_line(args.base_url)
+    closing = verdict(outcome, left) if note is None else note
+    rejected = outcome.auth_failure
+    if error is None and rejected is not None:
+        error = (f"the exchange rejected the key: {rejected.code} {rejected.message} (check "
+                 "HTX_ACCESS_KEY, HTX_SECRET_KEY and this machine's clock: htx-cancel time)")
     if args.json:
-        document = outcome_json(tally, left)
+        document = outcome_json(outcome, left)
+        document["exchange"] = base_url_of(args.base_url)
         if error is not None:
             document["error"] = error
         print_json(streams.out, document)
-        streams.err.write(verdict(tally, left) + "\n")
+        if error is not None:
+            streams.err.write(f"{args.command} failed: {error}\n")
+        streams.err.write(f"{closing}\n{where}; {describe(args)}\n")
         return
     console = streams.out_console()
-    console.print(summary_table(rows_of(tally), f"htx-cancel {args.command}", console.width))
-    print_details(console, tally, left)
+    if outcome.batches:
+        console.print(summary_table(rows_of(outcome), f"htx-cancel {args.command}",
+                                    console.width))
+    print_details(console, outcome, left)
     if error is not None:
-        console.print(f"{args.command} failed: {error}")
-    console.print(verdict(tally, left))
+        console.print(f"{args.command} failed: {error}", highlight=False)
+    console.print(f"{where}; {describe(args)}", highlight=False)
+    console.print(closing, highlight=False)
 
 
-async def _call_all(client: CancelClient, args: argparse.Namespace,
-                    contract: str) -> CancelReport:
-    """The library's cancel-all method for the kind."""
-    margin = margin_of(args.margin)
-    direction, offset = args.direction, args.offset
-    if args.kind == "regular":
-        return await client.cancel_all_orders(contract, direction, offset, margin=margin)
-    if args.kind == "trigger":
-        return await client.cancel_all_trigger_orders(contract, direction, offset,
-                                                      margin=margin)
-    if args.kind == "tpsl":
-        return await client.cancel_all_tpsl_orders(contract, direction, margin=margin)
-    return await client.cancel_all_track_orders(contract, direction, offset, margin=margin)
-
-
-def _failure_of(tally: Tally) -> str | None:
+def _failure_of(outcome: Outcome) -> str | None:
     """Why a cancel-all request failed as a whole (None if it worked or found nothing)."""
-    if tally.interrupted or not tally.batches:
+    if outcome.interrupted or not outcome.batches:
         return None
-    last = tally.batches[-1]
+    last = outcome.batches[-1]
+    if last.outcome == "pending":  # never answered (the run was stopped)
+        return None
     return None if last.outcome == "ok" else (last.error or last.outcome)
 
 
 async def _run_all(client: CancelClient, args: argparse.Namespace, contract: str,
-                   tally: Tally, tracker: Tracker) -> None:
-    """One cancel-all request, with a spinner row."""
-    name = endpoint_for(lib_kind(args.kind), args.margin, cancel_all=True).name
+                   report: CancelReport, tracker: Tracker) -> None:
+    """One cancel-all request, with a spinner row; ``report`` fills when it is answered."""
+    kind = lib_kind(args.kind)
+    name = endpoint_for(kind, args.margin, cancel_all=True).name
     with tracker:
         tracker.add(name, None)
-        report = await _call_all(client, args, contract)
-        tally.add(report)
-        tracker.advance(name, len(report.cancelled) + len(report.failed),
-                        sum(b.attempts for b in report.batches))
+        try:
+            await client.cancel_all(kind, contract, args.direction, args.offset,
+                                    margin=margin_of(args.margin), report=report)
+        finally:
+            tracker.show(name, report.total, sum(b.attempts for b in report.batches))
 
 
 async def cancel_all(args: argparse.Namespace, streams: Streams) -> int:
@@ -103,14 +119,23 @@ async def cancel_all(args: argparse.Namespace, streams: Streams) -> int:
     endpoint = endpoint_for(lib_kind(args.kind), args.margin, cancel_all=True)
     if args.offset is not None and not endpoint.offsets:
         raise UsageError(f"{endpoint.name} takes no offset, got {args.offset!r}")
-    client = make_client(credentials(), args.base_url)
-    tally = Tally()
+    check_limits(args)
+    keys = credentials()
+    report = CancelReport()
+    outcome = Outcome([report])
     tracker = make_tracker(streams.err_console(), not args.no_progress)
-    async with client:
-        await until_interrupted(tally, _run_all(client, args, contract, tally, tracker))
-    error = _failure_of(tally)
-    _report(args, streams, tally, [], error)
-    return EXIT_FAILED if error is not None else exit_status(tally)
+    error: str | None = None
+    async with open_limiter(args) as limiter:
+        client = make_client(keys, base_url_of(args.base_url), limiter)
+        async with client:
+            try:
+                await until_interrupted(outcome, _run_all(client, args, contract, report,
+                                                          tracker))
+            except HTXError as exc:  # the shared limiter failed
+                error = str(exc)
+    error = error or _failure_of(outcome)
+    _report(args, streams, outcome, [], error)
+    return EXIT_FAILED if error is not None else exit_status(outcome)
 
 
 async def clock(args: argparse.Namespace, streams: Streams) -> int:
@@ -131,10 +156,11 @@ async def clock(args: argparse.Namespace, streams: Streams) -> int:
         round_trip = time.perf_counter() - started
     if args.json:
         print_json(streams.out, {"offset_ms": round(offset * 1000, 3),
-                                 "round_trip_ms": round(round_trip * 1000, 3)})
+                                 "round_trip_ms": round(round_trip * 1000, 3),
+                                 "exchange": args.base_url})
         return EXIT_OK
     side = "ahead of" if offset >= 0 else "behind"
-    streams.out.write(f"the exchange's clock is {abs(offset) * 1000:.1f} ms {side} this "
-                      f"machine's (offset {offset * 1000:+.1f} ms, round trip "
+    streams.out.write(f"the exchange's clock ({args.base_url}) is {abs(offset) * 1000:.1f} ms "
+                      f"{side} this machine's (offset {offset * 1000:+.1f} ms, round trip "
                       f"{round_trip * 1000:.1f} ms)\n")
     return EXIT_OK

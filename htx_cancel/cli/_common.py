@@ -12,13 +12,13 @@ from rich.console import Console
 
 from .._client import CancelClient
 from .._credentials import Credentials
-from .._limiter import DEFAULT_LIMITS, RateLimiter
-from ._args import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, UsageError
+from .._limiter import DEFAULT_LIMITS, Limiter, RateLimiter
+from ._args import DEFAULT_BASE_URL, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, UsageError
 from ._progress import Tracker
-from ._run import Job, Tally, run_jobs
+from ._run import Job, Outcome, run_jobs
 
-__all__ = ["Streams", "exit_status", "make_client", "print_json", "run_interruptible",
-           "until_interrupted"]
+__all__ = ["Streams", "base_url_of", "exchange_line", "exit_status", "make_client",
+           "print_json", "run_interruptible", "until_interrupted"]
 
 WIDE = 120  # columns for tables when stdout is not a terminal
 
@@ -43,46 +43,51 @@ class Streams:
         return Console(file=self.err, highlight=False)
 
 
-def make_client(credentials: Credentials, base_url: str) -> CancelClient:
-    """A client with default limits and a limiter of its own; UsageError for a bad URL."""
+def make_client(credentials: Credentials, base_url: str,
+                limiter: Limiter | None = None) -> CancelClient:
+    """A client on ``limiter`` (default: HTX's limits, its own); UsageError for a bad URL."""
     try:
         return CancelClient(credentials, base_url=base_url,
-                            limiter=RateLimiter(DEFAULT_LIMITS))
+                            limiter=limiter if limiter is not None else RateLimiter(DEFAULT_LIMITS))
     except ValueError as exc:
         raise UsageError(str(exc)) from None
 
 
-async def until_interrupted(tally: Tally, work: Awaitable[None]) -> None:
-    """Await ``work``; a cancellation (Ctrl-C) stops it and sets ``tally.interrupted``."""
+def base_url_of(given: str | None) -> str:
+    """The exchange's API root: the one given, or HTX's."""
+    return DEFAULT_BASE_URL if given is None else given
+
+
+def exchange_line(given: str | None) -> str:
+    """Which exchange a run used, saying so when it was the default."""
+    if given is None:
+        return (f"exchange: {DEFAULT_BASE_URL} (the default; --base-url https://api.hbdm.vn "
+                "from AWS)")
+    return f"exchange: {given}"
+
+
+async def until_interrupted(outcome: Outcome, work: Awaitable[None]) -> None:
+    """Await ``work``; a cancellation (Ctrl-C) stops it and sets ``outcome.interrupted``."""
     try:
         await work
     except asyncio.CancelledError:
-        tally.interrupted = True
+        outcome.interrupted = True
         task = asyncio.current_task()
         if task is not None:
             task.uncancel()
 
 
-async def _tracked(client: CancelClient, jobs: Sequence[Job], tally: Tally,
-                   tracker: Tracker) -> None:
-    """The jobs, with the progress display open while they run."""
-    for job in jobs:
-        tracker.add(job.key, len(job.ids))
-    with tracker:
-        await run_jobs(client, jobs, tally, tracker)
-
-
-async def run_interruptible(client: CancelClient, jobs: Sequence[Job], tally: Tally,
+async def run_interruptible(client: CancelClient, jobs: Sequence[Job], outcome: Outcome,
                             tracker: Tracker) -> None:
-    """Run the jobs until done or interrupted."""
-    await until_interrupted(tally, _tracked(client, jobs, tally, tracker))
+    """Run the jobs (their reports are ``outcome``'s) until done or interrupted."""
+    await until_interrupted(outcome, run_jobs(client, jobs, tracker))
 
 
-def exit_status(tally: Tally) -> int:
+def exit_status(outcome: Outcome) -> int:
     """130 if interrupted, 0 if every id was cancelled, 1 otherwise."""
-    if tally.interrupted:
+    if outcome.interrupted:
         return EXIT_INTERRUPTED
-    return EXIT_OK if tally.ok else EXIT_FAILED
+    return EXIT_OK if outcome.ok else EXIT_FAILED
 
 
 def print_json(stream: TextIO, document: dict[str, Any]) -> None:

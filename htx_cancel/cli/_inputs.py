@@ -5,18 +5,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TextIO
 
-from .._catalog import Margin, endpoint_for
+from .._catalog import Kind, Margin, endpoint_for
 from .._credentials import Credentials
 from .._ids import validate_contract_code, validate_ids
 from ._args import UsageError
 
 __all__ = ["credentials", "id_field", "lib_kind", "margin_of", "read_ids", "target"]
 
-_LIB_KIND = {"regular": "order", "client": "order", "trigger": "trigger", "tpsl": "tpsl",
-             "track": "track"}
+_LIB_KIND: dict[str, Kind] = {"regular": "order", "client": "order", "trigger": "trigger",
+                              "tpsl": "tpsl", "track": "track"}
 
 
-def lib_kind(kind: str) -> str:
+def lib_kind(kind: str) -> Kind:
     """The library's order kind for a command-line kind (regular and client are 'order')."""
     return _LIB_KIND[kind]
 
@@ -84,7 +84,14 @@ def _read_file(path: str, what: str, stdin: TextIO) -> list[str]:
 
 
 def read_ids(args: Sequence[str], ids_file: str | None, kind: str, stdin: TextIO) -> list[str]:
-    """Every id given (arguments, file, stdin), validated, duplicates dropped, order kept."""
+    """Every id given (arguments, file, stdin), validated, duplicates dropped, order kept.
+
+    No source at all is a UsageError; a file or stdin with no ids gives an empty list (nothing
+    to cancel), so a pipe from a bot with no open orders is not an error.
+    """
+    if not args and ids_file is None:
+        raise UsageError("no ids given: pass them as arguments, with --ids-file FILE, "
+                         "or - to read stdin")
     what = id_field(kind)
     ids: list[str] = []
     for number, raw in enumerate(args, 1):
@@ -94,7 +101,4 @@ def read_ids(args: Sequence[str], ids_file: str | None, kind: str, stdin: TextIO
             ids.append(_check(raw, what, f"argument {number}"))
     if ids_file is not None:
         ids += _read_file(ids_file, what, stdin)
-    if not ids:
-        raise UsageError("no ids given: pass them as arguments, with --ids-file FILE, "
-                         "or - to read stdin")
-    return validate_ids(ids, what)
+    return validate_ids(ids, what) if ids else []

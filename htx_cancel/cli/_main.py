@@ -7,7 +7,15 @@ import asyncio
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 
-from ._args import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, UsageError, build_parser
+from ._args import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+    CommandFailed,
+    UsageError,
+    build_parser,
+)
 from ._commands import cancel, cancel_all, clock
 from ._common import Streams
 from ._demo import demo
@@ -49,6 +57,9 @@ async def run_async(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         sys.stderr.write(f"htx-cancel {args.command}: {exc}\n")
         return EXIT_USAGE
+    except CommandFailed as exc:
+        sys.stderr.write(f"htx-cancel {args.command}: {exc}\n")
+        return EXIT_FAILED
 
 
 def run(argv: Sequence[str] | None = None) -> int:

@@ -31,8 +31,8 @@ class Tracker(Protocol):
         """A new row of ``total`` ids (None: unknown, e.g. cancel-all)."""
         ...
 
-    def advance(self, key: str, ids: int, requests: int) -> None:
-        """``ids`` more ids settled in row ``key``, taking ``requests`` requests."""
+    def show(self, key: str, ids: int, requests: int) -> None:
+        """Row ``key`` has ``ids`` ids settled so far, in ``requests`` requests."""
         ...
 
     def __enter__(self) -> Tracker: ...
@@ -47,7 +47,7 @@ class NullTracker:
     def add(self, key: str, total: int | None) -> None:
         """Nothing to show."""
 
-    def advance(self, key: str, ids: int, requests: int) -> None:
+    def show(self, key: str, ids: int, requests: int) -> None:
         """Nothing to show."""
 
     def __enter__(self) -> NullTracker:
@@ -86,7 +86,7 @@ class RichTracker:
         )
         self._tasks: dict[str, TaskID] = {}
         self._totals: dict[str, int | None] = {}
-        self._requests: dict[str, int] = {}
+        self._now: dict[str, tuple[int, int]] = {}  # row -> (ids settled, requests)
 
     def add(self, key: str, total: int | None) -> None:
         """One bar per row, plus the overall bar above them."""
@@ -101,14 +101,15 @@ class RichTracker:
         """Start one bar."""
         self._tasks[key] = self._progress.add_task(description, total=total, requests=0)
         self._totals[key] = total
-        self._requests[key] = 0
 
-    def advance(self, key: str, ids: int, requests: int) -> None:
-        """Move the row's bar and the overall bar."""
-        for name in (key, TOTAL):
-            self._requests[name] += requests
-            self._progress.update(self._tasks[name], advance=ids,
-                                  requests=self._requests[name])
+    def show(self, key: str, ids: int, requests: int) -> None:
+        """Set the row's bar, and the overall bar to the sum of the rows."""
+        if self._now.get(key) == (ids, requests):
+            return
+        self._now[key] = (ids, requests)
+        self._progress.update(self._tasks[key], completed=ids, requests=requests)
+        self._progress.update(self._tasks[TOTAL], completed=sum(n for n, _ in self._now.values()),
+                              requests=sum(r for _, r in self._now.values()))
 
     def __enter__(self) -> RichTracker:
         self._progress.start()

@@ -15,7 +15,7 @@ from rich.table import Table
 from .._catalog import CATALOG
 from .._limiter import DEFAULT_LIMITS, RateLimits
 from .._report import BatchRecord
-from ._run import Tally, row_key
+from ._run import Outcome, row_key
 
 __all__ = ["Row", "bound", "failure_text", "outcome_json", "print_details", "rows_of",
            "summary_table", "total_row", "verdict"]
@@ -32,7 +32,7 @@ class Row:
     pools: Counter[str] = field(default_factory=Counter)
     ids: int = 0
     cancelled: int = 0
-    failed: Counter[int] = field(default_factory=Counter)
+    failed: Counter[int | str] = field(default_factory=Counter)
     unknown: int = 0
     requests: int = 0
     start: float = math.inf
@@ -68,20 +68,21 @@ def _add_batch(row: Row, batch: BatchRecord) -> None:
     row.end = max(row.end, batch.answered_at)
 
 
-def rows_of(tally: Tally) -> list[Row]:
+def rows_of(outcome: Outcome) -> list[Row]:
     """One row per endpoint and id field, in the order they first appear."""
     rows: dict[str, Row] = {}
     where: dict[str, str] = {}
     cancel_all: str | None = None
-    for batch in tally.batches:
+    for batch in outcome.batches:
         key = row_key(batch.endpoint, batch.id_field)
         row = rows.setdefault(key, Row(key))
         _add_batch(row, batch)
         where.update(dict.fromkeys(batch.ids, key))
         if not batch.ids:
             cancel_all = key
-    for ids, bump in ((tally.cancelled, "cancelled"), (tally.failed, "failed"),
-                      (tally.unknown, "unknown")):
+    failed = outcome.failed
+    for ids, bump in ((outcome.cancelled, "cancelled"), (failed, "failed"),
+                      (outcome.unknown, "unknown")):
         for id_ in ids:
             found = where.get(id_, cancel_all)
             if found is None:
@@ -89,7 +90,7 @@ def rows_of(tally: Tally) -> list[Row]:
             row = rows[found]
             row.ids += 1
             if bump == "failed":
-                row.failed[tally.failed[id_].code] += 1
+                row.failed[failed[id_].code] += 1
             elif bump == "cancelled":
                 row.cancelled += 1
             else:
@@ -114,9 +115,10 @@ def total_row(rows: Iterable[Row]) -> Row:
     return total
 
 
-def failure_text(failed: Counter[int]) -> str:
+def failure_text(failed: Counter[int | str]) -> str:
     """``1061: 5, 1014: 2`` (or an empty string)."""
-    return ", ".join(f"{code}: {n}" for code, n in sorted(failed.items()))
+    ordered = sorted(failed.items(), key=lambda kv: str(kv[0]))  # codes may be int or str
+    return ", ".join(f"{code}: {n}" for code, n in ordered)
 
 
 def summary_table(rows: Sequence[Row], title: str, width: int = WIDE) -> Table:
@@ -146,14 +148,14 @@ def summary_table(rows: Sequence[Row], title: str, width: int = WIDE) -> Table:
     return table
 
 
-def print_details(console: Console, tally: Tally, pending: Sequence[str]) -> None:
+def print_details(console: Console, outcome: Outcome, pending: Sequence[str]) -> None:
     """The first failed and unknown ids with their reasons, and what is still pending."""
-    for id_, failure in list(tally.failed.items())[:SHOWN]:
+    for id_, failure in list(outcome.failed.items())[:SHOWN]:
         console.print(f"failed  {id_}  {failure.code} {failure.message}", highlight=False)
-    _more(console, len(tally.failed))
-    for id_, reason in list(tally.unknown.items())[:SHOWN]:
+    _more(console, len(outcome.failed))
+    for id_, reason in list(outcome.unknown.items())[:SHOWN]:
         console.print(f"unknown {id_}  {reason}", highlight=False)
-    _more(console, len(tally.unknown))
+    _more(console, len(outcome.unknown))
     if pending:
         console.print(f"interrupted: {len(pending)} ids have no outcome (a request in flight "
                       "may still have cancelled some)", highlight=False)
@@ -165,11 +167,12 @@ def _more(console: Console, n: int) -> None:
         console.print(f"... and {n - SHOWN} more (--json lists every id)", highlight=False)
 
 
-def verdict(tally: Tally, pending: Sequence[str]) -> str:
+def verdict(outcome: Outcome, pending: Sequence[str]) -> str:
     """One closing line."""
-    n = len(tally.cancelled) + len(tally.failed) + len(tally.unknown)
-    text = (f"{n} ids: {len(tally.cancelled)} cancelled, {len(tally.failed)} failed, "
-            f"{len(tally.unknown)} unknown")
+    cancelled, failed, unknown = (len(outcome.cancelled), len(outcome.failed),
+                                  len(outcome.unknown))
+    text = (f"{cancelled + failed + unknown} ids: {cancelled} cancelled, {failed} failed, "
+            f"{unknown} unknown")
     if pending:
         text += f", {len(pending)} not done (interrupted)"
     return text
@@ -178,21 +181,22 @@ def verdict(tally: Tally, pending: Sequence[str]) -> str:
 def _batch_json(batch: BatchRecord) -> dict[str, Any]:
     """One batch record as JSON."""
     return {"endpoint": batch.endpoint, "id_field": batch.id_field, "ids": list(batch.ids),
-            "attempts": batch.attempts, "status": batch.status, "error": batch.error,
+            "attempts": batch.attempts, "outcome": batch.outcome, "status": batch.status,
+            "error": batch.error, "errors": list(batch.errors),
             "queued_at": batch.queued_at, "sent_at": batch.sent_at,
             "answered_at": batch.answered_at}
 
 
-def outcome_json(tally: Tally, pending: Sequence[str]) -> dict[str, Any]:
+def outcome_json(outcome: Outcome, pending: Sequence[str]) -> dict[str, Any]:
     """Every id with its outcome, the batches, and whether the run was interrupted."""
     return {
-        "ok": tally.ok,
-        "cancelled": tally.cancelled,
+        "ok": outcome.ok,
+        "cancelled": outcome.cancelled,
         "failed": {id_: {"code": f.code, "message": f.message}
-                   for id_, f in tally.failed.items()},
-        "unknown": tally.unknown,
-        "interrupted": tally.interrupted,
+                   for id_, f in outcome.failed.items()},
+        "unknown": outcome.unknown,
+        "interrupted": outcome.interrupted,
         "pending": list(pending),
-        "batches": [_batch_json(b) for b in tally.batches],
+        "batches": [_batch_json(b) for b in outcome.batches],
     }
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import errno
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import TextIO
 
 from .._catalog import KINDS, MARGINS
+from ._answers import ERROR_STYLES
 from ._exchange import FakeExchange
 
 __all__ = ["SeedSpec", "build_parser", "main", "parse_seed_spec", "serve"]
@@ -67,6 +69,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--latency", type=float, default=0.0, help="seconds before arrival")
     parser.add_argument("--seed", type=int, default=None, help="seed for generated order ids")
     parser.add_argument("--ids-out", type=Path, default=None, help="write seeded ids here")
+    parser.add_argument("--outsider-rate", type=float, default=None, metavar="PER_SECOND",
+                        help="another program on the account placing orders at this rate")
+    parser.add_argument("--fill-before-cancel", type=float, default=0.0, metavar="P",
+                        help="chance an order fills just before its cancel (answers 1061)")
+    parser.add_argument("--fill-during-cancel", type=float, default=0.0, metavar="P",
+                        help="chance an order fills although its cancel was accepted")
+    parser.add_argument("--cancelling-seconds", type=float, default=0.0,
+                        help="cancelled orders show status 11 this long before 7")
+    parser.add_argument("--error-style", choices=tuple(ERROR_STYLES), default="err_code",
+                        help="the shape of whole-request errors")
+    parser.add_argument("--ts-as-string", action="store_true", help="send ts as a string")
     return parser
 
 
@@ -95,6 +108,12 @@ async def serve(
         seed=options.seed,
         host=options.host,
         port=options.port,
+        outsider_rate=options.outsider_rate,
+        fill_before_cancel=options.fill_before_cancel,
+        fill_during_cancel=options.fill_during_cancel,
+        cancelling_seconds=options.cancelling_seconds,
+        error_style=options.error_style,
+        ts_as_string=options.ts_as_string,
     )
     async with exchange:
         ids = _seed(exchange, options.seed_orders)
@@ -108,10 +127,18 @@ async def serve(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point; returns the exit status."""
+    """Entry point; returns the exit status (1, with one line on stderr, if it cannot listen)."""
     options = build_parser().parse_args(argv)
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve(options))
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(serve(options))
+    except OSError as exc:
+        reason = "address already in use" if exc.errno == errno.EADDRINUSE else (
+            exc.strerror or str(exc))
+        print(f"python -m htx_cancel.testing: cannot listen on {options.host}:{options.port}: "
+              f"{reason.lower()} (pick another --port, or --port 0 for a free one)",
+              file=sys.stderr)
+        return 1
     return 0
 
 

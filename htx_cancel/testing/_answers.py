@@ -2,28 +2,46 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import msgspec
 
-from ._orders import BatchOutcome
+from ._orders import CancelOutcome
 
 __all__ = [
-    "BUSY",
+    "ERROR_STYLES",
+    "ERR_BUSY",
+    "ERR_MAINTENANCE_1431",
+    "ERR_RATE_LIMITED",
     "HTML_502",
     "HTML_504",
-    "MAINTENANCE_1431",
-    "RATE_LIMITED",
+    "ErrorStyle",
     "batch_answer",
     "encode",
     "error_answer",
     "maintain_answer",
     "raw_http_head",
+    "restyle",
 ]
 
 JSON = dict[str, object]
 
-RATE_LIMITED = (1032, "The number of access exceeded the limit.")
-BUSY = (1004, "System busy. Please try again later.")
-MAINTENANCE_1431 = (1431, "The system is under maintenance. Please try again later.")
+ERR_RATE_LIMITED = (1032, "The number of access exceeded the limit.")
+ERR_BUSY = (1004, "System busy. Please try again later.")
+ERR_MAINTENANCE_1431 = (1431, "The system is under maintenance. Please try again later.")
+
+ErrorStyle = Literal[
+    "err_code", "err-code", "code_msg", "code_message", "code_msg_bare", "code_message_bare"
+]
+ERROR_STYLES: dict[str, tuple[str, str, bool]] = {
+    # style: (code key, message key, whether "status": "error" is there)
+    "err_code": ("err_code", "err_msg", True),
+    "err-code": ("err-code", "err-msg", True),
+    "code_msg": ("code", "msg", True),
+    "code_message": ("code", "message", True),
+    "code_msg_bare": ("code", "msg", False),
+    "code_message_bare": ("code", "message", False),
+}
 
 HTML_502 = (
     b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
@@ -39,17 +57,31 @@ _encoder = msgspec.json.Encoder()
 encode = _encoder.encode
 
 
-def error_answer(code: int, message: str, ts: int) -> JSON:
-    """A whole-request failure."""
+def error_answer(code: int | str, message: str, ts: int) -> JSON:
+    """A whole-request failure, in HTX's documented shape."""
     return {"status": "error", "err_code": code, "err_msg": message, "ts": ts}
 
 
-def maintain_answer(ts: int) -> JSON:
-    """What every endpoint answers during maintenance."""
-    return {"status": "maintain", "ts": ts}
+def restyle(answer: JSON, style: str, ts_as_string: bool) -> JSON:
+    """The answer in another of the shapes HTX really sends (error keys, ``ts`` as a string)."""
+    if style != "err_code" and answer.get("status") == "error" and "err_code" in answer:
+        code_key, message_key, with_status = ERROR_STYLES[style]
+        styled: JSON = {"status": "error"} if with_status else {}
+        styled[code_key] = answer["err_code"]
+        styled[message_key] = answer["err_msg"]
+        styled["ts"] = answer["ts"]
+        answer = styled
+    if ts_as_string and isinstance(answer.get("ts"), int):
+        answer = {**answer, "ts": str(answer["ts"])}
+    return answer
 
 
-def batch_answer(outcome: BatchOutcome, by_client: bool, ts: int) -> JSON:
+def maintain_answer() -> JSON:
+    """What every endpoint answers during maintenance: exactly this, no ``ts``."""
+    return {"status": "maintain"}
+
+
+def batch_answer(outcome: CancelOutcome, by_client: bool, ts: int) -> JSON:
     """A batch cancel result: per-id errors and the comma-joined successes."""
     if by_client:
         errors = [

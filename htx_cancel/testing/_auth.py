@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -11,7 +13,9 @@ from multidict import MultiMapping
 
 from .._signing import canonical_query, pre_sign_string, sign
 
-__all__ = ["TIMESTAMP_TOLERANCE", "AuthFailure", "verify"]
+__all__ = ["TIMESTAMP_TOLERANCE", "AuthFailure", "Ed25519Key", "load_ed25519_key", "verify"]
+
+Ed25519Key = object  # cryptography's Ed25519PublicKey; typed loosely so the extra stays optional
 
 TIMESTAMP_TOLERANCE = 300.0  # seconds either side of the server clock
 
@@ -48,6 +52,43 @@ def _parse_timestamp(value: str) -> float | None:
     return parsed.replace(tzinfo=UTC).timestamp()
 
 
+def load_ed25519_key(key: object) -> Ed25519Key:
+    """An Ed25519 public key from 32 raw bytes, PEM (bytes or str) or a key object.
+
+    Imports ``cryptography`` (the ``ed25519`` extra) only when called.
+    """
+    try:
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+        from cryptography.hazmat.primitives.serialization import load_pem_public_key
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError(
+            "Ed25519 keys need the 'cryptography' package: pip install 'htx_cancel[ed25519]'"
+        ) from exc
+    if isinstance(key, Ed25519PublicKey):
+        return key
+    if isinstance(key, str):
+        key = key.encode()
+    if isinstance(key, bytes) and len(key) == 32:
+        return Ed25519PublicKey.from_public_bytes(key)
+    if isinstance(key, bytes) and key.lstrip().startswith(b"-----BEGIN"):
+        loaded = load_pem_public_key(key)
+        if isinstance(loaded, Ed25519PublicKey):
+            return loaded
+    raise ValueError("an Ed25519 public key must be 32 raw bytes, PEM, or an Ed25519PublicKey")
+
+
+def _ed25519_ok(public_key: Ed25519Key, signature: str, payload: str) -> bool:
+    """True when ``signature`` (base64) is the key's Ed25519 signature of ``payload``."""
+    from cryptography.exceptions import InvalidSignature
+
+    try:
+        raw = base64.b64decode(signature, validate=True)
+        public_key.verify(raw, payload.encode())  # type: ignore[attr-defined]
+    except (binascii.Error, ValueError, InvalidSignature):
+        return False
+    return True
+
+
 def verify(
     method: str,
     host: str | None,
@@ -55,19 +96,32 @@ def verify(
     query: MultiMapping[str],
     credentials: Mapping[str, str],
     server_wall: float,
+    ed25519_keys: Mapping[str, Ed25519Key] | None = None,
 ) -> AuthFailure | None:
-    """None when the request is signed by a known key with a fresh timestamp, else the failure."""
+    """None when the request is signed by a known key with a fresh timestamp, else the failure.
+
+    ``credentials`` are HmacSHA256 secrets by access key; ``ed25519_keys`` Ed25519 public keys.
+    A key answers only to its own ``SignatureMethod``.
+    """
     access_key = query.get("AccessKeyId")
     signature = query.get("Signature")
     if not access_key or not signature or not host:
         return BAD_SIGNATURE
     secret = credentials.get(access_key)
-    if secret is None:
+    public_key = None if ed25519_keys is None else ed25519_keys.get(access_key)
+    if secret is None and public_key is None:
         return UNKNOWN_KEY
-    if query.get("SignatureMethod") != "HmacSHA256" or query.get("SignatureVersion") != "2":
+    if query.get("SignatureVersion") != "2":
         return BAD_SIGNATURE
     payload = pre_sign_string(method, host, path, canonical_query(_first_values(query)))
-    if not hmac.compare_digest(sign(secret, payload).encode(), signature.encode()):
+    method_name = query.get("SignatureMethod")
+    if method_name == "HmacSHA256" and secret is not None:
+        good = hmac.compare_digest(sign(secret, payload).encode(), signature.encode())
+    elif method_name == "Ed25519" and public_key is not None:
+        good = _ed25519_ok(public_key, signature, payload)
+    else:
+        good = False
+    if not good:
         return BAD_SIGNATURE
     stamp = _parse_timestamp(query.get("Timestamp", ""))
     if stamp is None or abs(stamp - server_wall) > TIMESTAMP_TOLERANCE:

@@ -4,45 +4,43 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from typing import Literal, TypeAlias
+from typing import TypeAlias
 
 from aiohttp import web
 
-from .._catalog import CATALOG, PATH_PREFIX, Endpoint
+from .._catalog import READ_POOL, Endpoint, endpoint_for_path
 from .._clock import Clock, LoopClock
-from ._answers import (
-    BUSY,
-    HTML_502,
-    HTML_504,
-    JSON,
-    MAINTENANCE_1431,
-    RATE_LIMITED,
-    encode,
-    error_answer,
-    maintain_answer,
-    raw_http_head,
-)
-from ._auth import verify
+from ._answers import ERR_RATE_LIMITED, ERROR_STYLES, ErrorStyle, error_answer
+from ._auth import Ed25519Key, load_ed25519_key, verify
 from ._faults import Fault, FaultInjector, FaultKind
 from ._orders import OrderBook
-from ._process import process, read_body
-from ._ratelimit import RateLimiter, Window
+from ._outsider import Outsider
+from ._place import PLACEMENTS, place
+from ._process import Processed, process, read_body
+from ._ratelimit import ServerPools, Window
+from ._reads import other, read
 from ._records import RequestRecord
+from ._respond import PlainText, Responder
 from ._state import ExchangeState
+from ._switch import CancelAfterSwitch
+
+CANCEL_AFTER = "linear-cancel-after"
+HOURS = 3600.0
 
 __all__ = ["FakeExchange"]
 
 Latency: TypeAlias = float | Callable[[], float]
-PlainText = Literal["never", "alternate", "always"]
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-class FakeExchange(ExchangeState):
-    """HTX's USDT-margined swap cancel API on 127.0.0.1, for tests, benchmarks and demos.
+class FakeExchange(ExchangeState, Responder):
+    """HTX's USDT-margined swap private API on 127.0.0.1, for tests, benchmarks and demos.
 
-    ``async with FakeExchange({"key": "secret"}) as ex:`` serves every cancel endpoint of the
-    catalog at ``ex.base_url``; seed orders with :meth:`seed` or :meth:`add_orders`, inject faults
-    through ``ex.faults`` and inspect ``ex.requests`` afterwards.
+    ``async with FakeExchange({"key": "secret"}) as ex:`` serves every endpoint of the catalog at
+    ``ex.base_url``: cancels, placements, order info and open-order listings, the dead man's
+    switch, and plausible empty answers for the other read endpoints. Seed orders with
+    :meth:`seed` or place them through the API, inject faults through ``ex.faults`` and inspect
+    ``ex.requests`` afterwards. See ``docs/testing.md`` for every option.
     """
 
     def __init__(
@@ -62,13 +60,46 @@ class FakeExchange(ExchangeState):
         plain_text: PlainText = "alternate",
         hang_seconds: float = 5.0,
         clock: Clock | None = None,
+        read_limit: tuple[int, float] = (72, 3.0),
+        ed25519_keys: Mapping[str, object] | None = None,
+        fill_before_cancel: float = 0.0,
+        fill_during_cancel: float = 0.0,
+        cancelling_seconds: float = 0.0,
+        cancelled_retention: float = 2 * HOURS,
+        client_id_retention: float = 8 * HOURS,
+        cancel_after_kinds: Iterable[str] = ("order",),
+        outsider_rate: float | None = None,
+        outsider_endpoint: str = "swap_order",
+        error_style: ErrorStyle = "err_code",
+        ts_as_string: bool = False,
     ) -> None:
-        self.credentials: dict[str, str] = dict(credentials or {"test-access": "test-secret"})
-        self.limiter = RateLimiter(trade_limit, strategy_limit, window, rate_limits)
+        if error_style not in ERROR_STYLES:
+            raise ValueError(f"error_style must be one of {', '.join(ERROR_STYLES)}")
+        for name, p in (("fill_before_cancel", fill_before_cancel),
+                        ("fill_during_cancel", fill_during_cancel)):
+            if not 0.0 <= p <= 1.0:
+                raise ValueError(f"{name} must be within [0, 1], got {p!r}")
+        if (credentials is None) and ed25519_keys:
+            credentials = {}
+        self.credentials: dict[str, str] = dict(
+            {"test-access": "test-secret"} if credentials is None else credentials
+        )
+        self.ed25519_keys: dict[str, Ed25519Key] = {
+            access: load_ed25519_key(key) for access, key in (ed25519_keys or {}).items()
+        }
+        self.pools = ServerPools(trade_limit, strategy_limit, window, rate_limits, read_limit)
         self.latency: Latency = latency
         self.clock_skew = clock_skew
         self.faults = self._make_injector(faults, hang_seconds)
-        self.book = OrderBook(seed)
+        self.book = OrderBook(seed, self.server_time)
+        self.book.fill_before_cancel = fill_before_cancel
+        self.book.fill_during_cancel = fill_during_cancel
+        self.book.cancelling_seconds = cancelling_seconds
+        self.cancelled_retention = cancelled_retention
+        self.client_id_retention = client_id_retention
+        self.cancel_after_kinds = frozenset(cancel_after_kinds)
+        self.error_style: ErrorStyle = error_style
+        self.ts_as_string = ts_as_string
         self.host = host
         self.port = port
         self.plain_text: PlainText = plain_text
@@ -80,6 +111,9 @@ class FakeExchange(ExchangeState):
         self._seq = 0
         self._runner: web.AppRunner | None = None
         self._tasks: set[asyncio.Task[object]] = set()
+        self.cancel_after = CancelAfterSwitch(self._clock, self._ts, self._switch_fired)
+        self.outsider: Outsider | None = None
+        self._outsider_plan = (outsider_rate, outsider_endpoint)
         self.app = self._make_app()
 
     @staticmethod
@@ -95,9 +129,9 @@ class FakeExchange(ExchangeState):
         return injector
 
     def _make_app(self) -> web.Application:
-        """The web application: the cancel endpoints, the timestamp, JSON 404s for the rest."""
+        """The web application: the private endpoints, the timestamp, JSON 404s for the rest."""
         app = web.Application(middlewares=[self._track_task])
-        app.router.add_post(PATH_PREFIX + "{name}", self._private)
+        app.router.add_post("/linear-swap-api/{version}/{name}", self._private)
         app.router.add_get("/api/v1/timestamp", self._timestamp)
         app.router.add_route("*", "/{tail:.*}", self._not_found)
         return app
@@ -119,6 +153,9 @@ class FakeExchange(ExchangeState):
             raise
         self._runner = runner
         self.port = runner.addresses[0][1]
+        rate, endpoint = self._outsider_plan
+        if rate is not None:
+            self.start_outsider(rate, endpoint)
         return self
 
     async def close(self) -> None:
@@ -126,12 +163,34 @@ class FakeExchange(ExchangeState):
         runner, self._runner = self._runner, None
         if runner is None:
             return
+        await self.stop_outsider()
+        self.cancel_after.disarm()
         tasks = [t for t in self._tasks if not t.done()]
         for task in tasks:
             task.cancel()
         if tasks:
             await asyncio.wait(tasks, timeout=1.0)
         await runner.cleanup()
+
+    def start_outsider(self, rate: float, endpoint: str = "swap_order") -> Outsider:
+        """Start another program on the account: ``rate`` requests/s to ``endpoint``'s pools.
+
+        Stops with :meth:`stop_outsider` or when the exchange closes. Replaces a running one.
+        """
+        if self._runner is None:
+            raise RuntimeError("start the FakeExchange before its outsider")
+        if self.outsider is not None and self.outsider.running:
+            raise RuntimeError("an outsider is already running: stop_outsider() first")
+        pools = endpoint_for_path(endpoint).pools
+        self.outsider = Outsider(rate, endpoint, self._clock, lambda now: self.pools.admit(
+            pools, now))
+        self.outsider.start()
+        return self.outsider
+
+    async def stop_outsider(self) -> None:
+        """Stop the outsider, if one runs (its counts stay readable)."""
+        if self.outsider is not None:
+            await self.outsider.stop()
 
     async def __aenter__(self) -> FakeExchange:
         return await self.start()
@@ -178,11 +237,13 @@ class FakeExchange(ExchangeState):
         return self._json(error_answer(404, "Not Found", self._ts()), status=404)
 
     async def _private(self, request: web.Request) -> web.StreamResponse:
-        """One cancel request: arrive, authenticate, rate-limit, fault, process, answer."""
-        endpoint = CATALOG.get(request.match_info["name"])
-        if endpoint is None or not endpoint.is_cancel:
+        """One private request: arrive, authenticate, rate-limit, fault, process, answer."""
+        try:
+            endpoint = endpoint_for_path(request.path)
+        except ValueError:
             return await self._not_found(request)
         await self._arrive()
+        self._tick()
         record = self._record(request, endpoint)
         raw = await request.read()
         record.body = read_body(raw)
@@ -193,25 +254,53 @@ class FakeExchange(ExchangeState):
             request.query,
             self.credentials,
             self.server_time(),
+            self.ed25519_keys,
         )
         if failure is not None:
             answer = error_answer(failure.err_code, failure.err_msg, self._ts())
             return self._finish(record, endpoint, answer, failure.http_status)
-        if not self.limiter.admit(endpoint.pools, record.arrival):
+        if not self.pools.admit(endpoint.pools, record.arrival):
             self.rejected_1032 += 1
-            return self._finish(record, endpoint, error_answer(*RATE_LIMITED, self._ts()))
+            return self._finish(record, endpoint, error_answer(*ERR_RATE_LIMITED, self._ts()))
         record.accepted = True
         fault = self.faults.take(endpoint.name)
         if fault is not None:
             record.fault = fault.kind
             if fault.before:
                 return self._fault_before(record, endpoint, fault)
-        done = process(endpoint, raw, self.book, record.seq, self._ts())
+        done = self._process(endpoint, raw, record.seq)
         record.body, record.id_field, record.ids = done.body, done.id_field, done.ids
-        record.cancelled = done.cancelled
+        record.cancelled, record.placed = done.cancelled, done.placed
         if fault is None:
             return self._finish(record, endpoint, done.answer, err_code=done.err_code)
         return await self._fault_after(request, record, endpoint, fault, done.answer)
+
+    def _process(self, endpoint: Endpoint, raw: bytes, seq: int) -> Processed:
+        """What the endpoint does to the book, and its answer."""
+        ts = self._ts()
+        if endpoint.is_cancel:
+            return process(endpoint, raw, self.book, seq, ts)
+        if endpoint.name in PLACEMENTS:
+            return place(endpoint, raw, self.book, ts)
+        if endpoint.name == CANCEL_AFTER:
+            answer, code = self.cancel_after.handle(raw, ts)
+            return Processed(answer, code, body=read_body(raw))
+        if endpoint.pools[0] == READ_POOL:
+            return read(endpoint, raw, self.book, ts)
+        return Processed(other(endpoint, ts), body=read_body(raw))
+
+    def _tick(self) -> None:
+        """Let time act before a request: the switch, cancelling phases, retention."""
+        self.cancel_after.check()
+        self.book.tick()
+        self.book.forget_expired(self.cancelled_retention, self.client_id_retention)
+
+    def _switch_fired(self) -> tuple[str, ...]:
+        """The cancel-after timer ran out: cancel every open order of the chosen kinds."""
+        # cancelled_by 0: no request did it (request sequence numbers start at 1).
+        outcome = self.book.cancel_all(None, None, None, None, 0, "timeout-canceled-order",
+                                       self.cancel_after_kinds)
+        return tuple(outcome.cancelled)
 
     async def _arrive(self) -> None:
         """Sleep the configured latency: the request 'arrives' afterwards."""
@@ -233,101 +322,3 @@ class FakeExchange(ExchangeState):
         )
         self.requests.append(record)
         return record
-
-    def _rate_headers(self, endpoint: Endpoint) -> dict[str, str]:
-        """``ratelimit-*`` for the endpoint's own pool (strategy) or the trade pool."""
-        return self.limiter.headers(endpoint.pools[-1], self._clock.now(), self._ts())
-
-    def _finish(
-        self,
-        record: RequestRecord,
-        endpoint: Endpoint,
-        answer: JSON,
-        status: int = 200,
-        *,
-        err_code: int | None = None,
-    ) -> web.Response:
-        """Close the record and answer JSON with the rate-limit headers."""
-        code = answer.get("err_code") if err_code is None else err_code
-        record.status = status
-        record.err_code = code if isinstance(code, int) else None
-        record.answered = self._clock.now()
-        return self._json(answer, status=status, headers=self._rate_headers(endpoint))
-
-    def _json(
-        self, answer: JSON, *, status: int = 200, headers: dict[str, str] | None = None
-    ) -> web.Response:
-        """A JSON body, served as text/plain when ``plain_text`` says so."""
-        self._answers += 1
-        plain = self.plain_text == "always" or (
-            self.plain_text == "alternate" and self._answers % 2 == 0
-        )
-        content_type = "text/plain" if plain else "application/json"
-        return web.Response(
-            body=encode(answer), status=status, headers=headers, content_type=content_type
-        )
-
-    def _fault_before(
-        self, record: RequestRecord, endpoint: Endpoint, fault: Fault
-    ) -> web.Response:
-        """Answer with the fault instead of processing the request."""
-        kind = fault.kind
-        ts = self._ts()
-        if kind is FaultKind.ERROR_500_BEFORE:
-            return self._raw(record, endpoint, 500, b"500 Internal Server Error", "text/plain")
-        if kind is FaultKind.HTML_BEFORE:
-            return self._raw(record, endpoint, 502, HTML_502, "text/html")
-        if kind is FaultKind.MAINTENANCE:
-            return self._finish(record, endpoint, maintain_answer(ts))
-        codes = {
-            FaultKind.BUSY: BUSY,
-            FaultKind.RATE_LIMIT: RATE_LIMITED,
-            FaultKind.MAINTENANCE_1431: MAINTENANCE_1431,
-        }
-        code, message = codes.get(kind, (fault.err_code, fault.err_msg))
-        return self._finish(record, endpoint, error_answer(code, message, ts))
-
-    def _raw(
-        self, record: RequestRecord, endpoint: Endpoint, status: int, body: bytes, ctype: str
-    ) -> web.Response:
-        """A non-JSON answer (gateway pages)."""
-        record.status = status
-        record.answered = self._clock.now()
-        return web.Response(
-            body=body, status=status, content_type=ctype, headers=self._rate_headers(endpoint)
-        )
-
-    async def _fault_after(
-        self,
-        request: web.Request,
-        record: RequestRecord,
-        endpoint: Endpoint,
-        fault: Fault,
-        answer: JSON,
-    ) -> web.StreamResponse:
-        """The orders are already cancelled; now the answer goes wrong."""
-        kind = fault.kind
-        if kind is FaultKind.GATEWAY_504_AFTER:
-            return self._raw(record, endpoint, 504, HTML_504, "text/html")
-        if kind is FaultKind.HANG_AFTER:
-            await self._clock.sleep(self.faults.hang_for(fault))
-            return self._finish(record, endpoint, answer)
-        body = encode(answer)
-        if kind is FaultKind.GARBLED_AFTER:
-            record.status = 200
-            record.answered = self._clock.now()
-            return web.Response(
-                body=body[: len(body) // 2],
-                content_type="application/json",
-                headers=self._rate_headers(endpoint),
-            )
-        transport = request.transport
-        if transport is not None and kind is FaultKind.TRUNCATE_AFTER:
-            record.status = 200
-            head = raw_http_head(200, "OK", "application/json", len(body))
-            transport.write(head + body[: len(body) // 2])
-        if transport is not None:
-            transport.close()  # flushes what was written, then no more: the client sees EOF
-        record.answered = self._clock.now()
-        # Writing this to the closed transport fails quietly inside aiohttp.
-        return web.Response(status=200)

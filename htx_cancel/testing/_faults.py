@@ -25,6 +25,8 @@ class FaultKind(enum.StrEnum):
     """``{"status": "maintain"}``; orders untouched."""
     MAINTENANCE_1431 = "maintenance_1431"
     """``err_code`` 1431 (maintenance); orders untouched."""
+    CODE_1067 = "code_1067"
+    """Exactly ``{"code": 1067, "message": "Illegal parameter."}`` (HTX's 2026 shape)."""
     API_ERROR = "api_error"
     """A whole-request error with the fault's ``err_code``/``err_msg``; orders untouched."""
     GATEWAY_504_AFTER = "gateway_504_after"
@@ -47,22 +49,27 @@ BEFORE_KINDS = frozenset(
         FaultKind.RATE_LIMIT,
         FaultKind.MAINTENANCE,
         FaultKind.MAINTENANCE_1431,
+        FaultKind.CODE_1067,
         FaultKind.API_ERROR,
     }
 )
 AFTER_KINDS = frozenset(FaultKind) - BEFORE_KINDS
+# Random faults are ones a client must survive without losing an id; an answer in the 2026
+# shape is a real refusal, so it is only ever scripted or chosen explicitly.
+RANDOM_KINDS = tuple(k for k in FaultKind if k is not FaultKind.CODE_1067)
 
 
 @dataclass(frozen=True, slots=True)
 class Fault:
     """One injected fault; ``kind`` may be a string, ``hang_seconds`` overrides the default.
 
-    ``err_code``/``err_msg`` are used by ``api_error`` (default 1056, settlement in progress).
+    ``err_code``/``err_msg`` are used by ``api_error`` (default 1056, settlement in progress);
+    the code may be a string, as HTX sometimes sends (``"api-signature-not-valid"``, ``"timeout"``).
     """
 
     kind: FaultKind
     hang_seconds: float | None = None
-    err_code: int = 1056
+    err_code: int | str = 1056
     err_msg: str = "Settlement in progress, orders cannot be cancelled."
 
     def __post_init__(self) -> None:
@@ -112,10 +119,13 @@ class FaultInjector:
         *,
         endpoints: Iterable[str] | None = None,
     ) -> FaultInjector:
-        """Give unscripted requests a ``probability`` chance of one of ``kinds`` (default all)."""
+        """Give unscripted requests a ``probability`` chance of one of ``kinds``.
+
+        The default is every kind except ``code_1067``.
+        """
         if not 0.0 <= probability <= 1.0:
             raise ValueError(f"probability must be within [0, 1], got {probability!r}")
-        chosen = tuple(_as_fault(k) for k in (kinds if kinds is not None else FaultKind))
+        chosen = tuple(_as_fault(k) for k in (kinds if kinds is not None else RANDOM_KINDS))
         if not chosen:
             raise ValueError("kinds must not be empty")
         self._rng = random.Random(seed)

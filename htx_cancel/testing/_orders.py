@@ -1,33 +1,35 @@
-"""The fake exchange's order book: what can be cancelled, and what each cancel does to it."""
+"""The fake exchange's order book: orders, their HTX status, what cancels and fills do to them."""
 
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
 from .._catalog import KINDS, MARGINS, Endpoint
+from .._ids import DIRECTIONS, OFFSETS
 
 __all__ = [
     "CONTRACT_TYPES",
     "DEFAULT_CONTRACTS",
-    "BatchOutcome",
+    "CancelOutcome",
     "Order",
     "OrderBook",
     "OrderState",
     "Scope",
+    "htx_status",
 ]
 
 OrderState = Literal["open", "cancelling", "cancelled", "filled"]
 CONTRACT_TYPES = frozenset({"swap", "this_week", "next_week", "quarter", "next_quarter"})
 DEFAULT_CONTRACTS = ("BTC-USDT", "ETH-USDT", "SOL-USDT", "XRP-USDT", "DOGE-USDT", "LTC-USDT")
-DIRECTIONS = ("buy", "sell")
-OFFSETS = ("open", "close")
+FINISHED = frozenset({5, 6, 7})
 
 ERR_NOT_FOUND = (1061, "This order doesn't exist.")
 ERR_CANCELLING = (1062, "Cancelling. Please be patient.")
-ERR_REPEATED = (1071, "Repeated cancellation.")
+ERR_REPEATED = (1071, "Repeated withdraw.")
 
 
 def pair_of(contract_code: str) -> str:
@@ -37,7 +39,12 @@ def pair_of(contract_code: str) -> str:
 
 @dataclass(slots=True)
 class Order:
-    """One order in the fake book. ``cancelled_by`` is the sequence number of the request."""
+    """One order in the fake book. ``cancelled_by`` is the sequence number of the request that
+    cancelled it (0 for the dead man's switch).
+
+    ``state`` is the coarse life cycle (open, cancelling, cancelled, filled); HTX's numeric status
+    comes from :func:`htx_status`, which also looks at ``trade_volume``.
+    """
 
     order_id: str
     contract_code: str
@@ -49,6 +56,29 @@ class Order:
     contract_type: str = "swap"
     state: OrderState = "open"
     cancelled_by: int | None = None
+    volume: float = 1
+    price: float | None = None
+    lever_rate: int = 5
+    order_price_type: str = "limit"
+    trade_volume: float = 0
+    created_at: int = 0  # server epoch ms
+    canceled_at: int = 0  # server epoch ms, 0 while not cancelled
+    canceled_source: str = ""
+    finished_wall: float | None = None  # server epoch s when it reached 5, 6 or 7
+    cancelling_until: float | None = None  # timed cancelling phase (server epoch s)
+    fills_instead: bool = False  # its cancel was accepted, but it fills before it ends
+    extra: dict[str, object] = field(default_factory=dict)  # strategy fields, echoed in listings
+
+
+def htx_status(order: Order) -> int:
+    """HTX's status: 3 open, 4 partially filled, 5 partial then cancelled, 6 filled, 7, 11."""
+    if order.state == "filled":
+        return 6
+    if order.state == "cancelled":
+        return 5 if order.trade_volume > 0 else 7
+    if order.state == "cancelling":
+        return 11
+    return 4 if order.trade_volume > 0 else 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,13 +93,15 @@ class Scope:
         """True when ``order`` is on this contract."""
         if self.contract_code is not None:
             return order.contract_code == self.contract_code
+        if self.contract_type is None:
+            return pair_of(order.contract_code) == self.pair
         return pair_of(order.contract_code) == self.pair and order.contract_type == (
             self.contract_type
         )
 
 
 @dataclass(slots=True)
-class BatchOutcome:
+class CancelOutcome:
     """What a cancel did: the ids to list as successes, per-id errors, order ids cancelled."""
 
     successes: list[str] = field(default_factory=list)
@@ -78,15 +110,43 @@ class BatchOutcome:
 
 
 class OrderBook:
-    """Orders by id (and by client order id, unique across the book)."""
+    """Orders by id (and by client order id, unique across the book).
 
-    __slots__ = ("_by_client", "_rng", "contracts", "orders")
+    ``now`` gives server epoch seconds; it drives the cancelling phase and retention.
+    """
 
-    def __init__(self, seed: int | None = None) -> None:
+    __slots__ = (
+        "_by_client",
+        "_client_ages",
+        "_ended",
+        "_fill_rng",
+        "_pending",
+        "_rng",
+        "cancelling_seconds",
+        "contracts",
+        "fill_before_cancel",
+        "fill_during_cancel",
+        "now",
+        "orders",
+    )
+
+    def __init__(
+        self, seed: int | None = None, now: Callable[[], float] | None = None
+    ) -> None:
         self.orders: dict[str, Order] = {}
         self._by_client: dict[str, Order] = {}
         self.contracts: dict[str, str] = dict.fromkeys(DEFAULT_CONTRACTS, "swap")
         self._rng = random.Random(seed)
+        # Fills draw from their own generator so that they never shift the generated ids.
+        self._fill_rng = random.Random(None if seed is None else seed + 1)
+        self.now: Callable[[], float] = now or (lambda: 0.0)
+        # Kept in time order, so that ticking and expiry cost only what is due.
+        self._pending: dict[str, Order] = {}
+        self._ended: deque[tuple[float, str]] = deque()
+        self._client_ages: deque[tuple[float, str]] = deque()
+        self.fill_before_cancel = 0.0
+        self.fill_during_cancel = 0.0
+        self.cancelling_seconds = 0.0
 
     # -- building the book -------------------------------------------------------------------
 
@@ -104,12 +164,19 @@ class OrderBook:
         if order.order_id in self.orders:
             raise ValueError(f"order id {order.order_id!r} already exists")
         cid = order.client_order_id
-        if cid is not None and cid in self._by_client:
+        if cid is not None and self.client_id_taken(cid):
             raise ValueError(f"client order id {cid!r} already exists")
         self.add_contract(order.contract_code, order.contract_type)
+        if not order.created_at:
+            order.created_at = int(self.now() * 1000)
         self.orders[order.order_id] = order
         if cid is not None:
             self._by_client[cid] = order
+            self._client_ages.append((order.created_at / 1000, cid))
+
+    def client_id_taken(self, cid: str) -> bool:
+        """True when an order still holds this client order id (HTX: unique for 8 hours)."""
+        return cid in self._by_client
 
     def new_order_id(self) -> str:
         """A fresh 18-19 digit order id within int64."""
@@ -133,8 +200,58 @@ class OrderBook:
         """Forget every order (known contracts stay)."""
         self.orders.clear()
         self._by_client.clear()
+        self._pending.clear()
+        self._ended.clear()
+        self._client_ages.clear()
 
-    # -- state changes by tests ----------------------------------------------------------------
+    # -- time ----------------------------------------------------------------------------------
+
+    def tick(self) -> None:
+        """End the cancelling phases that are due (cancelled, or filled for a fill-during)."""
+        if not self._pending:
+            return
+        now = self.now()
+        for oid, order in list(self._pending.items()):
+            until = order.cancelling_until
+            if until is None or now >= until:
+                del self._pending[oid]
+            if until is not None and now >= until:
+                order.cancelling_until = None
+                if order.fills_instead:
+                    self._fill_now(order, None)
+                else:
+                    self._finish_cancel(order)
+
+    def forget_expired(self, cancelled_for: float, client_ids_for: float) -> None:
+        """Drop orders cancelled ``cancelled_for`` s ago, client ids ``client_ids_for`` s old."""
+        now = self.now()
+        ended = self._ended
+        while ended and now - ended[0][0] >= cancelled_for:
+            _, oid = ended.popleft()
+            order = self.orders.get(oid)
+            if order is not None and order.state == "cancelled":
+                self._drop(oid)
+        ages = self._client_ages
+        while ages and now - ages[0][0] >= client_ids_for:
+            _, cid = ages.popleft()
+            self._by_client.pop(cid, None)
+
+    def settle(self) -> list[str]:
+        """Purge finished orders (status 5, 6, 7), as HTX does at each funding settlement."""
+        self.tick()
+        gone = [oid for oid, o in self.orders.items() if htx_status(o) in FINISHED]
+        for oid in gone:
+            self._drop(oid)
+        return gone
+
+    def _drop(self, order_id: str) -> None:
+        """Remove an order and its client order id."""
+        order = self.orders.pop(order_id)
+        cid = order.client_order_id
+        if cid is not None and self._by_client.get(cid) is order:
+            del self._by_client[cid]
+
+    # -- lookups and state changes by tests --------------------------------------------------
 
     def get(self, order_id: str) -> Order:
         """The order with ``order_id``; KeyError when unknown."""
@@ -143,10 +260,33 @@ class OrderBook:
         except KeyError:
             raise KeyError(f"no order {order_id!r}") from None
 
+    def by_client(self, cid: str) -> Order | None:
+        """The order holding client order id ``cid``, if any."""
+        return self._by_client.get(cid)
+
     def set_state(self, order_ids: Iterable[str], state: OrderState) -> None:
-        """Force orders into ``state`` (e.g. filled, or cancelling so the next cancel gets 1062)."""
+        """Force orders into ``state`` (e.g. cancelling so the next cancel gets 1062)."""
         for order_id in order_ids:
             self.get(order_id).state = state
+
+    def fill(self, order_id: str, volume: float | None = None) -> Order:
+        """Fill ``volume`` more of a live order (all that is left when None)."""
+        order = self.get(order_id)
+        if order.state not in ("open", "cancelling"):
+            raise ValueError(f"order {order_id} is {order.state}, it cannot fill")
+        self._fill_now(order, volume)
+        return order
+
+    def _fill_now(self, order: Order, volume: float | None) -> None:
+        """Add to the traded volume; the whole volume traded makes it filled (6)."""
+        left = order.volume - order.trade_volume
+        if volume is not None and not 0 < volume <= left:
+            raise ValueError(f"fill volume must be in (0, {left}], got {volume!r}")
+        order.trade_volume += left if volume is None else volume
+        if order.trade_volume >= order.volume:
+            order.state = "filled"
+            order.cancelling_until = None
+            order.finished_wall = self.now()
 
     # -- cancels --------------------------------------------------------------------------------
 
@@ -155,61 +295,114 @@ class OrderBook:
         if scope.contract_code is not None:
             return scope.contract_code in self.contracts
         return any(
-            pair_of(code) == scope.pair and ctype == scope.contract_type
+            pair_of(code) == scope.pair and scope.contract_type in (None, ctype)
             for code, ctype in self.contracts.items()
         )
 
     def cancel_ids(
         self, endpoint: Endpoint, scope: Scope, ids: Sequence[str], by_client: bool, seq: int
-    ) -> BatchOutcome:
+    ) -> CancelOutcome:
         """Cancel listed ids one by one, as HTX reports them: successes and per-id errors."""
-        out = BatchOutcome()
+        self.tick()
+        out = CancelOutcome()
         lookup = self._by_client if by_client else self.orders
         for given in ids:
             order = lookup.get(given)
+            if order is not None and order.state == "open" and self._fills_first(order):
+                self._fill_now(order, None)
             if order is None or not _fits(order, endpoint, scope) or order.state == "filled":
                 out.errors.append((given, *ERR_NOT_FOUND))
             elif order.state == "cancelled":
                 out.errors.append((given, *ERR_REPEATED))
+            elif order.cancelling_until is not None:
+                out.errors.append((given, *ERR_CANCELLING))
+                out.successes.append(given)
             else:
                 if order.state == "cancelling":
                     out.errors.append((given, *ERR_CANCELLING))
-                self._cancel(order, seq, out)
+                self._cancel(order, seq, out, "api")
                 out.successes.append(given)
         return out
 
     def cancel_all(
         self,
-        endpoint: Endpoint,
-        scope: Scope,
+        endpoint: Endpoint | None,
+        scope: Scope | None,
         direction: str | None,
         offset: str | None,
         seq: int,
-    ) -> BatchOutcome:
-        """Cancel every live order of the endpoint's kind on the contract, optionally filtered."""
-        out = BatchOutcome()
-        for order in self.orders.values():
-            if order.state not in ("open", "cancelling") or not _fits(order, endpoint, scope):
+        source: str = "api",
+        kinds: frozenset[str] | None = None,
+    ) -> CancelOutcome:
+        """Cancel every live order of the endpoint's kind on the contract.
+
+        Without an endpoint: every live order of ``kinds`` (all kinds when None), any contract.
+        """
+        self.tick()
+        out = CancelOutcome()
+        for order in list(self.orders.values()):
+            if order.state not in ("open", "cancelling") or order.cancelling_until is not None:
+                continue
+            if endpoint is not None and not _fits(order, endpoint, scope):
+                continue
+            if kinds is not None and order.kind not in kinds:
                 continue
             if direction is not None and order.direction != direction:
                 continue
             if offset is not None and order.offset != offset:
                 continue
-            self._cancel(order, seq, out)
+            if self._fills_first(order):
+                self._fill_now(order, None)
+                continue
+            self._cancel(order, seq, out, source)
             out.successes.append(order.order_id)
         return out
 
-    @staticmethod
-    def _cancel(order: Order, seq: int, out: BatchOutcome) -> None:
-        """Mark one order cancelled by request ``seq``."""
+    def _fills_first(self, order: Order) -> bool:
+        """Seeded draw: a regular order filled just before this cancel reached it."""
+        return (
+            order.kind == "order"
+            and self.fill_before_cancel > 0
+            and self._fill_rng.random() < self.fill_before_cancel
+        )
+
+    def _cancel(self, order: Order, seq: int, out: CancelOutcome, source: str) -> None:
+        """Cancel one order for request ``seq`` (or let it fill while cancelling, if drawn)."""
+        regular = order.kind == "order"
+        during = (
+            regular
+            and self.fill_during_cancel > 0
+            and self._fill_rng.random() < self.fill_during_cancel
+        )
+        order.canceled_source = source
+        if regular and self.cancelling_seconds > 0:
+            order.state = "cancelling"
+            order.fills_instead = during
+            order.cancelling_until = self.now() + self.cancelling_seconds
+            self._pending[order.order_id] = order
+        elif during:
+            self._fill_now(order, None)
+        else:
+            self._finish_cancel(order)
+        if not during:
+            order.cancelled_by = seq
+            out.cancelled.append(order.order_id)
+
+    def _finish_cancel(self, order: Order) -> None:
+        """The order leaves the book: status 7 (or 5 when it had traded)."""
         order.state = "cancelled"
-        order.cancelled_by = seq
-        out.cancelled.append(order.order_id)
+        order.finished_wall = self.now()
+        order.canceled_at = int(order.finished_wall * 1000)
+        self._ended.append((order.finished_wall, order.order_id))
 
 
-def _fits(order: Order, endpoint: Endpoint, scope: Scope) -> bool:
+def _fits(order: Order, endpoint: Endpoint, scope: Scope | None) -> bool:
     """True when an endpoint may cancel ``order``: same kind, margin and contract."""
-    return order.kind == endpoint.kind and order.margin == endpoint.margin and scope.matches(order)
+    return (
+        order.kind == endpoint.kind
+        and order.margin == endpoint.margin
+        and (scope is None or scope.matches(order))
+    )
 
 
 def _check_order(order: Order) -> None:
@@ -228,5 +421,5 @@ def _check_order(order: Order) -> None:
             raise ValueError(f"client order id must be in [1, 2^63-1], got {cid!r}")
     if order.direction not in (None, *DIRECTIONS):
         raise ValueError(f"direction must be buy or sell, got {order.direction!r}")
-    if order.offset not in (None, *OFFSETS):
-        raise ValueError(f"offset must be open or close, got {order.offset!r}")
+    if order.offset not in (None, *OFFSETS, "both"):
+        raise ValueError(f"offset must be open, close or both, got {order.offset!r}")

@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 import msgspec
 
 from .._catalog import Endpoint
+from .._ids import DIRECTIONS, OFFSETS
 from ._answers import JSON, batch_answer, error_answer
-from ._orders import CONTRACT_TYPES, DIRECTIONS, OFFSETS, OrderBook, Scope
+from ._orders import CONTRACT_TYPES, OrderBook, Scope
 
 __all__ = [
     "ERR_INPUT",
@@ -16,8 +17,13 @@ __all__ = [
     "ERR_NO_CONTRACT",
     "ERR_TOO_MANY",
     "Processed",
+    "RequestError",
+    "ids_param",
+    "parse_body",
     "process",
     "read_body",
+    "scope_of",
+    "text_param",
 ]
 
 ERR_NO_CONTRACT = (1014, "This contract doesn't exist.")
@@ -47,6 +53,7 @@ class Processed:
     ids: tuple[str, ...] = ()
     cancelled: tuple[str, ...] = ()
     body: dict[str, object] = field(default_factory=dict)
+    placed: tuple[str, ...] = ()
 
 
 def parse_body(raw: bytes) -> dict[str, object]:
@@ -70,7 +77,7 @@ def read_body(raw: bytes) -> dict[str, object]:
         return {}
 
 
-def _text(body: dict[str, object], name: str) -> str | None:
+def text_param(body: dict[str, object], name: str) -> str | None:
     """A string (or integer) parameter as text; None when absent or empty."""
     value = body.get(name)
     if value is None or value == "":
@@ -80,14 +87,19 @@ def _text(body: dict[str, object], name: str) -> str | None:
     return str(value)
 
 
-def _scope(endpoint: Endpoint, body: dict[str, object], book: OrderBook) -> Scope:
-    """The contract a request names: contract_code, or pair + contract_type for cross."""
-    code = _text(body, "contract_code")
+def scope_of(
+    endpoint: Endpoint, body: dict[str, object], book: OrderBook, *, pair_alone: bool = False
+) -> Scope:
+    """The contract a request names: contract_code, or pair + contract_type for cross.
+
+    ``pair_alone``: a cross request may name only the pair (order info, listings).
+    """
+    code = text_param(body, "contract_code")
     if code is not None:
         scope = Scope(contract_code=code)
-    elif endpoint.margin == "cross" and (pair := _text(body, "pair")) is not None:
-        ctype = _text(body, "contract_type")
-        if ctype not in CONTRACT_TYPES:
+    elif endpoint.margin == "cross" and (pair := text_param(body, "pair")) is not None:
+        ctype = text_param(body, "contract_type")
+        if ctype not in CONTRACT_TYPES and not (pair_alone and ctype is None):
             raise RequestError(*ERR_NO_CONTRACT)
         scope = Scope(pair=pair, contract_type=ctype)
     else:
@@ -97,10 +109,10 @@ def _scope(endpoint: Endpoint, body: dict[str, object], book: OrderBook) -> Scop
     return scope
 
 
-def _ids(endpoint: Endpoint, body: dict[str, object]) -> tuple[str, list[str]]:
+def ids_param(endpoint: Endpoint, body: dict[str, object]) -> tuple[str, list[str]]:
     """Which id field is used (order_id wins over client_order_id) and its ids, deduplicated."""
     for name in endpoint.id_fields:
-        raw = _text(body, name)
+        raw = text_param(body, name)
         if raw is None:
             continue
         items = raw.split(",")
@@ -114,7 +126,7 @@ def _ids(endpoint: Endpoint, body: dict[str, object]) -> tuple[str, list[str]]:
 
 def _choice(body: dict[str, object], name: str, allowed: tuple[str, ...]) -> str | None:
     """An optional enumerated parameter; RequestError when present but not allowed."""
-    value = _text(body, name)
+    value = text_param(body, name)
     if value is not None and value not in allowed:
         raise RequestError(*ERR_INPUT)
     return value
@@ -124,8 +136,8 @@ def _cancel_ids(
     endpoint: Endpoint, body: dict[str, object], book: OrderBook, seq: int, ts: int
 ) -> Processed:
     """Cancel listed order ids or client order ids."""
-    scope = _scope(endpoint, body, book)
-    id_field, ids = _ids(endpoint, body)
+    scope = scope_of(endpoint, body, book)
+    id_field, ids = ids_param(endpoint, body)
     by_client = id_field == "client_order_id"
     outcome = book.cancel_ids(endpoint, scope, ids, by_client, seq)
     answer = batch_answer(outcome, by_client, ts)
@@ -136,7 +148,7 @@ def _cancel_all(
     endpoint: Endpoint, body: dict[str, object], book: OrderBook, seq: int, ts: int
 ) -> Processed:
     """Cancel every live order on the contract, filtered by direction and offset if given."""
-    scope = _scope(endpoint, body, book)
+    scope = scope_of(endpoint, body, book)
     direction = _choice(body, "direction", DIRECTIONS) if endpoint.directions else None
     offset = _choice(body, "offset", OFFSETS) if endpoint.offsets else None
     outcome = book.cancel_all(endpoint, scope, direction, offset, seq)
@@ -147,7 +159,7 @@ def _cancel_all(
 
 
 def process(endpoint: Endpoint, raw: bytes, book: OrderBook, seq: int, ts: int) -> Processed:
-    """Apply one cancel request to the book and build its answer."""
+    """Apply one cancel request to the book and build its answer (``process`` of any kind)."""
     body: dict[str, object] = {}
     try:
         body = parse_body(raw)

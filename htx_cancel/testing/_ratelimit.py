@@ -6,7 +6,7 @@ import math
 from collections import deque
 from typing import Literal
 
-__all__ = ["Pool", "RateLimiter", "Window", "max_in_window"]
+__all__ = ["Pool", "ServerPools", "Window", "max_in_window"]
 
 Window = Literal["sliding", "fixed"]
 
@@ -86,10 +86,10 @@ def max_in_window(arrivals: list[float], interval: float) -> int:
     return best
 
 
-class RateLimiter:
-    """Every pool of the exchange; strategy pools are made on first use."""
+class ServerPools:
+    """Every pool of the exchange (trade, read, one per strategy endpoint), made on first use."""
 
-    __slots__ = ("_pools", "enabled", "strategy_limit", "trade_limit", "window")
+    __slots__ = ("_pools", "enabled", "read_limit", "strategy_limit", "trade_limit", "window")
 
     def __init__(
         self,
@@ -97,20 +97,23 @@ class RateLimiter:
         strategy_limit: tuple[int, float],
         window: Window,
         enabled: bool,
+        read_limit: tuple[int, float] = (72, 3.0),
     ) -> None:
         if window not in ("sliding", "fixed"):
             raise ValueError(f"window must be 'sliding' or 'fixed', got {window!r}")
         self.trade_limit = trade_limit
         self.strategy_limit = strategy_limit
+        self.read_limit = read_limit
         self.window: Window = window
         self.enabled = enabled
         self._pools: dict[str, Pool] = {}
 
     def pool(self, name: str) -> Pool:
-        """The pool called ``name`` ("trade" or a strategy endpoint's name)."""
+        """The pool called ``name`` ("trade", "read" or a strategy endpoint's name)."""
         pool = self._pools.get(name)
         if pool is None:
-            limit, interval = self.trade_limit if name == "trade" else self.strategy_limit
+            limits = {"trade": self.trade_limit, "read": self.read_limit}
+            limit, interval = limits.get(name, self.strategy_limit)
             pool = self._pools[name] = Pool(name, limit, interval, self.window)
         return pool
 

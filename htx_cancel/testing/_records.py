@@ -15,7 +15,8 @@ class RequestRecord:
 
     ``arrival`` is the server's monotonic time when the request arrived (after ``latency``);
     ``accepted`` is True when the rate limiter counted it; ``cancelled`` holds the order ids this
-    request cancelled; ``fault`` the injected fault it consumed, if any.
+    request cancelled; ``placed`` the order ids it created; ``fault`` the injected fault it
+    consumed, if any. ``err_code`` is the whole-request error code (an int, or a string code).
     """
 
     seq: int
@@ -28,10 +29,11 @@ class RequestRecord:
     id_field: str | None = None
     ids: tuple[str, ...] = ()
     status: int = 0
-    err_code: int | None = None
+    err_code: int | str | None = None
     fault: FaultKind | None = None
     accepted: bool = False
     cancelled: tuple[str, ...] = ()
+    placed: tuple[str, ...] = ()
     answered: float | None = None
 
     @property

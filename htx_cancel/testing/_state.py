@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from .._catalog import TRADE_POOL
-from ._orders import Order, OrderBook, OrderState
-from ._ratelimit import RateLimiter
+from ._orders import Order, OrderBook, OrderState, htx_status
+from ._ratelimit import ServerPools
 from ._records import RequestRecord
 
 __all__ = ["ExchangeState"]
@@ -18,7 +18,7 @@ class ExchangeState:
     """Order and record helpers of :class:`FakeExchange` (see there)."""
 
     book: OrderBook
-    limiter: RateLimiter
+    pools: ServerPools
     requests: list[RequestRecord]
     rejected_1032: int
     timestamp_requests: int
@@ -35,6 +35,8 @@ class ExchangeState:
         offset: str | None = None,
         *,
         contract_type: str = "swap",
+        volume: float = 1,
+        price: float | None = None,
     ) -> None:
         """Put open orders in the book; ``client_order_ids`` (kind "order") pair up with ids."""
         if client_order_ids is not None and len(client_order_ids) != len(order_ids):
@@ -51,6 +53,8 @@ class ExchangeState:
                     direction,
                     offset,
                     contract_type,
+                    volume=volume,
+                    price=price,
                 )
             )
 
@@ -104,24 +108,57 @@ class ExchangeState:
 
     def order_state(self, order_id: str) -> OrderState | None:
         """The state (open, cancelling, cancelled or filled); None for an unknown id."""
+        self.book.tick()
         order = self.book.orders.get(order_id)
         return None if order is None else order.state
 
-    def fill(self, *order_ids: str) -> None:
-        """Mark orders filled: cancelling them answers 1061."""
-        self.book.set_state(order_ids, "filled")
+    def status_of(self, order_id: str) -> int | None:
+        """HTX's status (3, 4, 5, 6, 7, 11) as order info reports it; None when not in the book."""
+        self.book.tick()
+        order = self.book.orders.get(order_id)
+        return None if order is None else htx_status(order)
+
+    def fill(self, *order_ids: str, volume: float | None = None) -> None:
+        """Fill orders: all that is left (status 6), or ``volume`` more of each (status 4).
+
+        Cancelling a filled order answers 1061; a partly filled one cancelled shows status 5.
+        """
+        self.book.tick()
+        for order_id in order_ids:
+            self.book.fill(order_id, volume)
+
+    def settle(self) -> list[str]:
+        """Funding settlement: purge finished orders (status 5, 6, 7); the ids purged."""
+        return self.book.settle()
 
     def mark_cancelling(self, *order_ids: str) -> None:
         """The next cancel of these answers 1062 in errors and in successes, then they are gone."""
         self.book.set_state(order_ids, "cancelling")
 
     def open_ids(self) -> set[str]:
-        """Ids of orders still open (or cancelling)."""
-        return {o.order_id for o in self.book.orders.values() if o.state in ("open", "cancelling")}
+        """Ids of live orders: open, partly filled, or marked cancelling (not yet cancelled).
+
+        Orders in the timed cancelling phase (``cancelling_seconds``) are not listed: their
+        cancel was accepted.
+        """
+        self.book.tick()
+        return {
+            o.order_id
+            for o in self.book.orders.values()
+            if o.state == "open" or (o.state == "cancelling" and o.cancelling_until is None)
+        }
 
     def cancelled_ids(self) -> set[str]:
-        """Ids of orders cancelled by a request (see :meth:`cancellations` for which one)."""
-        return {o.order_id for o in self.book.orders.values() if o.cancelled_by is not None}
+        """Ids of orders a cancel took out of the book (not those that filled meanwhile).
+
+        :meth:`cancellations` says which request did it.
+        """
+        self.book.tick()
+        return {
+            o.order_id
+            for o in self.book.orders.values()
+            if o.cancelled_by is not None and o.state in ("cancelled", "cancelling")
+        }
 
     def cancellations(self) -> dict[str, RequestRecord]:
         """Order id -> the recorded request that cancelled it."""
@@ -134,9 +171,9 @@ class ExchangeState:
     # -- records --------------------------------------------------------------------------------
 
     def clear_records(self) -> None:
-        """Forget recorded requests, limiter arrivals and counters."""
+        """Forget recorded requests, pool arrivals and counters."""
         self.requests.clear()
-        self.limiter.clear()
+        self.pools.clear()
         self.rejected_1032 = 0
         self.timestamp_requests = 0
 
@@ -162,4 +199,4 @@ class ExchangeState:
 
     def max_in_window(self, pool: str = TRADE_POOL) -> int:
         """Most accepted arrivals in any sliding window of the pool's length."""
-        return self.limiter.max_in_window(pool)
+        return self.pools.max_in_window(pool)

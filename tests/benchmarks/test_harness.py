@@ -56,6 +56,14 @@ def test_quick_run_produces_sane_rows(tmp_path: Path) -> None:
     latency = _rows(doc, "latency")
     assert all(r["median µs"] > 0 and r["p90 µs"] >= r["median µs"] for r in latency)
 
+    verify = {r["run"]: r for r in _rows(doc, "verify")}
+    assert set(verify) == {"cancel", "cancel + verify", "verify later"}
+    assert all(r["1032"] == 0 for r in verify.values())
+    # verification reads on the read pool and takes no trade slot
+    assert verify["cancel + verify"]["trade req"] == verify["cancel"]["trade req"]
+    assert verify["verify later"]["trade req"] == 0 < verify["verify later"]["read req"]
+    assert verify["cancel + verify"]["states"] == f"{verify['cancel']['ids']} cancelled"
+
     assert "| client |" in md.read_text()
     assert "1. Client CPU" in proc.stdout
 

@@ -91,3 +91,27 @@ async def test_cancel_unknown_outcome_is_exit_1(exchange: FakeExchange, run: Run
     assert result.status == 1
     assert set(result.json["unknown"]) == set(ids)
     assert all(result.json["unknown"].values())  # every unknown id says why
+
+
+async def test_rejected_key_costs_one_request_and_says_so(exchange: FakeExchange, run: Run,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HTX_ACCESS_KEY", "cli-access")
+    monkeypatch.setenv("HTX_SECRET_KEY", "not-the-secret")
+    ids = exchange.seed("BTC-USDT", "order", "isolated", 60)
+    result = await run(*_args(exchange, "regular", *ids))
+    assert result.status == 1
+    assert "cancel failed: the exchange rejected the key: 1253" in result.out
+    assert len(exchange.requests) == 1 and exchange.open_ids() == set(ids)
+    as_json = await run(*_args(exchange, "regular", "--json", *ids))
+    assert as_json.json["error"].startswith("the exchange rejected the key: 1253")
+    assert "cancel failed: the exchange rejected the key" in as_json.err
+
+
+async def test_batches_say_how_each_attempt_went(exchange: FakeExchange, run: Run) -> None:
+    ids = exchange.seed("BTC-USDT", "order", "isolated", 3)
+    exchange.faults.script("swap_cancel", ["error_500_before"])
+    result = await run(*_args(exchange, "regular", "--json", *ids))
+    assert result.status == 0, result.err
+    [batch] = result.json["batches"]
+    assert (batch["attempts"], batch["outcome"], batch["status"]) == (2, "ok", 200)
+    assert len(batch["errors"]) == 1 and "500" in batch["errors"][0]

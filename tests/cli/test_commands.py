@@ -68,8 +68,9 @@ async def test_time(exchange: FakeExchange, run: Run, monkeypatch: pytest.Monkey
     result = await run("time", "--base-url", exchange.base_url, "--json")
     assert result.status == 0, result.err
     assert abs(result.json["offset_ms"] - 2000) < 500
+    assert result.json["exchange"] == exchange.base_url
     human = await run("time", "--base-url", exchange.base_url)
-    assert human.status == 0 and "ahead of" in human.out
+    assert human.status == 0 and "ahead of" in human.out and exchange.base_url in human.out
     assert exchange.timestamp_requests == 2 and exchange.requests == []
 
 
@@ -145,7 +146,7 @@ def test_tracker_draws_only_on_a_terminal() -> None:
     with tracker:
         tracker.add("swap_cancel", 50)
         tracker.add("swap_cancelall", None)
-        tracker.advance("swap_cancel", 25, 2)
+        tracker.show("swap_cancel", 25, 2)
     text = buffer.getvalue()
     assert "all ids" in text and "swap_cancel" in text and "25/50" in text
 

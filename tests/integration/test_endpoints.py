@@ -6,7 +6,15 @@ from typing import Any
 
 import pytest
 
-from htx_cancel import CancelClient, Credentials, RateLimits, RetryPolicy, Timeouts
+from htx_cancel import (
+    APIError,
+    AuthenticationError,
+    CancelClient,
+    Credentials,
+    RateLimits,
+    RetryPolicy,
+    Timeouts,
+)
 from htx_cancel.testing import FakeExchange, Fault
 
 CREDS = Credentials("test-access", "test-secret")
@@ -108,13 +116,16 @@ async def test_an_answer_lost_to_a_hang_is_retried_and_1071_means_cancelled() ->
         assert ex.requests[0].fault == "hang_after"
 
 
-async def test_bad_keys_fail_every_id_without_retrying() -> None:
+async def test_bad_keys_fail_every_id_at_the_cost_of_one_request() -> None:
     async with exchange() as ex, CancelClient(Credentials("test-access", "wrong"),
                                               base_url=ex.base_url, rate_limits=SMALL) as c:
-        ids = ex.seed("BTC-USDT", "order", "isolated", 30)
+        ids = ex.seed("BTC-USDT", "order", "isolated", 80)
         report = await c.cancel_orders("BTC-USDT", ids)
-        assert {f.code for f in report.failed.values()} == {1253} and len(report.failed) == 30
-        assert len(ex.requests) == 2 and ex.open_ids() == set(ids)
+        assert {f.code for f in report.failed.values()} == {1253} and len(report.failed) == 80
+        assert len(ex.requests) == 1 and ex.open_ids() == set(ids)
+        assert report.auth_failure is not None and report.auth_failure.code == 1253
+        with pytest.raises(AuthenticationError):
+            report.raise_for_failures()
 
 
 async def test_signed_request_captured_end_to_end() -> None:
@@ -152,3 +163,37 @@ async def test_a_scripted_1032_pauses_and_retries_the_same_batch() -> None:
         report = await c.cancel_orders("BTC-USDT", ids)
         assert report.cancelled == ids and report.batches[0].attempts == 2
         assert ex.requests[1].body == ex.requests[0].body
+
+
+async def test_a_skewed_clock_costs_one_rejection_and_one_sync_for_many_batches() -> None:
+    async with exchange(clock_skew=400.0) as ex, client(ex) as c:
+        ids = ex.seed("BTC-USDT", "order", "isolated", 275)
+        report = await c.cancel_orders("BTC-USDT", ids)
+        assert report.cancelled == ids
+        assert [r.err_code for r in ex.requests].count(12001) == 1
+        assert ex.timestamp_requests == 1 and len(ex.requests) == 12
+
+
+async def test_request_sends_any_private_request_and_returns_its_json() -> None:
+    async with exchange() as ex, client(ex) as c:
+        ids = ex.seed("BTC-USDT", "order", "isolated", 2)
+        answer = await c.request("/linear-swap-api/v1/swap_cancel",
+                                 {"contract_code": "BTC-USDT", "order_id": ",".join(ids)})
+        assert answer["status"] == "ok" and answer["data"]["successes"] == ",".join(ids)
+        with pytest.raises(APIError) as info:
+            await c.request("/linear-swap-api/v1/not_here", {}, pools=("trade",))
+        assert info.value.code == 404 and info.value.status == 404
+        assert ex.cancelled_ids() == set(ids)
+
+
+async def test_nothing_listening_fails_every_id_as_not_sent() -> None:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    async with CancelClient(CREDS, base_url=f"http://127.0.0.1:{port}", rate_limits=SMALL,
+                            retry=RetryPolicy(max_attempts=2, backoff=0.001,
+                                              backoff_max=0.002)) as c:
+        report = await c.cancel_orders("BTC-USDT", ["1", "2"])
+    assert not report.unknown and {f.code for f in report.failed.values()} == {"not-sent"}

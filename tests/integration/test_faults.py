@@ -95,7 +95,8 @@ async def test_cancelling_the_caller_stops_requests_and_releases_the_limiter() -
         ids = ex.seed("BTC-USDT", "order", "isolated", 500)
         c = CancelClient(CREDS, base_url=ex.base_url, rate_limits=RateLimits(trade=(5, 1.0)))
         before = client_tasks()
-        task = asyncio.create_task(c.cancel_orders("BTC-USDT", ids))
+        report = CancelReport()
+        task = asyncio.create_task(c.cancel_orders("BTC-USDT", ids, report=report))
         await asyncio.sleep(0.3)
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
@@ -107,4 +108,7 @@ async def test_cancelling_the_caller_stops_requests_and_releases_the_limiter() -
         sent = len(ex.requests)
         await asyncio.sleep(1.2)
         assert len(ex.requests) == sent == 5  # nothing more went out after the cancel
+        # the caller still learns every id the exchange confirmed, once each, in order
+        assert report.cancelled == ids[:125] and set(report.cancelled) == ex.cancelled_ids()
+        assert not report.failed and not report.unknown
         await c.close()

@@ -19,7 +19,8 @@ pytestmark = pytest.mark.redis
 REGULAR = CATALOG["swap_cancel"]
 OTHER = CATALOG["swap_cross_cancel"]
 STRATEGY = CATALOG["swap_trigger_cancel"]
-SMALL = RateLimits(trade=(5, 0.5), strategy=(2, 0.5), guard=0.005)
+# no cold-start probe here: these tests hold slots without answering them
+SMALL = RateLimits(trade=(5, 0.5), strategy=(2, 0.5), read=(5, 0.5), guard=0.005, probe=False)
 
 
 def make(url: str, account: str, limits: RateLimits = SMALL, *, lease: float = 1.0,
@@ -172,7 +173,7 @@ async def test_fifo_in_a_process_and_turns_between_processes(redis_url: str,
                                                              account: str) -> None:
     """Each process keeps one place per endpoint in the account's queue: its own waiters go
     FIFO, and processes take turns, so a process with many waiters cannot starve another."""
-    limits = RateLimits(trade=(1, 0.3), strategy=(5, 0.3))
+    limits = RateLimits(trade=(1, 0.3), strategy=(5, 0.3), read=(1, 0.3), probe=False)
     async with make(redis_url, account, limits) as one, make(redis_url, account, limits) as two:
         order: list[str] = []
 
@@ -192,7 +193,7 @@ async def test_fifo_in_a_process_and_turns_between_processes(redis_url: str,
 
 
 async def test_queued_strategy_requests_get_a_reserve(redis_url: str, account: str) -> None:
-    limits = RateLimits(trade=(4, 0.4), strategy=(5, 0.4))
+    limits = RateLimits(trade=(4, 0.4), strategy=(5, 0.4), read=(4, 0.4), probe=False)
     regular = make(redis_url, account, limits=limits)
     strategic = make(redis_url, account, limits=limits)
     held = [await regular.acquire(REGULAR) for _ in range(4)]
@@ -227,19 +228,20 @@ async def test_observe_holds_back_outside_use(redis_url: str, account: str) -> N
     async with make(redis_url, account) as limiter:
         ticket = await limiter.acquire(REGULAR)
         limiter.complete(ticket)
-        limiter.observe(ticket, 5, 500, remaining=1, reset_in=0.3)  # 3 used by someone else
+        # 3 used by someone else over the whole window: a standing hold of 3 + a margin of 1
+        limiter.observe(ticket, 5, 500, remaining=1, reset_in=0.0)
         await limiter.flush()
         client = aredis.Redis.from_url(redis_url)
         try:
-            assert int(await client.get(limiter.key("hold:trade")) or 0) == 3
+            assert int(await client.get(limiter.key("hold:trade")) or 0) == 4
         finally:
             await client.aclose()
-        granted = [await asyncio.wait_for(limiter.acquire(REGULAR), 0.1)]  # 5 - 1 - 3 = 1
-        with pytest.raises(TimeoutError):
+        assert limiter.stats().pools["trade"].outside == 4
+        assert (await limiter.fetch_stats()).pools["trade"].outside == 4
+        with pytest.raises(TimeoutError):  # 5 - 1 (ours, held) - 4
             await asyncio.wait_for(limiter.acquire(REGULAR), 0.1)
-        granted.append(await asyncio.wait_for(limiter.acquire(REGULAR), 0.5))
-        for t in granted:
-            limiter.complete(t)
+        granted = await asyncio.wait_for(limiter.acquire(REGULAR), 1.0)  # ours came back
+        limiter.complete(granted)
 
 
 async def test_unreachable_redis_raises() -> None:
@@ -251,7 +253,7 @@ async def test_unreachable_redis_raises() -> None:
 async def test_unreachable_redis_uses_the_fallback(caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.WARNING, logger="htx_cancel.redis"):
         async with make("redis://127.0.0.1:1/0", "nobody",
-                        fallback=RateLimits(trade=(4, 0.5), share=0.5)) as limiter:
+                        fallback=RateLimits(trade=(4, 0.5), share=0.5, probe=False)) as limiter:
             tickets = [await limiter.acquire(REGULAR) for _ in range(2)]
             assert not any(isinstance(t, RedisTicket) for t in tickets)
             with pytest.raises(TimeoutError):

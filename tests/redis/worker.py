@@ -24,7 +24,7 @@ async def cancel(argv: list[str], ids: list[str]) -> dict[str, object]:
     base_url, redis_url, account = argv[:3]
     start_at, trade_t, lease = float(argv[5]), float(argv[7]), float(argv[8])
     trade_n = int(argv[6])
-    limits = RateLimits(trade=(trade_n, trade_t), strategy=(5, trade_t))
+    limits = RateLimits(trade=(trade_n, trade_t), strategy=(5, trade_t), read=(trade_n, trade_t))
     creds = Credentials("test-access", "test-secret")
     async with RedisLimiter(redis_url, account, limits, lease=lease) as limiter:
         await limiter.ping()

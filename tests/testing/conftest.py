@@ -58,7 +58,8 @@ class Api:
 
     def url(self, name: str, **overrides: Any) -> str:
         host = overrides.get("host", f"127.0.0.1:{self.exchange.port}")
-        path = overrides.get("path", f"/linear-swap-api/v1/{name}")
+        real = "/linear-swap-api/" + (name if "/" in name else f"v1/{name}")  # v3/swap_hisorders
+        path = overrides.get("path", real)
         stamp = overrides.get("timestamp", format_timestamp(time.time()))
         query = signed_query(
             "POST",
@@ -68,7 +69,7 @@ class Api:
             overrides.get("secret", self.secret),
             stamp,
         )
-        return f"{self.exchange.base_url}/linear-swap-api/v1/{name}?{query}"
+        return f"{self.exchange.base_url}{real}?{query}"
 
     async def post(
         self, name: str, body: dict[str, Any], wait: float = 5.0, **overrides: Any

@@ -76,7 +76,7 @@ async def test_auth_failures_are_not_counted(make_api) -> None:
 
 
 async def test_unknown_path_is_json_404(api, fake_exchange: FakeExchange) -> None:
-    for path in ("/nope", "/linear-swap-api/v1/swap_order", "/linear-swap-api/v1/"):
+    for path in ("/nope", "/linear-swap-api/v1/swap_nope", "/linear-swap-api/v1/"):
         async with api.session.post(fake_exchange.base_url + path) as r:
             assert r.status == 404
             assert (await r.json(content_type=None))["status"] == "error"

@@ -26,6 +26,7 @@ def test_defaults() -> None:
     assert options.window == "sliding"
     assert not options.no_rate_limits
     assert options.seed_orders == []
+    assert options.outsider_rate is None and options.error_style == "err_code"
 
 
 def test_seed_specs() -> None:
@@ -46,7 +47,9 @@ async def test_serve_until_stopped(tmp_path: Path) -> None:
     ids_file = tmp_path / "ids.txt"
     options = build_parser().parse_args(
         ["--port", "0", "--seed-orders", "BTC-USDT:order:3", "--seed", "1",
-         "--ids-out", str(ids_file), "--no-rate-limits"]
+         "--ids-out", str(ids_file), "--no-rate-limits", "--outsider-rate", "2",
+         "--fill-before-cancel", "0.25", "--cancelling-seconds", "1.5",
+         "--error-style", "code_msg", "--ts-as-string"]
     )  # fmt: skip
     stop = asyncio.Event()
     ready: asyncio.Future[FakeExchange] = asyncio.get_running_loop().create_future()
@@ -56,7 +59,10 @@ async def test_serve_until_stopped(tmp_path: Path) -> None:
     assert f"listening on {exchange.base_url}" in out.getvalue()
     assert "seeded 3 orders" in out.getvalue()
     assert set(ids_file.read_text().split()) == exchange.open_ids()
-    assert not exchange.limiter.enabled
+    assert not exchange.pools.enabled
+    assert exchange.outsider is not None and exchange.outsider.rate == 2.0
+    assert exchange.book.fill_before_cancel == 0.25 and exchange.book.cancelling_seconds == 1.5
+    assert exchange.error_style == "code_msg" and exchange.ts_as_string
     stop.set()
     await asyncio.wait_for(task, 5)
 
@@ -86,3 +92,19 @@ async def test_module_runs_in_a_subprocess() -> None:
         if proc.returncode is None:
             proc.kill()
             await proc.wait()
+
+
+async def test_busy_port_is_one_line_and_exit_1() -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    async with FakeExchange() as busy:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "htx_cancel.testing", "--port", str(busy.port),
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env,
+        )  # fmt: skip
+        out, err = await asyncio.wait_for(proc.communicate(), 20)
+    assert proc.returncode == 1
+    assert out == b""
+    lines = err.decode().splitlines()
+    assert len(lines) == 1, lines
+    assert f"cannot listen on 127.0.0.1:{busy.port}: address already in use" in lines[0]
+    assert "Traceback" not in err.decode()

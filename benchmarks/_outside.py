@@ -1,0 +1,158 @@
+"""Scenarios 5 and 6: a steady outsider beside a large cancel; urgent cancels past placements.
+
+5. Another program on the account sends at a steady rate outside the limiter (a quarter of the
+   trade pool) while the library cancels a large batch: requests rejected on each side, and
+   the time against the bound of what the outsider leaves of the pool.
+6. Hundreds of normal-priority requests queue in the limiter (a bot's placements) when an
+   urgent cancel (high priority) is issued: how long it waits, against the wait for the next
+   slot of the pool to come free.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+
+from htx_cancel import CancelClient, RateLimiter, RateLimits, RetryPolicy
+from htx_cancel._events import RequestEvent
+
+from ._common import CONTRACT, CREDS, Section
+from ._config import Sizes
+from ._server import ExchangeOptions, ExchangeProcess
+
+__all__ = ["run_outside", "run_priority"]
+
+OUTSIDE_SHARE = 0.25
+PER_REQUEST = 25
+
+
+async def _outsider(url: str, rate: float, stop: asyncio.Event) -> int:
+    """Unlimited cross-margin cancels of unknown ids, one every 1/rate s, until ``stop``."""
+    loop = asyncio.get_running_loop()
+    sent = 0
+    tasks: set[asyncio.Task[object]] = set()
+    async with CancelClient(CREDS, base_url=url, rate_limits=None,
+                            retry=RetryPolicy(max_attempts=1)) as other:
+        start = loop.time()
+        while not stop.is_set():
+            task = asyncio.ensure_future(
+                other.cancel_orders(CONTRACT, [str(10**18 + sent)], margin="cross"))
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+            sent += 1
+            await asyncio.sleep(max(0.0, start + sent / rate - loop.time()))
+        await asyncio.gather(*tasks)
+    return sent
+
+
+async def run_outside(ex: ExchangeProcess, sizes: Sizes) -> Section:
+    """The outsider scenario, each window mode, default settings."""
+    n, t = sizes.trade_limit
+    rate = n * OUTSIDE_SHARE / t
+    ids_n = sizes.outside_ids
+    section = Section("outside", "5. A steady outsider beside a large cancel",
+                      ["window", "ids", "requests", "outsider requests", "ours 1032",
+                       "outsider 1032", "elapsed s", "bound s", "vs bound", "hold"])
+    for window in sizes.windows:
+        url = ex.start(ExchangeOptions(trade_limit=sizes.trade_limit,
+                                       strategy_limit=sizes.strategy_limit, window=window,
+                                       jitter=sizes.jitter))
+        ids = ex.seed(ids_n)
+        stop = asyncio.Event()
+        other = asyncio.ensure_future(_outsider(url, rate, stop))
+        await asyncio.sleep(2 * t)  # the outsider runs steadily before the cancel starts
+        limiter = RateLimiter(RateLimits(trade=sizes.trade_limit,
+                                         strategy=sizes.strategy_limit))
+        async with CancelClient(CREDS, base_url=url, limiter=limiter) as client:
+            start = time.perf_counter()
+            report = await client.cancel_orders(CONTRACT, ids)
+            elapsed = time.perf_counter() - start
+        stop.set()
+        sent = await other
+        stats = ex.stats()
+        requests = sum(b.attempts for b in report.batches)
+        left = n - math.ceil(rate * t)
+        bound = (math.ceil(math.ceil(ids_n / PER_REQUEST) / left) - 1) * t
+        section.rows.append({
+            "window": window, "ids": ids_n, "requests": requests, "outsider requests": sent,
+            "ours 1032": stats.rejected_by_endpoint.get("swap_cancel", 0),
+            "outsider 1032": stats.rejected_by_endpoint.get("swap_cross_cancel", 0),
+            "elapsed s": round(elapsed, 3), "bound s": round(bound, 3),
+            "vs bound": round(elapsed / bound, 3) if bound else None,
+            "hold": limiter.stats().pools["trade"].outside,
+        })
+    section.notes.extend([
+        f"Exchange limits: trade {n}/{t:g} s; the outsider sends {rate:g}/s (a quarter of the "
+        "pool) with the same key, outside the limiter, from 2 windows before the cancel to its "
+        "end; the library runs with default settings (RateLimits() at these limits).",
+        f"bound = the least time from first to last request when the pool has {n} - "
+        f"{math.ceil(rate * t)} slots a window left (sliding windows).",
+    ])
+    return section
+
+
+async def run_priority(ex: ExchangeProcess, sizes: Sizes) -> Section:
+    """Urgent cancels issued while hundreds of placements queue in the limiter."""
+    n, t = sizes.trade_limit
+    section = Section("priority", "6. Urgent cancels past queued placements",
+                      ["queued normal", "urgent cancels", "median wait s",
+                       "max wait s", "max (wait - next free slot) s", "cancelled"])
+    url = ex.start(ExchangeOptions(trade_limit=sizes.trade_limit,
+                                   strategy_limit=sizes.strategy_limit, jitter=sizes.jitter))
+    ids = ex.seed(sizes.urgent_cancels)
+    limiter = RateLimiter(RateLimits(trade=sizes.trade_limit, strategy=sizes.strategy_limit))
+    urgent_waits: list[float] = []
+
+    def record(event: RequestEvent) -> None:
+        if event.endpoint == "swap_cancel":
+            urgent_waits.append(event.wait)
+
+    async with CancelClient(CREDS, base_url=url, limiter=limiter, on_request=record) as client, \
+            CancelClient(CREDS, base_url=url, rate_limits=None) as sender:
+
+        async def placement(i: int) -> None:
+            async with limiter.slot("/linear-swap-api/v1/swap_order"):
+                await sender.cancel_orders(CONTRACT, [str(2 * 10**18 + i)], margin="cross")
+
+        placements = [asyncio.ensure_future(placement(i)) for i in range(sizes.queued_normal)]
+        await asyncio.sleep(0.5)
+        waits: list[float] = []
+        lates: list[float] = []
+        queued_at_ask: list[int] = []
+        cancelled = 0
+        for order_id in ids:
+            await asyncio.sleep(t / 3)
+            loop_now = asyncio.get_running_loop().time()
+            pool = limiter.scheduler.pools["trade"]
+            pool.own(loop_now)
+            next_free = 0.0 if pool.free(loop_now) > 0 else max(
+                0.0, (pool.releases[0] if pool.releases else loop_now) - loop_now)
+            queued_at_ask.append(limiter.stats().waiting["normal"])
+            report = await client.cancel_orders(CONTRACT, [order_id])  # priority "high"
+            cancelled += len(report.cancelled)
+            wait = urgent_waits[-1]
+            waits.append(wait)
+            lates.append(wait - next_free)
+        for p in placements:
+            p.cancel()
+        await asyncio.gather(*placements, return_exceptions=True)
+    waits.sort()
+    section.rows.append({
+        "queued normal": f"{sizes.queued_normal} ({min(queued_at_ask)}-{max(queued_at_ask)} "
+                         "at each urgent cancel)",
+        "urgent cancels": len(ids),
+        "median wait s": round(waits[len(waits) // 2], 4), "max wait s": round(waits[-1], 4),
+        "max (wait - next free slot) s": round(max(lates), 4),
+        "cancelled": f"{cancelled}/{len(ids)}",
+    })
+    section.notes.extend([
+        f"Exchange limits: trade {n}/{t:g} s. {sizes.queued_normal} normal-priority requests "
+        f"(placements, sent through limiter.slot) queue at once; then every {t / 3:g} s an "
+        "urgent cancel (client.cancel_orders, priority high by default) is issued.",
+        "wait = from asking the limiter to the grant (RequestEvent.wait); next free slot = when "
+        "the trade pool's next held slot came back, seen from the moment of asking (0 when one "
+        "was free).",
+    ])
+    return section
+

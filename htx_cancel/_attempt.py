@@ -1,0 +1,319 @@
+"""The attempt loop as a pure state machine: judge each attempt, then say what to do next.
+
+No I/O and no clock of its own: the client's driver sends, sleeps and re-syncs when told to,
+and feeds back what happened with the time it happened. Judging is pure too: an answer (HTTP
+status, body) or a transport error becomes a :class:`Verdict`, every whole-request code going
+through the one classifier in ``_retry``.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from typing import Any, Literal
+
+import msgspec
+
+from ._errors import (
+    APIError,
+    AuthenticationError,
+    ConnectError,
+    DecodeError,
+    HTXError,
+    RequestTimeout,
+    TransportError,
+)
+from ._events import RequestOutcome
+from ._models import Head, code_of, decode_any, decode_envelope, head_of
+from ._report import NOT_SENT, BatchOutcome, Failure, merge_all, merge_batch
+from ._retry import MAINTENANCE, RATE_LIMITED, Action, RetryPolicy, classify
+
+__all__ = ["RESYNC", "SEND", "Attempts", "Done", "Sleep", "Step", "Verdict", "judge_cancel",
+           "judge_error", "judge_head", "judge_request"]
+
+NO_ORDERS = 1051  # cancel-all with nothing open: not a failure
+_PROVES_KEY = frozenset({Action.OK, Action.RETRY, Action.PAUSE, Action.FAIL})
+_EVENT: dict[Action, RequestOutcome] = {
+    Action.OK: "ok", Action.RETRY: "api_error", Action.FAIL: "api_error",
+    Action.PAUSE: "rate_limited", Action.RESYNC: "auth_error", Action.AUTH: "auth_error",
+    Action.LOST: "http_error", Action.NOT_SENT: "not_sent",
+}
+
+
+class Verdict:
+    """What one attempt came to: an action, and what goes with it.
+
+    ``value`` is the settled result (a batch outcome, or a request's decoded answer) when
+    ``action`` is OK; ``failure`` the exchange's code and message for a rejection; ``reason``
+    a line for the batch record; ``error`` the exception a caller of ``request()`` would get.
+    """
+
+    __slots__ = ("action", "error", "failure", "outcome", "reason", "value")
+
+    def __init__(self, action: Action, reason: str = "", *, failure: Failure | None = None,
+                 value: Any = None, error: HTXError | None = None,
+                 outcome: RequestOutcome | None = None) -> None:
+        self.action = action
+        self.reason = reason
+        self.failure = failure
+        self.value = value
+        self.error = error
+        self.outcome: RequestOutcome = outcome or _EVENT[action]
+
+    @property
+    def proves_key(self) -> bool:
+        """True when the exchange got past checking the key and signature."""
+        return self.action in _PROVES_KEY
+
+    def __repr__(self) -> str:
+        return f"Verdict({self.action.name}, {self.reason!r})"
+
+
+# -- judging ---------------------------------------------------------------------------------
+
+
+def judge_error(exc: TransportError) -> Verdict:
+    """A transport error: never sent (connect failed) or lost (it may have arrived)."""
+    if isinstance(exc, ConnectError):
+        return Verdict(Action.NOT_SENT, str(exc), error=exc)
+    outcome: RequestOutcome = "timeout" if isinstance(exc, RequestTimeout) else "transport_error"
+    return Verdict(Action.LOST, str(exc), error=exc, outcome=outcome)
+
+
+def _judge_status(status: int) -> Verdict | None:
+    """What the HTTP status alone decides, before the body is read."""
+    if status >= 500:
+        return Verdict(Action.LOST, f"HTTP {status} from the exchange",
+                       error=DecodeError(f"HTTP {status} from the exchange", status=status))
+    if status == 429:  # the CDN's limiter: nothing reached the exchange; HTX's code for it
+        return _rejected(Failure(RATE_LIMITED, "HTTP 429 Too Many Requests"), status)
+    return None
+
+
+def _not_json(status: int) -> Verdict:
+    """An answer that is not HTX's JSON: nothing learned, the request may have arrived."""
+    text = f"HTTP {status}: answer is not HTX's JSON"
+    return Verdict(Action.LOST, text, error=DecodeError(text, status=status))
+
+
+def judge_head(head: Head, status: int) -> Verdict | None:
+    """None when the answer says the request succeeded, else the verdict on its rejection.
+
+    Every envelope HTX uses: ``status`` ok / error / maintain, and codes as ``err_code``,
+    ``err-code`` or ``code`` (``{"code": 200, ...}`` is a success), numeric or not.
+    """
+    if head.status == "ok":
+        return None
+    if head.status == "maintain":
+        return _rejected(Failure(MAINTENANCE, "exchange under maintenance"), status)
+    raw = head.raw_code()
+    if raw is None:
+        if not head.status:
+            return _not_json(status)
+        return _rejected(Failure(0, head.text() or f"status {head.status!r} without a code"),
+                         status)
+    code = code_of(raw)
+    if code == 200 and head.status in ("", "ok"):
+        return None
+    return _rejected(Failure(code, head.text()), status)
+
+
+def _rejected(failure: Failure, status: int) -> Verdict:
+    """A whole-request rejection, classified by its code."""
+    action = classify(failure.code)
+    cls = AuthenticationError if action in (Action.AUTH, Action.RESYNC) else APIError
+    error = cls(failure.code, failure.message, status=status)
+    if action is Action.LOST:  # the exchange's own "timeout": outcome unknown
+        return Verdict(action, f"{failure.code}: {failure.message}", error=error,
+                       outcome="api_error")
+    return Verdict(action, f"{failure.code}: {failure.message}", failure=failure, error=error)
+
+
+def judge_cancel(status: int, body: bytes, ids: Sequence[str], *, cancel_all: bool,
+                 retried: bool) -> Verdict:
+    """Judge a cancel answer; when it settles the batch, ``value`` is the batch outcome.
+
+    ``retried``: an earlier attempt may have reached the exchange (so 1071 means cancelled).
+    """
+    if status >= 429:
+        early = _judge_status(status)
+        if early is not None:
+            return early
+    try:
+        env = decode_envelope(body)
+    except msgspec.DecodeError:
+        return _not_json(status)
+    verdict = judge_head(env, status)
+    if verdict is None:
+        if cancel_all:
+            note = "an earlier attempt got no answer: what it cancelled is not listed"
+            return Verdict(Action.OK, note if retried else "", value=merge_all(env.data))
+        return Verdict(Action.OK, value=merge_batch(ids, env.data, retried=retried))
+    if cancel_all and verdict.failure is not None and verdict.failure.code == NO_ORDERS:
+        return Verdict(Action.OK, f"{NO_ORDERS}: {verdict.failure.message}",
+                       value=BatchOutcome())
+    return verdict
+
+
+def judge_request(status: int, body: bytes) -> Verdict:
+    """Judge any private request's answer; when it succeeded, ``value`` is the decoded JSON."""
+    early = _judge_status(status)
+    if early is not None:
+        return early
+    try:
+        obj = decode_any(body)
+        head = head_of(obj)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return _not_json(status)
+    verdict = judge_head(head, status)
+    return Verdict(Action.OK, value=obj) if verdict is None else verdict
+
+
+# -- the machine -----------------------------------------------------------------------------
+
+
+class Step:
+    """An instruction to the driver: ``SEND`` or ``RESYNC`` (constants), or :class:`Sleep`."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+class Sleep(Step):
+    """Wait ``delay`` seconds, then send again."""
+
+    __slots__ = ("delay",)
+
+    def __init__(self, delay: float) -> None:
+        super().__init__("SLEEP")
+        self.delay = delay
+
+    def __repr__(self) -> str:
+        return f"Sleep({self.delay:.3f})"
+
+
+SEND = Step("SEND")
+RESYNC = Step("RESYNC")
+
+
+class Done:
+    """The attempts are over.
+
+    ``outcome``: ``"ok"`` (``last.value`` holds the result), ``"failed"`` (``failure`` is
+    definite: nothing the exchange did went unreported) or ``"unknown"`` (an attempt may have
+    reached the exchange and no answer says what it did). ``stop`` asks the driver to stop the
+    whole call (the key or signature was rejected).
+    """
+
+    __slots__ = ("failure", "last", "outcome", "reason", "stop")
+
+    def __init__(self, outcome: Literal["ok", "failed", "unknown"], reason: str,
+                 last: Verdict | None, failure: Failure | None = None,
+                 stop: bool = False) -> None:
+        self.outcome = outcome
+        self.reason = reason
+        self.last = last
+        self.failure = failure
+        self.stop = stop
+
+    def __repr__(self) -> str:
+        return f"Done({self.outcome}, {self.reason!r})"
+
+
+class Attempts:
+    """The retry rules for one request, fed verdicts and the time, telling what comes next.
+
+    ``retry_lost=False`` is for requests that are not idempotent (placements): once an attempt
+    may have reached the exchange, it is not sent again; only what certainly never left
+    (connect errors, 1032) is retried.
+    """
+
+    __slots__ = ("_deadline", "_delivered", "_last", "_limit", "_policy", "_resynced",
+                 "_retry_lost", "_rng", "attempts")
+
+    def __init__(self, policy: RetryPolicy, deadline: float | None, rng: random.Random, *,
+                 retry_lost: bool = True) -> None:
+        self._policy = policy
+        self._deadline = deadline
+        self._rng = rng
+        self._retry_lost = retry_lost
+        self._limit = policy.max_attempts
+        self._delivered = False
+        self._resynced = False
+        self._last: Verdict | None = None
+        self.attempts = 0
+
+    @property
+    def delivered(self) -> bool:
+        """True when an earlier attempt may have reached the exchange."""
+        return self._delivered
+
+    def may_send(self, now: float) -> Done | None:
+        """With a slot granted, just before sending: None to go ahead, or why not.
+
+        A retry never starts after the deadline (whatever it waited for: a backoff, a 1032
+        pause, a re-sync); a batch's first attempt always goes.
+        """
+        if self.attempts and self._deadline is not None and now >= self._deadline:
+            return self.give_up("the retry deadline passed")
+        self.attempts += 1
+        return None
+
+    def stopped(self, failure: Failure) -> Done:
+        """The call stopped on an authentication failure before this request was sent."""
+        if self.attempts:
+            return self.give_up("the call stopped: key or signature rejected")
+        return Done("failed", f"not sent: {failure.code}: {failure.message}", None, failure)
+
+    def feed(self, verdict: Verdict, now: float) -> Step | Done:
+        """Take one attempt's verdict; say what to do next."""
+        self._last = verdict
+        action = verdict.action
+        if action is Action.OK:
+            return Done("ok", verdict.reason, verdict)
+        if action is Action.LOST:
+            self._delivered = True
+            return self._backoff(now) if self._retry_lost else self.give_up()
+        if action is Action.NOT_SENT:
+            return self._backoff(now)
+        if action is Action.PAUSE:  # the limiter holds the pool until the reset: no backoff
+            return SEND if self.attempts < self._limit else self.give_up()
+        if action is Action.RETRY and self._retry_lost:
+            return self._backoff(now)
+        if action is Action.RESYNC and not self._resynced:
+            self._resynced = True
+            self._limit += 1  # the rejected attempt does not count
+            return RESYNC
+        if action in (Action.AUTH, Action.RESYNC):  # a timestamp still rejected after a re-sync
+            done = self.give_up()
+            done.stop = True
+            return done
+        return self.give_up()
+
+    def _backoff(self, now: float) -> Step | Done:
+        """Sleep before the next attempt, unless attempts or time ran out."""
+        if self.attempts >= self._limit:
+            return self.give_up()
+        delay = self._policy.delay(self.attempts, self._rng)
+        if self._deadline is not None and now + delay >= self._deadline:
+            return self.give_up()
+        return Sleep(delay)
+
+    def give_up(self, why: str = "") -> Done:
+        """End here: failed if nothing may have reached the exchange unanswered, else unknown."""
+        last = self._last
+        reason = last.reason if last is not None else "never sent"
+        if why:
+            reason = f"{reason} ({why})" if last is not None else why
+        if not self._delivered:
+            if last is not None and last.failure is not None:
+                return Done("failed", reason, last, last.failure)
+            return Done("failed", reason, last, Failure(NOT_SENT, reason))
+        if last is not None and last.failure is not None:
+            reason = f"{reason}, after an earlier attempt got no answer"
+        return Done("unknown", reason, last)

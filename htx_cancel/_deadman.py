@@ -1,0 +1,253 @@
+"""HTX's dead man's switch (``linear-cancel-after``), armed and kept armed from one task.
+
+Armed, the exchange cancels every open order of the account when ``time_out`` passes without
+another arm. The switch re-arms well before that from a single background task, so if the bot's
+process dies or hangs, its orders are cancelled within ``timeout`` seconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from types import TracebackType
+
+import msgspec
+
+from ._catalog import CATALOG, Priority
+from ._clock import Clock
+from ._errors import APIError, AuthenticationError, DecodeError, HTXError, TransportError
+from ._models import code_of
+from ._retry import Action, classify
+from ._verifier import TRANSIENT_CODES, Requester
+
+__all__ = ["CANCEL_AFTER_PATH", "MIN_TIMEOUT", "CancelAfter", "parse_cancel_after"]
+
+log = logging.getLogger("htx_cancel")
+
+CANCEL_AFTER_PATH = CATALOG["linear-cancel-after"].path
+MIN_TIMEOUT = 5.0  # HTX's smallest time_out, in seconds
+_OK = 200
+_ATTEMPTS = 3  # tries of the first arm and of the disarm (re-arms retry on their own)
+_PAUSE = 0.2  # seconds before the second try, twice that before the third
+
+FailureCallback = Callable[[Exception], object]
+
+
+class _Times(msgspec.Struct, frozen=True):
+    """``data`` of a cancel-after answer: the exchange's time and when it will cancel (ms)."""
+
+    current_time: int | str = 0  # strings seen for ``ts``: accept them here too
+    trigger_time: int | str = 0
+
+
+class _CancelAfterAnswer(msgspec.Struct, frozen=True):
+    """``{"code": 200, "msg": "", "ts": ..., "data": {...}}``, or an error in another shape."""
+
+    code: int | str | None = None
+    msg: str | None = None
+    message: str | None = None
+    status: str = ""
+    err_code: int | str | None = None
+    err_msg: str | None = None
+    data: _Times | None = None
+
+
+_decoder = msgspec.json.Decoder(_CancelAfterAnswer)
+
+
+def parse_cancel_after(answer: object) -> tuple[int, int]:
+    """The ``(current_time, trigger_time)`` of a cancel-after answer, in epoch ms.
+
+    A disarm answers without times: ``(0, 0)``. Raises :class:`APIError` for an error answer
+    and :class:`DecodeError` for one that is not this endpoint's shape.
+    """
+    try:
+        if isinstance(answer, (bytes, bytearray, memoryview)):
+            parsed = _decoder.decode(answer)
+        else:
+            parsed = msgspec.convert(answer, _CancelAfterAnswer)
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        raise DecodeError(f"cancel-after answer is not the expected shape: {exc}") from None
+    raw = parsed.code if parsed.code is not None else parsed.err_code
+    code = code_of(raw)
+    if (code != _OK) if raw is not None else parsed.status != "ok":
+        message = parsed.msg or parsed.message or parsed.err_msg or "cancel-after refused"
+        auth = classify(code) in (Action.AUTH, Action.RESYNC)
+        raise (AuthenticationError if auth else APIError)(code, message)
+    times = parsed.data or _Times()
+    return _ms(times.current_time), _ms(times.trigger_time)
+
+
+class CancelAfter:
+    """The dead man's switch: ``async with`` arms it, a background task keeps it armed.
+
+    ``trigger_time`` is when the exchange will cancel every open order unless re-armed (epoch
+    ms, the exchange's clock; None before the first arm and after a disarm). ``failures``
+    counts re-arms that failed in a row; each failure is logged as a warning and passed to
+    ``on_failure`` (called from the switch's task: keep it quick). A clean exit disarms unless
+    ``stay_armed``; an exit by exception (or cancellation) leaves the switch armed, so the
+    exchange cancels the orders when it runs out: that is the point.
+    """
+
+    __slots__ = ("_busy", "_clock", "_interval", "_on_failure", "_priority", "_request",
+                 "_stay_armed", "_stopping", "_task", "armed_at", "current_time", "failures",
+                 "last_error", "rearms", "timeout", "trigger_time")
+
+    def __init__(self, request: Requester, clock: Clock, timeout: float, *,
+                 on_failure: FailureCallback | None = None, stay_armed: bool = False,
+                 interval: float | None = None, priority: Priority = "high") -> None:
+        if not timeout >= MIN_TIMEOUT:
+            raise ValueError(f"timeout must be at least {MIN_TIMEOUT:g} s (HTX's minimum), "
+                             f"got {timeout!r}")
+        interval = timeout / 3 if interval is None else interval
+        if not 0 < interval < timeout:
+            raise ValueError(f"interval must be between 0 and the timeout, got {interval!r}")
+        self._request = request
+        self._clock = clock
+        self.timeout = timeout
+        self._interval = interval
+        self._on_failure = on_failure
+        self._stay_armed = stay_armed
+        self._priority: Priority = priority
+        self._task: asyncio.Task[None] | None = None
+        self._busy = False
+        self._stopping = False
+        self.trigger_time: int | None = None
+        self.current_time: int | None = None
+        self.armed_at: float | None = None  # the client clock's now() at the last arm
+        self.failures = 0
+        self.rearms = 0
+        self.last_error: Exception | None = None
+
+    def __repr__(self) -> str:
+        return (f"CancelAfter(timeout={self.timeout:g}, trigger_time={self.trigger_time}, "
+                f"failures={self.failures}, running={self.running})")
+
+    @property
+    def running(self) -> bool:
+        """True while the background task keeps the switch armed."""
+        return self._task is not None and not self._task.done()
+
+    @property
+    def expires_at(self) -> float | None:
+        """When, on the client's clock, the switch fires unless re-armed (None when off).
+
+        Counted from the send of the last successful arm, so never later than the exchange's.
+        """
+        return None if self.armed_at is None else self.armed_at + self.timeout
+
+    async def __aenter__(self) -> CancelAfter:
+        await self.start()
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None,
+                        exc: BaseException | None, tb: TracebackType | None) -> None:
+        await self.stop(disarm=exc_type is None and not self._stay_armed)
+
+    async def arm(self) -> int | None:
+        """Arm once, without re-arming; return ``trigger_time`` (for a CLI, or own schedules)."""
+        await self._arm(_ATTEMPTS)
+        return self.trigger_time
+
+    async def disarm(self) -> None:
+        """Stop re-arming (if running) and disarm now."""
+        await self.stop(disarm=True)
+
+    async def start(self) -> None:
+        """Arm the switch (errors raise: then it may not be armed) and start re-arming."""
+        if self._task is not None:
+            raise RuntimeError("the switch is already running")
+        await self._arm(_ATTEMPTS)
+        self._stopping = False
+        self._task = asyncio.get_running_loop().create_task(self._keep_armed(),
+                                                            name="htx-cancel-after")
+
+    async def stop(self, *, disarm: bool = True) -> None:
+        """Stop re-arming; then disarm unless ``disarm=False`` (errors from the disarm raise)."""
+        task, self._task = self._task, None
+        if task is not None:
+            self._stopping = True
+            if not (disarm and self._busy):
+                task.cancel()  # a re-arm in flight is let finish before a disarm follows it
+            await asyncio.wait([task])
+        if disarm:
+            await self._disarm()
+
+    # -- requests ------------------------------------------------------------------------------
+
+    async def _arm(self, attempts: int = 1) -> None:
+        """Arm: ``on_off`` 1 with the timeout; remember when it fires."""
+        sent = self._clock.now()
+        body = {"on_off": 1, "time_out": round(self.timeout * 1000)}
+        times = await self._send(body, attempts)
+        self.current_time, self.trigger_time = _times(times)
+        self.armed_at = sent
+
+    async def _disarm(self) -> None:
+        """``on_off`` 0: the exchange forgets the timer."""
+        await self._send({"on_off": 0}, _ATTEMPTS)
+        self.trigger_time = self.armed_at = None
+        log.info("dead man's switch disarmed")
+
+    async def _send(self, body: dict[str, int], attempts: int) -> tuple[int, int]:
+        """One cancel-after request, tried again on transient failures (it is idempotent)."""
+        for attempt in range(1, attempts + 1):
+            try:
+                return parse_cancel_after(
+                    await self._request(CANCEL_AFTER_PATH, body, self._priority))
+            except (TransportError, DecodeError, APIError) as exc:
+                transient = not isinstance(exc, APIError) or exc.code in TRANSIENT_CODES
+                if attempt == attempts or not transient or isinstance(exc, AuthenticationError):
+                    raise
+                log.info("dead man's switch: %s; trying again", exc)
+            await self._clock.sleep(_PAUSE * attempt)
+        raise AssertionError("unreachable")
+
+    async def _keep_armed(self) -> None:
+        """Re-arm every ``interval`` (sooner after a failure) until stopped."""
+        retry = min(self._interval / 2, 1.0)
+        while not self._stopping:
+            await self._clock.sleep(self._interval if not self.failures else retry)
+            if self._stopping:
+                return
+            self._busy = True
+            try:
+                await self._arm()
+            except Exception as exc:  # any failure must reach the bot, and the task lives on
+                self._failed(exc)
+            else:
+                self.rearms += 1
+                if self.failures:
+                    log.info("dead man's switch re-armed after %d failures", self.failures)
+                self.failures, self.last_error = 0, None
+            finally:
+                self._busy = False
+
+    def _failed(self, exc: Exception) -> None:
+        """Count, log and report a failed re-arm."""
+        self.failures += 1
+        self.last_error = exc
+        left = None if self.expires_at is None else self.expires_at - self._clock.now()
+        level = logging.WARNING if isinstance(exc, HTXError) else logging.ERROR
+        log.log(level, "dead man's switch: re-arm failed (%d in a row; fires in %s): %s",
+                self.failures, "?" if left is None else f"{max(left, 0.0):.1f} s", exc,
+                exc_info=not isinstance(exc, HTXError))
+        if self._on_failure is not None:
+            try:
+                self._on_failure(exc)
+            except Exception:
+                log.exception("dead man's switch: on_failure raised")
+
+
+def _ms(raw: int | str) -> int:
+    """Epoch ms as an int; 0 when it is not a number (the answer then did not say)."""
+    if isinstance(raw, int):
+        return raw
+    return int(raw) if raw.isascii() and raw.isdigit() else 0
+
+
+def _times(times: tuple[int, int]) -> tuple[int | None, int | None]:
+    """Zero means the answer did not say."""
+    return times[0] or None, times[1] or None
+

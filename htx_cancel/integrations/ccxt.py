@@ -1,0 +1,129 @@
+"""Every private USDT-margined swap request of ccxt's async ``htx`` through a limiter.
+
+::
+
+    import ccxt.async_support as ccxt
+    from htx_cancel.integrations.ccxt import limit_ccxt
+
+    exchange = limit_ccxt(ccxt.htx({"apiKey": key, "secret": secret}), client.limiter)
+    await exchange.request("linear-swap-api/v1/swap_order", ["contract", "private"], "POST",
+                           {...}, {"htx_priority": "normal"})
+
+The slot is taken around ccxt's ``fetch2``, the step that signs and sends, so the signature's
+timestamp is made after the grant, never before a wait. The request's path picks the pools
+from the catalog (a ``linear-swap-api`` path the catalog does not know takes
+``unknown_pools``); other private requests (spot, coin-margined swaps: pools of their own at
+HTX) and public ones pass through untouched. The ``ratelimit-*`` headers of each answer are fed
+back (``observe``) and a 1032 pauses the pool, as for the library's own requests. Needs ccxt
+(the ``bench`` extra); it is imported by the caller, not here. Leave ccxt's own
+``maxRetriesOnFailure`` at 0 (its default): a retry inside ``fetch2`` would reuse the slot.
+"""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+from typing import Any
+
+from .._catalog import PRIORITIES, Endpoint, Priority, endpoint_for_path
+from .._limiter import Limiter, check_priority, hold_slot
+from .._models import RateLimitHeaders
+from .._scheduler import Ticket
+
+__all__ = ["limit_ccxt"]
+
+_PREFIX = "linear-swap-api/"
+_RATE_LIMITED = "1032"
+
+
+class _Current:
+    """The ticket of the request this task is sending, and the headers of its answer."""
+
+    __slots__ = ("headers", "ticket")
+
+    def __init__(self, ticket: Ticket) -> None:
+        self.ticket = ticket
+        self.headers: RateLimitHeaders | None = None
+
+
+_current: ContextVar[_Current | None] = ContextVar("htx_cancel_ccxt_request", default=None)
+
+
+def endpoint_of(path: str, api: Any, method: str,
+                unknown_pools: tuple[str, ...]) -> Endpoint | None:
+    """The endpoint (and pools) of a ccxt request, or None when the limiter has no say."""
+    private = "private" in api if isinstance(api, (list, tuple)) else api == "private"
+    path = path.lstrip("/")
+    if not private or not path.startswith(_PREFIX):
+        return None
+    try:
+        return endpoint_for_path("/" + path, method=method)
+    except ValueError:
+        return endpoint_for_path("/" + path, unknown_pools, method=method)
+
+
+def read_headers(headers: Any) -> RateLimitHeaders | None:
+    """The ``ratelimit-*`` headers of an answer, if it has all four."""
+    if not headers:
+        return None
+    lower = {str(k).lower(): v for k, v in dict(headers).items()}
+    try:
+        return RateLimitHeaders(int(lower["ratelimit-limit"]), int(lower["ratelimit-interval"]),
+                                int(lower["ratelimit-remaining"]), int(lower["ratelimit-reset"]))
+    except (KeyError, ValueError):
+        return None
+
+
+def limit_ccxt(exchange: Any, limiter: Limiter, *, priority: Priority = "normal",
+               unknown_pools: tuple[str, ...] = ("trade",)) -> Any:
+    """Make ``exchange`` (``ccxt.async_support.htx``) take a slot of ``limiter`` per request.
+
+    ``priority`` is the default; a call may pass ``{"htx_priority": "high"}`` in its
+    ``config`` (the last argument of ``exchange.request``) to override it. Returns the same
+    exchange object.
+    """
+    if priority not in PRIORITIES:
+        raise ValueError(f"priority must be one of {', '.join(PRIORITIES)}, got {priority!r}")
+    fetch2 = exchange.fetch2
+    on_rest_response = exchange.on_rest_response
+    clock = exchange.milliseconds
+
+    async def limited_fetch2(path: str, api: Any = "public", method: str = "GET",
+                             params: Any = None, config: Any = None) -> Any:
+        params = {} if params is None else params
+        config = {} if config is None else config
+        endpoint = endpoint_of(path, api, method, unknown_pools)
+        if endpoint is None:
+            return await fetch2(path, api, method, params, config)
+        wanted = config.get("htx_priority", priority) if isinstance(config, dict) else priority
+        check_priority(wanted)
+        async with hold_slot(limiter, endpoint, wanted) as ticket:
+            current = _Current(ticket)
+            token = _current.set(current)
+            try:
+                return await fetch2(path, api, method, params, config)
+            except Exception as exc:
+                if _RATE_LIMITED in str(exc):
+                    rl = current.headers
+                    if rl is None:
+                        limiter.pause(ticket)
+                    else:
+                        limiter.pause(ticket, rl.limit, rl.interval_ms,
+                                      rl.reset_in(clock() / 1000))
+                raise
+            finally:
+                _current.reset(token)
+
+    def observing(code: Any, reason: Any, url: Any, method: Any, response_headers: Any,
+                  response_body: Any, request_headers: Any, request_body: Any) -> Any:
+        current = _current.get()
+        if current is not None:
+            rl = current.headers = read_headers(response_headers)
+            if rl is not None:
+                limiter.observe(current.ticket, rl.limit, rl.interval_ms, rl.remaining,
+                                rl.reset_in(clock() / 1000))
+        return on_rest_response(code, reason, url, method, response_headers, response_body,
+                                request_headers, request_body)
+
+    exchange.fetch2 = limited_fetch2
+    exchange.on_rest_response = observing
+    return exchange

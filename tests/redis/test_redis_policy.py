@@ -1,0 +1,157 @@
+"""RedisLimiter follows the in-process policy: priorities, slot(), the read pool, the probe,
+stats, a steady outsider, and the scheduler's simulation properties (small and bounded)."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from htx_cancel import CATALOG, CancelClient, RateLimits
+from htx_cancel.redis_limiter import RedisLimiter
+from tests.test_outside import CREDS, PER_REQUEST, TRADE, outsider
+
+pytestmark = pytest.mark.redis
+
+PLACE = CATALOG["swap_order"]
+CANCEL = CATALOG["swap_cancel"]
+INFO = CATALOG["swap_order_info"]
+TRIGGER = CATALOG["swap_trigger_cancel"]
+TINY = RateLimits(trade=(1, 0.3), read=(2, 0.3), strategy=(1, 0.3), guard=0.005, probe=False)
+
+
+async def test_a_high_waiter_in_another_process_goes_before_normal_ones(redis_url: str,
+                                                                        account: str) -> None:
+    async with RedisLimiter(redis_url, account, TINY, lease=1.0) as one, \
+            RedisLimiter(redis_url, account, TINY, lease=1.0) as two:
+        order: list[str] = []
+
+        async def go(limiter: RedisLimiter, name: str, priority: str) -> None:
+            ticket = await limiter.acquire(PLACE if name[0] == "p" else CANCEL, priority)  # type: ignore[arg-type]
+            order.append(name)
+            limiter.complete(ticket)
+
+        first = await one.acquire(PLACE)
+        tasks = []
+        for limiter, name, priority in [(one, "p1", "normal"), (two, "p2", "normal"),
+                                        (one, "p3", "low"), (two, "c1", "high")]:
+            tasks.append(asyncio.ensure_future(go(limiter, name, priority)))
+            await asyncio.sleep(0.03)
+        assert one.stats().waiting == {"high": 0, "normal": 1, "low": 1}
+        one.complete(first)
+        await asyncio.wait_for(asyncio.gather(*tasks), 5)
+    assert order[0] == "c1" and order[-1] == "p3"
+
+
+async def test_slot_the_read_pool_and_stats(redis_url: str, account: str) -> None:
+    async with RedisLimiter(redis_url, account, TINY, lease=1.0) as limiter:
+        async with limiter.slot("/linear-swap-api/v1/swap_order", priority="high") as ticket:
+            assert ticket.priority == "high" and ticket.pools == ("trade",)
+            reads = [await asyncio.wait_for(limiter.acquire(INFO), 0.5) for _ in range(2)]
+            shared = await limiter.fetch_stats()
+            assert (shared.pools["trade"].in_flight, shared.pools["read"].in_flight) == (1, 2)
+            assert shared.pools["trade"].free == 0
+        for t in reads:
+            limiter.complete(t)
+        await limiter.flush()
+        local, shared = limiter.stats(), await limiter.fetch_stats()
+    assert local.granted == 3 and local.pools["read"].held == 2
+    assert shared.pools["trade"].held == 1 and shared.pools["read"].held == 2
+
+
+async def test_a_cold_pool_sends_one_probe_first(redis_url: str, account: str) -> None:
+    limits = RateLimits(trade=(5, 0.5), read=(5, 0.5), strategy=(5, 0.5), guard=0.005)
+    async with RedisLimiter(redis_url, account, limits, lease=1.0) as limiter:
+        probe = await limiter.acquire(CANCEL)
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(limiter.acquire(CANCEL), 0.15)
+        limiter.complete(probe)  # answered without headers: nothing to learn, burst
+        rest = [await asyncio.wait_for(limiter.acquire(CANCEL), 0.5) for _ in range(4)]
+        for t in rest:
+            limiter.complete(t)
+
+
+@pytest.mark.parametrize("window", ["sliding", "fixed"])
+async def test_a_steady_outsider_and_a_cancel_through_redis(redis_url: str, account: str,
+                                                            window: str) -> None:
+    from htx_cancel.testing import FakeExchange
+
+    limits = RateLimits(trade=TRADE, read=TRADE, strategy=(5, 1.0))
+    async with FakeExchange({"test-access": "test-secret"}, trade_limit=TRADE, window=window,
+                            latency=0.002) as ex:
+        ids = ex.seed("BTC-USDT", "order", "isolated", 60 * PER_REQUEST)
+        stop = asyncio.Event()
+        other = asyncio.ensure_future(outsider(ex.base_url, stop))
+        await asyncio.sleep(2.5)
+        limiter = RedisLimiter(redis_url, account, limits, lease=5.0)
+        async with limiter, CancelClient(CREDS, base_url=ex.base_url, limiter=limiter) as client:
+            report = await asyncio.wait_for(client.cancel_orders("BTC-USDT", ids), 30)
+        stop.set()
+        await other
+        ours = [r for r in ex.requests if r.endpoint == "swap_cancel"]
+        theirs = [r for r in ex.requests if r.endpoint == "swap_cross_cancel"]
+        assert sorted(report.cancelled) == sorted(ids)
+    ours_rejected = sum(1 for r in ours if r.err_code == 1032)
+    theirs_rejected = sum(1 for r in theirs if r.err_code == 1032)
+    print(f"redis {window}: ours {ours_rejected}/{len(ours)}, theirs "
+          f"{theirs_rejected}/{len(theirs)}")
+    assert ours_rejected <= 0.01 * len(ours), (ours_rejected, len(ours))
+    assert theirs_rejected <= 0.01 * len(theirs), (theirs_rejected, len(theirs))
+
+
+SIM = RateLimits(trade=(3, 0.2), read=(2, 0.2), strategy=(2, 0.2), guard=0.005, probe=False)
+SIM_LIMITS = {"trade": (3, 0.2), "read": (2, 0.2), TRIGGER.name: (2, 0.2)}
+ENDPOINTS = [CANCEL, PLACE, INFO, TRIGGER]
+
+sim_requests = st.lists(st.tuples(st.integers(0, 1), st.sampled_from(ENDPOINTS),
+                                  st.sampled_from(["high", "normal", "low"]),
+                                  st.floats(0, 0.1), st.floats(0, 0.05)),
+                        min_size=1, max_size=12)
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=list(HealthCheck))
+@given(reqs=sim_requests)
+def test_simulation_properties_hold_through_redis(redis_url: str, reqs: list[tuple]) -> None:  # type: ignore[type-arg]
+    """Two processes, random endpoints, priorities, delays: every window holds at the
+    exchange's arrival times (between grant and answer), FIFO per process, endpoint and
+    priority, every waiter served."""
+    account = f"sim-{random.getrandbits(40):x}"
+
+    async def run() -> None:
+        limiters = [RedisLimiter(redis_url, account, SIM, lease=1.0) for _ in range(2)]
+        spans: list[tuple[str, float, float]] = []
+        grants: dict[tuple[int, str, str], list[int]] = {}
+
+        async def one(i: int, proc: int, ep: object, priority: str, submit: float,
+                      flight: float) -> None:
+            await asyncio.sleep(submit)
+            limiter = limiters[proc]
+            ticket = await limiter.acquire(ep, priority)  # type: ignore[arg-type]
+            granted = time.monotonic()
+            grants.setdefault((proc, ticket.endpoint, priority), []).append(i)
+            await asyncio.sleep(flight)
+            for pool in ticket.pools:
+                spans.append((pool, granted, time.monotonic()))
+            limiter.complete(ticket)
+
+        try:
+            await asyncio.wait_for(asyncio.gather(*(
+                one(i, *r) for i, r in enumerate(reqs))), 20)
+        finally:
+            for limiter in limiters:
+                await limiter.close()
+        assert sum(len(v) for v in grants.values()) == len(reqs)  # every waiter served
+        for key, order in grants.items():  # FIFO: submit order within a lane
+            submits = [reqs[i][3] for i in order]
+            assert submits == sorted(submits) or len(set(submits)) < len(submits), key
+        for pool, (limit, period) in SIM_LIMITS.items():
+            mine = [(s, e) for p, s, e in spans if p == pool]
+            for start, _ in mine:  # a request granted at `start` shares a window with...
+                overlapping = sum(1 for s, e in mine if s <= start < e + period)
+                assert overlapping <= limit, (pool, overlapping)
+
+    asyncio.run(run())
