@@ -481,32 +481,43 @@ class Planner:
         if n:
             self.early[endpoint] = n - 1
 
-    def decide(self, now: float, trade: Lanes, regular: int,
-               demands: dict[str, Demand]) -> tuple[int, list[tuple[str, int]]]:
-        """Trade slots to keep free now, and how to serve the strategy queues: ``(endpoint,
-        at most n)`` in order, early requests first (an endpoint's others must not take the
-        slot kept for another's early one), then the rest by :func:`urgency`."""
-        names = list(demands)
+    def refresh(self, now: float, trade: Lanes, regular: int, demands: dict[str, Demand]) -> None:
+        """Plan again if the plan is stale: a strategy queue changed, the round trip moved the
+        trade hold by more than 5%, or the regular queue grew by a quarter (so a steady
+        trickle of regular requests does not plan at every dispatch)."""
         self.regular = min(self.regular, regular)
-        if (self.stale or abs(trade.hold - self.hold) > 0.05 * self.hold
+        if not (self.stale or abs(trade.hold - self.hold) > 0.05 * self.hold
                 or regular > self.regular + max(4, self.regular // 4)):
-            # a strategy queue changed, the round trip moved the holds by more than 5%, or
-            # the regular queue grew by a quarter: a steady trickle does not plan each time
-            coarse = [Demand(d.count, _coarse(d.pool, self.resolution))
-                      for d in demands.values()]
-            planned = plan(now, _coarse(trade, self.resolution), regular, coarse, self.cap,
-                           budget=self.budget)
-            self.early = dict(zip(names, planned.early, strict=True))
-            self.stale = False
-            self.hold = trade.hold
-            self.regular = regular
+            return
+        coarse = [Demand(d.count, _coarse(d.pool, self.resolution)) for d in demands.values()]
+        planned = plan(now, _coarse(trade, self.resolution), regular, coarse, self.cap,
+                       budget=self.budget)
+        self.early = dict(zip(demands, planned.early, strict=True))
+        self.stale = False
+        self.hold = trade.hold
+        self.regular = regular
+
+    def reserve(self, now: float, trade: Lanes, demands: dict[str, Demand]) -> int:
+        """Trade slots to keep free now for the early requests of ``demands`` due later."""
         dues: list[float] = []
         for name, d in demands.items():
             n = self.early.get(name, 0)
             if n:
                 dues.extend(early_due(now, d.pool, d.count, n))
-        held = reserve(now, trade.returns, trade.hold, dues, self.cap) if dues else 0
+        return reserve(now, trade.returns, trade.hold, dues, self.cap) if dues else 0
+
+    def passes(self, now: float, demands: dict[str, Demand]) -> list[tuple[str, int]]:
+        """How to serve the strategy queues: ``(endpoint, at most n)`` in order, early
+        requests first (an endpoint's others must not take the slot kept for another's early
+        one), then the rest by :func:`urgency`."""
+        names = list(demands)
         order = [names[i] for i in urgency(now, [(d.count, d.pool.free, d.pool.returns,
                                                    d.pool.hold) for d in demands.values()])]
         early = [(name, self.early[name]) for name in order if self.early.get(name)]
-        return held, early + [(name, demands[name].count) for name in order]
+        return early + [(name, demands[name].count) for name in order]
+
+    def decide(self, now: float, trade: Lanes, regular: int,
+               demands: dict[str, Demand]) -> tuple[int, list[tuple[str, int]]]:
+        """:meth:`refresh`, then the reserve and the passes for all of ``demands``."""
+        self.refresh(now, trade, regular, demands)
+        return self.reserve(now, trade, demands), self.passes(now, demands)
