@@ -460,7 +460,7 @@ class Planner:
     """The plan a scheduler follows: early counts per strategy endpoint, kept until its queue
     changes (:meth:`invalidate`), counted down as the endpoint's requests are granted."""
 
-    __slots__ = ("budget", "cap", "early", "hold", "regular", "resolution", "stale")
+    __slots__ = ("budget", "cap", "early", "hold", "regular", "resolution", "slots", "stale")
 
     def __init__(self, cap: int, *, budget: int = 1_500, resolution: float = 0.001) -> None:
         self.cap = cap
@@ -470,6 +470,7 @@ class Planner:
         self.stale = True
         self.hold = 0.0  # the trade hold the plan was made with
         self.regular = 0  # the fewest regular requests queued since
+        self.slots = 0  # the trade slots (free or coming back) the plan was made with
 
     def invalidate(self) -> None:
         """Plan again at the next decision (a strategy queue changed)."""
@@ -483,10 +484,13 @@ class Planner:
 
     def refresh(self, now: float, trade: Lanes, regular: int, demands: dict[str, Demand]) -> None:
         """Plan again if the plan is stale: a strategy queue changed, the round trip moved the
-        trade hold by more than 5%, or the regular queue grew by a quarter (so a steady
-        trickle of regular requests does not plan at every dispatch)."""
+        trade hold by more than 5%, the slots the trade pool has for us changed by a tenth
+        (outside use, a pause), or the regular queue grew by a quarter (so a steady trickle
+        of regular requests does not plan at every dispatch)."""
         self.regular = min(self.regular, regular)
+        slots = trade.free + len(trade.returns)
         if not (self.stale or abs(trade.hold - self.hold) > 0.05 * self.hold
+                or abs(slots - self.slots) > max(1, self.slots // 10)
                 or regular > self.regular + max(4, self.regular // 4)):
             return
         coarse = [Demand(d.count, _coarse(d.pool, self.resolution)) for d in demands.values()]
@@ -496,6 +500,7 @@ class Planner:
         self.stale = False
         self.hold = trade.hold
         self.regular = regular
+        self.slots = slots
 
     def reserve(self, now: float, trade: Lanes, demands: dict[str, Demand]) -> int:
         """Trade slots to keep free now for the early requests of ``demands`` due later."""

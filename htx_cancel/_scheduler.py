@@ -260,6 +260,9 @@ class Scheduler:
             regular += sum(len(q) for q in others.values() if q and self.shared in q[0].pools)
         if not counts:
             return None
+        if any(self.pools[name].outside.cold(now) for name in (self.shared, *own.values())):
+            self._planner.invalidate()  # one probe at a time: nothing to plan until it answers
+            return None
         guard, rtt = self.guard, self.rtt
         shared = self.pools[self.shared].lanes(now, guard, rtt)
         demands = {name: Demand(n, self.pools[own[name]].lanes(now, guard, rtt))
