@@ -86,6 +86,9 @@ class Limiter(Protocol):
     ``acquire`` waits until the endpoint's pools have room and returns a ticket; every ticket goes
     back through exactly one of ``complete`` (the request may have been sent) or
     ``release_unused`` (it was not). ``observe`` and ``pause`` take in the exchange's feedback.
+    ``slot`` wraps acquire and complete around a request another HTTP client sends (an
+    implementation can return ``hold_slot(self, endpoint, priority)``); ``stats`` is a snapshot
+    for dashboards.
     """
 
     async def acquire(self, endpoint: Endpoint, priority: Priority = "normal") -> Ticket:
@@ -108,6 +111,15 @@ class Limiter(Protocol):
     def pause(self, ticket: Ticket, limit: int | None = None, interval_ms: int | None = None,
               reset_in: float | None = None) -> None:
         """The exchange answered 1032 to the ticket's request."""
+        ...
+
+    def slot(self, path_or_endpoint: str | Endpoint, *, priority: Priority = "normal",
+             pools: tuple[str, ...] | None = None) -> AbstractAsyncContextManager[Ticket]:
+        """Granted on entry, completed on exit: a request sent by another HTTP client."""
+        ...
+
+    def stats(self) -> LimiterStats:
+        """Slots in use and held per pool, waiters per priority, pauses, outside use."""
         ...
 
 

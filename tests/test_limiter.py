@@ -314,3 +314,17 @@ async def test_a_cold_pool_sends_one_probe_then_bursts_what_its_answer_leaves() 
     for t in rest:
         t.cancel()
     await asyncio.gather(*rest, return_exceptions=True)
+
+
+async def test_the_clients_limiter_offers_slot_and_stats() -> None:
+    """``client.limiter`` (typed as the Limiter protocol) has ``slot`` and ``stats``."""
+    from htx_cancel import CancelClient, Credentials, Limiter
+
+    async with CancelClient(Credentials("k", "s"), base_url="http://127.0.0.1:9",
+                            rate_limits=RateLimits(trade=(3, 1.0), probe=False)) as client:
+        limiter: Limiter | None = client.limiter
+        assert limiter is not None
+        async with limiter.slot("/linear-swap-api/v1/swap_order", priority="low"):
+            assert limiter.stats().pools["trade"].in_flight == 1
+        stats = limiter.stats()
+        assert stats.pools["trade"].in_flight == 0 and stats.pools["trade"].held == 1
