@@ -14,8 +14,11 @@ pool's pace); the rest go only when a trade slot is free without keeping one bac
 counts that finish the whole queue soonest, and among those the ones that let strategy requests
 go earliest. When a strategy pool is the bottleneck, that is every request early (full pace).
 
-Everything here is a function of its arguments; the scheduler calls :func:`plan` when the queue
-changes and :func:`reserve` at each dispatch with contention.
+Everything here is a function of its arguments, except :class:`Planner`, which keeps the
+current plan for the scheduler: :meth:`Planner.refresh` plans again when a strategy queue (or
+the pool, or the round trip) changed, :meth:`Planner.reserve` and :meth:`Planner.passes` answer
+each dispatch from the plan in microseconds. :func:`least_time` and :func:`lower_bound` give the
+least time of a mix issued together, for tests and benchmarks.
 """
 
 from __future__ import annotations
