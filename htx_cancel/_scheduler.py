@@ -11,6 +11,10 @@ delays in the event loop or on the network.
 Order: priorities ``high``, ``normal``, ``low``; within one, strategy endpoints (a pool of
 their own) before the others, each endpoint FIFO. A request is never granted a slot of a pool
 that a request of higher priority is waiting for.
+
+Plan: while strategy requests queue, :class:`~htx_cancel._plan.Planner` says how many shared
+slots to keep free for them and in which order to serve their endpoints, so that a mix issued
+together finishes close to the least time its limits allow (see :mod:`htx_cancel._plan`).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from . import _policy as policy
+from ._plan import Demand, Lanes, Planner
 from ._policy import OutsideUse
 
 __all__ = ["LEVELS", "PoolSpec", "Scheduler", "Ticket"]
@@ -53,7 +58,7 @@ class _Pool:
     """One pool's bookkeeping: slots in use, pending releases, pauses and outside use."""
 
     __slots__ = ("busy", "held", "limit", "name", "outside", "paused_until", "period",
-                 "releases", "waiting")
+                 "releases", "since", "waiting")
 
     def __init__(self, spec: PoolSpec) -> None:
         self.name = spec.name
@@ -65,6 +70,7 @@ class _Pool:
         self.outside = OutsideUse(spec.limit, spec.period, spec.prior, spec.probe)
         self.held = 0  # total grants so far, for comparing with the exchange's count
         self.waiting = [0, 0, 0]  # queued tickets by priority level
+        self.since: deque[float] = deque()  # grant times of the requests in flight, oldest first
 
     def own(self, now: float) -> int:
         """Slots this limiter's requests take at ``now`` (in flight or held)."""
@@ -82,6 +88,20 @@ class _Pool:
             return 1 if self.busy == 0 and own < self.limit else 0  # one probe at a time
         return self.limit - own - self.outside.hold(now)
 
+    def lanes(self, now: float, guard: float, rtt: float) -> Lanes:
+        """The pool as the planner sees it: a slot in flight comes back ``period + guard``
+        after its answer (a round trip after its grant), one held back for outside use not
+        within the plan, one paused when the pause ends."""
+        free = self.free(now)
+        back = sorted([*self.releases, *(max(now, g + rtt) + self.period + guard
+                                         for g in self.since)])
+        del back[max(0, self.limit - self.outside.hold(now) - free):]
+        if now < self.paused_until:
+            back = [max(t, self.paused_until) for t in back]
+            back[:0] = [self.paused_until] * max(0, self.limit - self.outside.hold(now)
+                                                 - len(back))
+        return Lanes(self.limit, self.period + guard + rtt, free, tuple(back))
+
     def next_change(self, now: float) -> float | None:
         """The earliest time after ``now`` at which ``free`` can grow by itself."""
         self.own(now)
@@ -96,8 +116,8 @@ class _Pool:
 class Ticket:
     """One request's place in the scheduler."""
 
-    __slots__ = ("endpoint", "granted", "level", "pools", "priority", "snapshot", "strategy",
-                 "waker")
+    __slots__ = ("endpoint", "granted", "granted_at", "level", "pools", "priority", "snapshot",
+                 "strategy", "waker")
 
     def __init__(self, endpoint: str, pools: tuple[str, ...], priority: str = "normal") -> None:
         self.endpoint = endpoint
@@ -106,6 +126,7 @@ class Ticket:
         self.level = LEVELS[priority]
         self.strategy = len(pools) > 1
         self.granted = False
+        self.granted_at = 0.0
         self.snapshot: dict[str, tuple[int, int]] = {}  # pool -> (own slots in use, grants)
         self.waker: object = None  # the async layer's future
 
@@ -123,11 +144,11 @@ class Scheduler:
     see :func:`htx_cancel._policy.reserve_cap`) so regular requests are never starved either.
     """
 
-    __slots__ = ("_queues", "granted", "guard", "pauses", "pools", "reserve_cap", "shared",
-                 "waiting")
+    __slots__ = ("_planner", "_queues", "granted", "guard", "pauses", "pools", "reserve_cap",
+                 "rtt", "shared", "waiting")
 
     def __init__(self, specs: Iterable[PoolSpec], *, shared: str = "trade", guard: float = 0.0,
-                 reserve_cap: int | None = None) -> None:
+                 reserve_cap: int | None = None, plan: bool = True) -> None:
         self.pools = {spec.name: _Pool(spec) for spec in specs}
         if shared not in self.pools:
             raise ValueError(f"the shared pool {shared!r} is not among the pools")
@@ -141,6 +162,8 @@ class Scheduler:
         self.waiting = 0
         self.granted = 0
         self.pauses = 0
+        self._planner = Planner(self.reserve_cap) if plan else None
+        self.rtt = 0.0  # grant to answer, smoothed: the planner adds it to every hold
 
     def add_pool(self, spec: PoolSpec) -> None:
         """Add a pool if it is not there yet (strategy pools are created on first use)."""
@@ -176,37 +199,87 @@ class Scheduler:
             queue = queues[ticket.endpoint] = deque()
         queue.append(ticket)
         self._count(ticket, 1)
+        if ticket.strategy and self._planner is not None:
+            self._planner.invalidate()
 
     def dispatch(self, now: float) -> list[Ticket]:
-        """Grant every queued ticket that may go now; return them in grant order."""
+        """Grant every queued ticket that may go now; return them in grant order.
+
+        With strategy requests queued, the planner decides within a priority: how many shared
+        slots to keep for early strategy requests of that priority or higher, and in which
+        order strategy endpoints go. Across priorities the plan cannot know what comes next,
+        so a lower priority also leaves room for the next window of every strategy request
+        queued at a higher one (the reserve before planning).
+        """
         granted: list[Ticket] = []
         if not self.waiting:
             return granted
+        view = self._plan(now)
         blocked: set[str] = set()  # pools a waiter of a higher priority is waiting for
         for level, (strategic, regular) in enumerate(self._queues):
-            if strategic:
-                self._drain(strategic, now, 0, blocked, granted)
-            reserve = 0
+            if view is None:
+                kept, reserve = 0, self._reserve(level + 1)
+                if strategic:
+                    self._drain(strategic.values(), now, 0, blocked, granted)
+            else:
+                planner, shared, demands, upto = view
+                kept = max(planner.reserve(now, shared, {n: demands[n] for n in upto[level]}),
+                           self._reserve(level))
+                reserve = kept
+                if strategic:
+                    mine = {name: Demand(len(q), demands[name].pool)
+                            for name, q in strategic.items() if q}
+                    for name, most in planner.passes(now, mine):
+                        self._drain((strategic[name],), now, kept, blocked, granted, most)
             if regular:
-                reserve = self._reserve(level)
-                self._drain(regular, now, reserve, blocked, granted)
+                self._drain(regular.values(), now, reserve, blocked, granted)
             if not self.waiting:
                 break
-            for queues, kept in ((strategic, 0), (regular, reserve)):
+            for queues, held in ((strategic, kept), (regular, reserve)):
                 for queue in queues.values():
                     if queue:
-                        blocked.update(self._short(queue[0], now, kept))
+                        blocked.update(self._short(queue[0], now, held))
         return granted
 
-    def _drain(self, queues: _Queues, now: float, reserve: int, blocked: set[str],
-               granted: list[Ticket]) -> None:
-        """Grant queue heads, in order, while they fit."""
-        for queue in queues.values():
-            while queue and self._fits(queue[0], now, reserve, blocked):
+    def _plan(self, now: float
+              ) -> tuple[Planner, Lanes, dict[str, Demand], list[list[str]]] | None:
+        """The planner's view when strategy requests queue: the shared pool, each strategy
+        endpoint's queue and pool, and the endpoints queued at each priority or higher."""
+        if self._planner is None:
+            return None
+        counts: dict[str, int] = {}
+        own: dict[str, str] = {}
+        upto: list[list[str]] = []
+        regular = 0
+        for strategic, others in self._queues:
+            for name, queue in strategic.items():
+                if queue:
+                    counts[name] = counts.get(name, 0) + len(queue)
+                    own[name] = queue[0].pools[-1]
+            upto.append(list(counts))
+            regular += sum(len(q) for q in others.values() if q and self.shared in q[0].pools)
+        if not counts:
+            return None
+        if any(self.pools[name].outside.cold(now) for name in (self.shared, *own.values())):
+            self._planner.invalidate()  # one probe at a time: nothing to plan until it answers
+            return None
+        guard, rtt = self.guard, self.rtt
+        shared = self.pools[self.shared].lanes(now, guard, rtt)
+        demands = {name: Demand(n, self.pools[own[name]].lanes(now, guard, rtt))
+                   for name, n in counts.items()}
+        self._planner.refresh(now, shared, regular, demands)
+        return self._planner, shared, demands, upto
+
+    def _drain(self, queues: Iterable[deque[Ticket]], now: float, reserve: int,
+               blocked: set[str], granted: list[Ticket], most: int = -1) -> None:
+        """Grant queue heads, in order, while they fit (at most ``most`` unless negative)."""
+        for queue in queues:
+            while most and queue and self._fits(queue[0], now, reserve, blocked):
                 head = queue.popleft()
                 self._count(head, -1)
                 self._grant(head, now)
                 granted.append(head)
+                most -= 1
 
     def _count(self, ticket: Ticket, n: int) -> None:
         """Count a ticket in (or out of) the waiters of its pools."""
@@ -227,6 +300,8 @@ class Scheduler:
             except ValueError:
                 return
             self._count(ticket, -1)
+            if ticket.strategy and self._planner is not None:
+                self._planner.invalidate()
 
     def _fits(self, ticket: Ticket, now: float, reserve: int, blocked: Iterable[str]) -> bool:
         """True when every pool of the ticket has a free slot (beyond the reserve if shared)."""
@@ -246,18 +321,23 @@ class Scheduler:
     def _grant(self, ticket: Ticket, now: float) -> None:
         """Take one slot in each of the ticket's pools."""
         ticket.granted = True
+        ticket.granted_at = now
         self.granted += 1
+        if ticket.strategy and self._planner is not None:
+            self._planner.granted(ticket.endpoint)
         for name in ticket.pools:
             pool = self.pools[name]
             pool.busy += 1
+            pool.since.append(now)
             pool.held += 1
             ticket.snapshot[name] = (pool.own(now), pool.held)
 
-    def _reserve(self, level: int) -> int:
-        """Shared slots to keep for queued strategy requests of this priority or higher."""
+    def _reserve(self, levels: int) -> int:
+        """Shared slots to keep for the next shared window of the strategy requests queued at
+        the first ``levels`` priorities."""
         shared = self.pools[self.shared]
         total = 0
-        for strategic, _ in self._queues[:level + 1]:
+        for strategic, _ in self._queues[:levels]:
             for queue in strategic.values():
                 if queue:
                     own = self.pools[queue[0].pools[-1]]
@@ -276,9 +356,12 @@ class Scheduler:
             return False
         ticket.granted = False
         warmed = False
+        self.rtt += (now - ticket.granted_at - self.rtt) / 8
         for name in ticket.pools:
             pool = self.pools[name]
             pool.busy -= 1
+            if pool.since:
+                pool.since.popleft()  # answers come back about in grant order
             release = now + pool.period + self.guard
             if pool.releases and release < pool.releases[-1]:
                 insort(pool.releases, release)
@@ -298,6 +381,8 @@ class Scheduler:
             pool = self.pools[name]
             pool.busy -= 1
             pool.held -= 1
+            if pool.since:
+                pool.since.pop()
 
     def pause(self, pool_name: str, until: float, now: float | None = None) -> None:
         """Grant nothing from this pool before ``until`` (after a 1032 at ``now``)."""

@@ -258,8 +258,10 @@ def test_a_lower_priority_never_takes_a_slot_a_higher_one_waits_for_behind_the_r
     regular = [ask("swap_cancel", "high") for _ in range(3)]
     sched.dispatch(now)
     assert [t.granted for t in triggers] == [True, True, False, False, False]
-    # 4 trade slots free, 3 kept for the queued high triggers: one high regular goes
-    assert [t.granted for t in regular] == [True, False, False]
+    # 4 trade slots free; the planner finds the triggers' last rounds finish as soon with the
+    # slot left and those coming back, so all three high regular requests go (the reserve
+    # before planning kept 3 and let one go)
+    assert [t.granted for t in regular] == [True, True, True]
     late = ask("swap_tpsl_cancel", "normal")  # its own pool is empty, the trade pool has room
     assert not late.granted
     assert sched.dispatch(now) == []
