@@ -469,8 +469,8 @@ class RedisLimiter:
             self._dequeue(ticket)
             return
         if int(call.result()[0]):
-            ticket.granted = True
-            self.release_unused(ticket)
+            # granted in Redis only: this process never counted it, so only Redis gives it back
+            self._spawn(self._scripts.release(ticket.plan.release_keys, [ticket.tid]))
         else:
             self._dequeue(ticket)
 
