@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from htx_cancel import CATALOG, CancelClient, RateLimits
+from htx_cancel import CATALOG, CancelClient, RateLimiter, RateLimits
 from htx_cancel._catalog import Endpoint, Priority
 from htx_cancel.redis_limiter import RedisLimiter, RedisTicket
 from tests.test_outside import CREDS, PER_REQUEST, TRADE, outsider
@@ -131,9 +131,9 @@ class RecordingLimiter(RedisLimiter):
         self.steps = steps
         self.calls = calls
 
-    async def _ask(self, ticket: RedisTicket) -> list[int]:
+    async def _ask(self, ticket: RedisTicket, queued: int = 1) -> list[int]:
         sent = next(self.steps)
-        answer = await super()._ask(ticket)
+        answer = await super()._ask(ticket, queued)
         self.calls.append((ticket.tid, sent, next(self.steps), tuple(answer[:3])))
         return answer
 
@@ -217,3 +217,71 @@ def test_simulation_properties_hold_through_redis(redis_url: str, reqs: list[tup
                 assert overlapping <= limit, (pool, overlapping)
 
     asyncio.run(run())
+
+
+# The reserve table: both backends, one scenario, the same grants. Trade 6 a window, a strategy
+# endpoint 2 a window (so it needs at most 2 trade slots a window); the reserve cap is 4. The
+# pools are freed with release_unused, so nothing frees by itself while a phase settles.
+RESERVE = RateLimits(trade=(6, 1.0), read=(6, 1.0), strategy=(2, 1.0), guard=0.005, probe=False)
+CROSS = CATALOG["swap_cross_cancel"]
+
+
+async def settle(redis: bool) -> None:
+    """Let every waiter that can be granted be granted (Redis waiters poll)."""
+    await asyncio.sleep(0.3 if redis else 0.05)
+    await asyncio.sleep(0)
+
+
+@pytest.mark.parametrize("backend", ["in-process", "redis"])
+async def test_both_backends_keep_the_same_reserve(redis_url: str, account: str,
+                                                   backend: str) -> None:
+    """Phase by phase, the same requests are granted in-process and through Redis."""
+    redis = backend == "redis"
+    limiter: Any = (RedisLimiter(redis_url, account, RESERVE, lease=5.0) if redis
+                    else RateLimiter(RESERVE))
+    try:
+        held = [await limiter.acquire(TRIGGER) for _ in range(2)]  # the strategy pool full
+        held += [await limiter.acquire(CANCEL) for _ in range(4)]  # and the trade pool
+        triggers = [asyncio.ensure_future(limiter.acquire(TRIGGER, "low")) for _ in range(3)]
+        highs = [asyncio.ensure_future(limiter.acquire(CROSS, "high")) for _ in range(4)]
+        await settle(redis)
+
+        def granted(tasks: list[asyncio.Future[Any]]) -> list[Any]:
+            return [t.result() for t in tasks if t.done() and not t.cancelled()]
+
+        # 1: four trade slots free. Low strategy waiters reserve nothing for high requests.
+        for ticket in held[2:]:
+            limiter.release_unused(ticket)
+        await settle(redis)
+        table = [(len(granted(highs)), len(granted(triggers)))]
+        # 2: the highs' four slots free again; the triggers still lack their own pool, so
+        # regular lows keep min(3 queued, 2 a window) = 2 trade slots for them
+        lows = [asyncio.ensure_future(limiter.acquire(CANCEL, "low")) for _ in range(6)]
+        await settle(redis)
+        for ticket in granted(highs):
+            limiter.release_unused(ticket)
+        await settle(redis)
+        table.append((len(granted(lows)), len(granted(triggers))))
+        # 3: the waiting lows leave; the strategy pool frees: two triggers go, one still waits
+        # (the order of lows and triggers of one level is the backend's own, so not in here)
+        for task in lows:
+            if not task.done():
+                task.cancel()
+        await asyncio.gather(*lows, return_exceptions=True)
+        for ticket in held[:2]:
+            limiter.release_unused(ticket)
+        await settle(redis)
+        table.append((len(granted(lows)), len(granted(triggers))))
+        # 4: two trade slots free, one trigger queued: new lows keep one slot for it
+        more = [asyncio.ensure_future(limiter.acquire(CANCEL, "low")) for _ in range(4)]
+        await settle(redis)
+        table.append((len(granted(more)), len(granted(triggers))))
+        assert table == [(4, 0), (2, 0), (2, 2), (1, 2)]
+        for task in [*triggers, *lows, *more]:
+            if task.done() and not task.cancelled():
+                limiter.release_unused(task.result())
+            task.cancel()
+        await asyncio.gather(*triggers, *more, return_exceptions=True)
+    finally:
+        if redis:
+            await limiter.close()
