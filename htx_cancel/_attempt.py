@@ -32,6 +32,7 @@ __all__ = ["RESYNC", "SEND", "Attempts", "Done", "Sleep", "Step", "Verdict", "ju
            "judge_error", "judge_head", "judge_request"]
 
 NO_ORDERS = 1051  # cancel-all with nothing open: not a failure
+_LOST_NOTE = "an earlier attempt got no answer: what it cancelled is not listed"
 _PROVES_KEY = frozenset({Action.OK, Action.RETRY, Action.PAUSE, Action.FAIL})
 _EVENT: dict[Action, RequestOutcome] = {
     Action.OK: "ok", Action.RETRY: "api_error", Action.FAIL: "api_error",
@@ -45,10 +46,11 @@ class Verdict:
 
     ``value`` is the settled result (a batch outcome, or a request's decoded answer) when
     ``action`` is OK; ``failure`` the exchange's code and message for a rejection; ``reason``
-    a line for the batch record; ``error`` the exception a caller of ``request()`` would get.
+    a line for the batch record; ``error`` the exception a caller of ``request()`` would get;
+    ``wait``, for a 1032, the seconds until the pool resets as its headers say (None: unknown).
     """
 
-    __slots__ = ("action", "error", "failure", "outcome", "reason", "value")
+    __slots__ = ("action", "error", "failure", "outcome", "reason", "value", "wait")
 
     def __init__(self, action: Action, reason: str = "", *, failure: Failure | None = None,
                  value: Any = None, error: HTXError | None = None,
@@ -59,6 +61,7 @@ class Verdict:
         self.value = value
         self.error = error
         self.outcome: RequestOutcome = outcome or _EVENT[action]
+        self.wait: float | None = None
 
     @property
     def proves_key(self) -> bool:
@@ -146,11 +149,12 @@ def judge_cancel(status: int, body: bytes, ids: Sequence[str], *, cancel_all: bo
     verdict = judge_head(env, status)
     if verdict is None:
         if cancel_all:
-            note = "an earlier attempt got no answer: what it cancelled is not listed"
-            return Verdict(Action.OK, note if retried else "", value=merge_all(env.data))
+            return Verdict(Action.OK, _LOST_NOTE if retried else "", value=merge_all(env.data))
         return Verdict(Action.OK, value=merge_batch(ids, env.data, retried=retried))
     if cancel_all and verdict.failure is not None and verdict.failure.code == NO_ORDERS:
-        return Verdict(Action.OK, f"{NO_ORDERS}: {verdict.failure.message}",
+        # After a lost attempt, "nothing open" may be because that attempt cancelled it all.
+        note = f"{NO_ORDERS}: {verdict.failure.message}"
+        return Verdict(Action.OK, f"{note}; {_LOST_NOTE}" if retried else note,
                        value=BatchOutcome())
     return verdict
 
@@ -230,18 +234,20 @@ class Attempts:
 
     ``retry_lost=False`` is for requests that are not idempotent (placements): once an attempt
     may have reached the exchange, it is not sent again; only what certainly never left
-    (connect errors, 1032) is retried.
+    (connect errors, 1032) is retried. ``limited=False`` when no limiter holds the pool after a
+    1032: the machine then sleeps until the reset itself (or a backoff, without headers).
     """
 
-    __slots__ = ("_deadline", "_delivered", "_last", "_limit", "_policy", "_resynced",
-                 "_retry_lost", "_rng", "attempts")
+    __slots__ = ("_deadline", "_delivered", "_last", "_limit", "_limited", "_policy",
+                 "_resynced", "_retry_lost", "_rng", "attempts")
 
     def __init__(self, policy: RetryPolicy, deadline: float | None, rng: random.Random, *,
-                 retry_lost: bool = True) -> None:
+                 retry_lost: bool = True, limited: bool = True) -> None:
         self._policy = policy
         self._deadline = deadline
         self._rng = rng
         self._retry_lost = retry_lost
+        self._limited = limited
         self._limit = policy.max_attempts
         self._delivered = False
         self._resynced = False
@@ -281,8 +287,15 @@ class Attempts:
             return self._backoff(now) if self._retry_lost else self.give_up()
         if action is Action.NOT_SENT:
             return self._backoff(now)
-        if action is Action.PAUSE:  # the limiter holds the pool until the reset: no backoff
-            return SEND if self.attempts < self._limit else self.give_up()
+        if action is Action.PAUSE:
+            if self.attempts >= self._limit:
+                return self.give_up()
+            if self._limited:  # the limiter holds the pool until the reset: no backoff
+                return SEND
+            wait = verdict.wait
+            if wait is None:
+                wait = self._policy.delay(self.attempts, self._rng)
+            return self._sleep(now, wait, "the pool's reset comes after the retry deadline")
         if action is Action.RETRY and self._retry_lost:
             return self._backoff(now)
         if action is Action.RESYNC and not self._resynced:
@@ -299,9 +312,12 @@ class Attempts:
         """Sleep before the next attempt, unless attempts or time ran out."""
         if self.attempts >= self._limit:
             return self.give_up()
-        delay = self._policy.delay(self.attempts, self._rng)
+        return self._sleep(now, self._policy.delay(self.attempts, self._rng))
+
+    def _sleep(self, now: float, delay: float, why: str = "") -> Step | Done:
+        """Sleep ``delay`` before the next attempt, unless that ends past the deadline."""
         if self._deadline is not None and now + delay >= self._deadline:
-            return self.give_up()
+            return self.give_up(why)
         return Sleep(delay)
 
     def give_up(self, why: str = "") -> Done:

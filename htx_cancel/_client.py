@@ -14,7 +14,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from ._catalog import PRIORITIES, Endpoint, Kind, Margin, Priority, endpoint_for, endpoint_for_path
+from ._catalog import Endpoint, Kind, Margin, Priority, endpoint_for, endpoint_for_path
 from ._clock import Clock, LoopClock
 from ._credentials import Credentials
 from ._deadman import CancelAfter, FailureCallback
@@ -22,7 +22,7 @@ from ._driver import Batch, Call, Driver
 from ._errors import TransportError
 from ._events import RequestObserver
 from ._ids import DIRECTIONS, OFFSETS, chunk, validate_choice, validate_contract_code, validate_ids
-from ._limiter import DEFAULT_LIMITS, Limiter, RateLimits, shared_limiter
+from ._limiter import DEFAULT_LIMITS, Limiter, RateLimits, check_priority, shared_limiter
 from ._models import encode_body
 from ._report import BatchRecord, CancelReport
 from ._retry import RetryPolicy
@@ -46,12 +46,6 @@ def _signed_host(base_url: str) -> tuple[str, str]:
     if parts.port is not None and parts.port != default:
         host = f"{host}:{parts.port}"
     return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}", host
-
-
-def _check_priority(priority: str) -> None:
-    """ValueError unless ``priority`` is high, normal or low."""
-    if priority not in PRIORITIES:
-        raise ValueError(f"priority must be one of {', '.join(PRIORITIES)}, got {priority!r}")
 
 
 class CancelClient:
@@ -155,7 +149,7 @@ class CancelClient:
         """
         ep = endpoint_for(kind, margin)
         code = validate_contract_code(contract_code)
-        _check_priority(priority)
+        check_priority(priority)
         oids = validate_ids(order_ids, "order_id")
         cids = validate_ids(client_order_ids, "client_order_id")
         if cids and "client_order_id" not in ep.id_fields:
@@ -196,7 +190,7 @@ class CancelClient:
         """
         ep = endpoint_for(kind, margin, cancel_all=True)
         body: dict[str, str] = {"contract_code": validate_contract_code(contract_code)}
-        _check_priority(priority)
+        check_priority(priority)
         if validate_choice("direction", direction, DIRECTIONS) is not None:
             body["direction"] = direction  # type: ignore[assignment]
         if validate_choice("offset", offset, OFFSETS) is not None:
@@ -210,7 +204,7 @@ class CancelClient:
             batch = Batch(ep, (), encode_body(body), record, True)
             call.settle(0, await self._driver.run_batch(call, batch), record)
         finally:
-            call.flush()
+            call.finish()
         return call.report
 
     async def cancel_orders(self, contract_code: str, order_ids: Iterable[str | int] = (),
@@ -294,7 +288,7 @@ class CancelClient:
         ids of ``kind`` and ``margin``, and/or ``client_order_ids``), a new report is returned
         in which they start unknown. ``recancel=False`` only looks. See docs/verifying.md.
         """
-        _check_priority(priority)
+        check_priority(priority)
         if isinstance(ids_or_report, CancelReport):
             report = ids_or_report
             targets = targets_from_report(report, contract_code)
@@ -365,7 +359,7 @@ class CancelClient:
         method = method.upper()
         if method not in ("GET", "POST"):
             raise ValueError(f"method must be GET or POST, got {method!r}")
-        _check_priority(priority)
+        check_priority(priority)
         ep = endpoint_for_path(path, pools, method=method)
         params: dict[str, str] | None = None
         payload = b""
@@ -410,7 +404,7 @@ class CancelClient:
                     for _ in range(workers):
                         group.create_task(worker())
         finally:
-            call.flush()
+            call.finish()
         return report
 
 

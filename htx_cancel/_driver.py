@@ -43,13 +43,14 @@ log = logging.getLogger("htx_cancel")
 
 
 class Call:
-    """One call: its deadline and priority, and the report its batches fold into, in order.
+    """One call: its deadline and priority, and the report its batches fold into.
 
-    A batch settled before an earlier one waits in ``held`` so the report lists ids in the
-    order given; ``flush`` folds whatever is held when the call ends early.
+    Each batch is folded in the moment it settles, so the report always holds every settled
+    id; ``finish`` puts this call's ids back in the order given if batches settled out of it.
     """
 
-    __slots__ = ("deadline", "held", "next", "priority", "report", "stop")
+    __slots__ = ("_marks", "_settled", "_shuffled", "_top", "deadline", "priority", "report",
+                 "stop")
 
     def __init__(self, deadline: float | None, priority: Priority,
                  report: CancelReport) -> None:
@@ -57,28 +58,55 @@ class Call:
         self.priority = priority
         self.report = report
         self.stop: Failure | None = None  # the authentication failure that stopped the call
-        self.next = 0
-        self.held: dict[int, BatchOutcome] = {}
+        self._marks = (len(report.cancelled), len(report.unknown))  # where this call's ids start
+        self._settled: list[tuple[int, BatchOutcome]] = []
+        self._top = -1  # the highest batch index settled so far
+        self._shuffled = False
 
     def settle(self, index: int, outcome: BatchOutcome, record: BatchRecord) -> None:
-        """Batch ``index`` is settled: fold it, and any held batches that follow it, in."""
-        if self.report.on_batch is not None:
-            self.report.on_batch(record)
-        if index != self.next:
-            self.held[index] = outcome
-            return
+        """Batch ``index`` is settled: fold it in now, then tell ``on_batch``."""
         report = self.report
         report.add(outcome)
-        self.next += 1
-        held = self.held
-        while held and self.next in held:
-            report.add(held.pop(self.next))
-            self.next += 1
+        self._settled.append((index, outcome))
+        if index > self._top:
+            self._top = index
+        else:
+            self._shuffled = True
+        if report.on_batch is not None:
+            report.on_batch(record)
 
-    def flush(self) -> None:
-        """Fold in every settled batch still held (the call is ending)."""
-        for index in sorted(self.held):
-            self.report.add(self.held.pop(index))
+    def finish(self) -> None:
+        """The call is ending: if batches settled out of order, put its ids in order, once."""
+        if not self._shuffled:
+            return
+        self._shuffled = False
+        ordered = sorted(self._settled, key=_first)
+        report = self.report
+        start, unknown_start = self._marks
+        _reorder(report.cancelled, start, [i for _, o in ordered for i in o.cancelled])
+        _reorder(report.unknown, unknown_start, [i for _, o in ordered for i in o.unknown])
+        failed = report.failed
+        for _, outcome in ordered:
+            for id_ in outcome.failed:
+                failed[id_] = failed.pop(id_)  # moved to the end, in the order given
+
+
+def _first(item: tuple[int, BatchOutcome]) -> int:
+    """Sort key: the batch index."""
+    return item[0]
+
+
+def _reorder(ids: list[str], start: int, mine: list[str]) -> None:
+    """Put ``mine`` in the slots of ``ids[start:]`` that hold them, in the order of ``mine``.
+
+    Ids another call put in the same report (a report shared by calls) keep their slots.
+    """
+    if len(ids) - start == len(mine):  # the usual case: nobody else wrote to this report
+        ids[start:] = mine
+        return
+    own = set(mine)
+    supply = iter(mine)
+    ids[start:] = [next(supply, id_) if id_ in own else id_ for id_ in ids[start:]]
 
 
 class Batch:
@@ -156,8 +184,9 @@ class Driver:
 
     async def request(self, call: Call, batch: Batch) -> Done:
         """One request that is not idempotent: never sent again once it may have arrived."""
-        return await self.drive(call, batch, Attempts(self._retry, call.deadline, self._rng,
-                                                      retry_lost=False))
+        machine = Attempts(self._retry, call.deadline, self._rng, retry_lost=False,
+                           limited=self._limiter is not None)
+        return await self.drive(call, batch, machine)
 
     async def run_batch(self, call: Call, batch: Batch) -> BatchOutcome:
         """One batch through its attempts; always returns an outcome for every id."""
@@ -166,7 +195,8 @@ class Driver:
             failure = call.stop
             record.outcome, record.error = "failed", f"not sent: {failure.code}: {failure.message}"
             return fail_all(batch.ids, failure)
-        machine = Attempts(self._retry, call.deadline, self._rng)
+        machine = Attempts(self._retry, call.deadline, self._rng,
+                           limited=self._limiter is not None)
         done = await self.drive(call, batch, machine)
         if done.stop and call.stop is None and done.last is not None:
             self._stop(call, batch, done.last)
@@ -295,7 +325,7 @@ class Driver:
                 else:
                     verdict = judge_request(answer.status, answer.body)
                 if verdict.action is Action.PAUSE:
-                    self._pause(slot, answer, ep)
+                    verdict.wait = self._pause(slot, answer, ep)
             assert verdict is not None
             if verdict.action is not Action.OK:
                 record.error = verdict.reason
@@ -378,18 +408,27 @@ class Driver:
                     done.set_result(None)
             return
 
-    def _pause(self, ticket: Ticket | None, answer: Answer, ep: Endpoint) -> None:
-        """A 1032: hold the pool the headers name (or all of the request's) until the reset."""
+    def _pause(self, ticket: Ticket | None, answer: Answer, ep: Endpoint) -> float | None:
+        """A 1032: hold the pool the headers name (or all of the request's) until the reset.
+
+        Returns the seconds until the reset the headers give (None without headers); with no
+        limiter, the attempt machine sleeps that long itself.
+        """
         limiter = self._limiter
         rl = answer.ratelimit
         if rl is None:
+            if limiter is None:
+                log.info("%s: rate limited (1032); no limiter: the retry paused for a backoff",
+                         ep.name)
+                return None
             log.info("%s: rate limited (1032); pools %s paused for a window", ep.name,
                      ", ".join(ep.pools))
-            if ticket is not None and limiter is not None:
+            if ticket is not None:
                 limiter.pause(ticket)
-            return
+            return None
         reset_in = rl.reset_in(self._clock.wall() + self._offset)
         log.info("%s: rate limited (1032); the %d per %d ms pool paused for %.3f s", ep.name,
                  rl.limit, rl.interval_ms, reset_in)
         if ticket is not None and limiter is not None:
             limiter.pause(ticket, rl.limit, rl.interval_ms, reset_in)
+        return reset_in

@@ -214,7 +214,7 @@ class RateLimiter:
         Granted on entry (the block gets the ticket), completed on exit however the block
         ends, so the slot stays counted for a window after the request. ``path_or_endpoint``
         is a catalog path (``/linear-swap-api/v1/swap_order``), a bare name, or an
-        :class:`~htx_cancel.Endpoint`; a path the catalog does not know needs ``pools``.
+        :class:`~htx_cancel._catalog.Endpoint`; a path the catalog does not know needs ``pools``.
         """
         check_priority(priority)
         return hold_slot(self, resolve(path_or_endpoint, pools), priority)

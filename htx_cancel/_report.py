@@ -80,12 +80,14 @@ class CancelReport:
     ``cancelled`` and ``unknown`` are lists in the order the ids were given; ``failed`` maps an id
     to a :class:`Failure`; ``unknown_reasons`` says why each unknown id has no answer.
 
-    Pass one to a cancel call (``report=``) to watch it fill: each batch's ids are folded in as
-    soon as the batch is settled (and all batches before it are), so a caller that times out or
-    cancels the call still holds every id the exchange confirmed before that moment.
+    Pass one to a cancel call (``report=``) to watch it fill: each batch's ids are folded in the
+    moment the batch settles, so a caller that times out or cancels the call still holds every
+    id the exchange confirmed before that moment. While the call runs the lists are in the
+    order batches settled; when it ends (however it ends) they are put in the order given.
     ``auth_failure`` is set when the exchange rejected the key or signature and the call
     stopped there (its other batches failed with it without being sent). ``on_batch``, if set,
-    is called with each batch's record as soon as that batch is settled (for progress).
+    is called with each batch's record as soon as that batch is settled and folded in (the
+    report already holds its ids).
     ``states`` maps each id whose state verification learned to its :class:`OrderState`
     (empty unless the call verified; see docs/verifying.md).
     """
@@ -107,12 +109,13 @@ class CancelReport:
 
     @property
     def ok(self) -> bool:
-        """True when every id was confirmed cancelled and every request was answered.
+        """True when every id was confirmed cancelled and every cancel-all was answered.
 
-        (A cancel-all whose request failed names no ids, so its batch decides.)
+        A by-id request is judged by its ids (an answer lost on the way but settled by
+        verification is no failure); a cancel-all names no ids, so its request decides.
         """
         return (not self.failed and not self.unknown
-                and all(b.outcome == "ok" for b in self.batches))
+                and all(b.outcome == "ok" or b.ids for b in self.batches))
 
     @property
     def failed_batches(self) -> list[BatchRecord]:

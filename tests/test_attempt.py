@@ -36,10 +36,10 @@ def v(action: Action, code: int | str | None = None) -> Verdict:
 
 
 def run(verdicts: list[Verdict], *, retry_lost: bool = True, policy: RetryPolicy = POLICY,
-        times: list[float] | None = None) -> tuple[list[str], Done]:
+        times: list[float] | None = None, limited: bool = True) -> tuple[list[str], Done]:
     """Feed verdicts in order (sending whenever told), return the steps taken and the end."""
     machine = Attempts(policy, deadline=policy.deadline and 100.0 + policy.deadline,
-                       rng=random.Random(1), retry_lost=retry_lost)
+                       rng=random.Random(1), retry_lost=retry_lost, limited=limited)
     steps: list[str] = []
     now = 100.0
     pending = list(verdicts)
@@ -107,6 +107,35 @@ def test_pause_counts_as_an_attempt() -> None:
     taken, done = run([v(Action.PAUSE, 1032)] * 3)
     assert taken == ["sent"] * 3 and done.outcome == "failed"
     assert done.failure is not None and done.failure.code == 1032
+
+
+def paused(wait: float | None) -> Verdict:
+    """A 1032 whose headers say the pool resets in ``wait`` seconds (None: no headers)."""
+    verdict = v(Action.PAUSE, 1032)
+    verdict.wait = wait
+    return verdict
+
+
+def test_without_a_limiter_a_1032_sleeps_until_the_reset() -> None:
+    machine = Attempts(POLICY, 110.0, random.Random(1), limited=False)
+    assert machine.may_send(100.0) is None
+    step = machine.feed(paused(1.5), 100.2)
+    assert isinstance(step, Sleep) and step.delay == 1.5
+    # no headers: the backoff
+    assert machine.may_send(101.7) is None
+    step = machine.feed(paused(None), 101.8)
+    assert isinstance(step, Sleep) and 0.1 <= step.delay <= 0.2
+    # a reset past the deadline is not waited for: the ids fail with the 1032
+    late = Attempts(POLICY, 110.0, random.Random(1), limited=False)
+    assert late.may_send(100.0) is None
+    done = late.feed(paused(3.0), 108.0)
+    assert isinstance(done, Done) and done.outcome == "failed"
+    assert done.failure is not None and done.failure.code == 1032
+    # with a limiter the pool is held there: send again at once
+    taken, _ = run([paused(1.5), v(Action.OK)])
+    assert taken == ["sent", "sent"]
+    taken, done = run([paused(1.5), v(Action.OK)], limited=False)
+    assert taken == ["sent", "sleep", "sent"] and done.outcome == "ok"
 
 
 def test_not_idempotent_requests_retry_only_what_never_left() -> None:
@@ -234,6 +263,14 @@ def test_cancel_all_with_nothing_open_is_settled_and_empty() -> None:
     retried = judge_cancel(200, body({"status": "ok", "data": {"successes": "7"}}), (),
                            cancel_all=True, retried=True)
     assert retried.value.cancelled == ["7"] and "earlier attempt" in retried.reason
+
+
+def test_a_retried_cancel_all_that_finds_nothing_keeps_the_lost_attempt_note() -> None:
+    answer = body({"status": "error", "err_code": 1051, "err_msg": "No orders to cancel."})
+    verdict = judge_cancel(200, answer, (), cancel_all=True, retried=True)
+    assert verdict.action is Action.OK and verdict.value == BatchOutcome()
+    # the lost attempt may have cancelled every open order: that is why none are left
+    assert "1051" in verdict.reason and "earlier attempt got no answer" in verdict.reason
 
 
 @pytest.mark.parametrize(("exc", "action", "outcome"), [

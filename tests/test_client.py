@@ -13,6 +13,7 @@ import pytest
 from htx_cancel import (
     APIError,
     AuthenticationError,
+    BatchRecord,
     CancelClient,
     CancelFailed,
     CancelReport,
@@ -402,6 +403,41 @@ async def test_1032_pauses_the_pool_until_the_reset_then_retries() -> None:
     assert report.batches[0].sent_at - start == pytest.approx(1.5 + limiter.limits.guard)
 
 
+async def test_without_a_limiter_1032_waits_for_the_reset_before_the_retry() -> None:
+    times: list[float] = []
+
+    def handler(req: MockRequest) -> Any:
+        times.append(rig.clock.now())
+        if req.n == 1:
+            return (200, {"status": "error", "err_code": 1032, "err_msg": "limit", "ts": 1},
+                    {"ratelimit-limit": "72", "ratelimit-interval": "3000",
+                     "ratelimit-remaining": "0", "ratelimit-reset": "1500"})
+        if req.n == 2:
+            return error(1032, "limit")  # no headers: a backoff
+        return ok_all(req)
+
+    rig = Rig(handler, retry=RetryPolicy(max_attempts=4, backoff=0.2, backoff_max=0.2))
+    assert rig.client.limiter is None
+    start = rig.clock.now()
+    report = await rig.run(rig.client.cancel_orders("BTC-USDT", ["1"]))
+    assert report.cancelled == ["1"] and report.batches[0].attempts == 3
+    sent = [t - start for t in times]
+    assert sent[1] == pytest.approx(1.5) and 1.6 <= sent[2] <= 1.7
+
+
+async def test_without_a_limiter_a_reset_past_the_deadline_is_not_waited_for() -> None:
+    def handler(req: MockRequest) -> Any:
+        return (200, {"status": "error", "err_code": 1032, "err_msg": "limit", "ts": 1},
+                {"ratelimit-limit": "72", "ratelimit-interval": "3000",
+                 "ratelimit-remaining": "0", "ratelimit-reset": "2500"})
+
+    rig = Rig(handler, retry=RetryPolicy(max_attempts=9, deadline=2.0))
+    start = rig.clock.now()
+    report = await rig.run(rig.client.cancel_orders("BTC-USDT", ["1"]))
+    assert len(rig.sent) == 1 and report.failed["1"].code == 1032
+    assert rig.clock.now() - start < 2.0
+
+
 async def test_no_retry_starts_after_the_deadline_even_after_a_pause() -> None:
     clock = FakeClock()
     limiter = RateLimiter(RateLimits(), clock=clock)
@@ -434,6 +470,19 @@ async def test_http_429_from_the_cdn_is_a_rate_limit_not_a_lost_answer() -> None
     report = await rig.run(rig.client.cancel_orders("BTC-USDT", ["1"]))
     # the 429 never reached the exchange, so a 1071 afterwards is not ours to claim
     assert report.failed["1"].code == 1071 and report.batches[0].attempts == 2
+
+
+async def test_a_cancel_all_retried_into_1051_says_an_attempt_was_lost() -> None:
+    def handler(req: MockRequest) -> Any:
+        if req.n == 1:
+            return (502, "Bad Gateway")  # it may have cancelled everything
+        return error(1051, "No orders to cancel.")
+
+    rig = Rig(handler)
+    report = await rig.run(rig.client.cancel_all_orders("BTC-USDT"))
+    record = report.batches[0]
+    assert record.outcome == "ok" and record.attempts == 2 and report.total == 0
+    assert "1051" in (record.error or "") and "earlier attempt" in (record.error or "")
 
 
 async def test_cancel_all_sends_filters_and_reports_what_it_names() -> None:
@@ -534,6 +583,82 @@ async def test_a_timeout_around_the_call_keeps_what_was_confirmed_out_of_order()
     assert report.cancelled == ids[:25] + ids[50:]  # the second batch never answered
     assert not report.unknown and not report.failed
     assert settled[0] == "1" and sorted(settled, key=int) == ["1", "51", "76"]  # as settled
+
+
+def staggered(rig_clock: Callable[[], FakeClock],
+              delays: dict[str, float]) -> Callable[[MockRequest], Any]:
+    """A handler that answers ok after a delay chosen by the batch's first id (else 0.1 s)."""
+    async def handler(req: MockRequest) -> Any:
+        await rig_clock().sleep(delays.get(req.body["order_id"].split(",")[0], 0.1))
+        return ok_all(req)
+    return handler
+
+
+async def test_out_of_order_batches_are_in_the_report_as_soon_as_they_settle() -> None:
+    rig: Rig
+    rig = Rig(staggered(lambda: rig.clock, {"26": 30.0}), max_in_flight=3)
+    ids = [str(i) for i in range(1, 101)]  # 4 batches; the second answers after 30 s
+    report = CancelReport()
+    task = asyncio.ensure_future(rig.client.cancel_orders("BTC-USDT", ids, report=report))
+    await rig.clock.advance(5.0)
+    assert not task.done()
+    # batches 1, 3 and 4 settled while 2 is still out: they are in the report now
+    assert sorted(report.cancelled, key=int) == ids[:25] + ids[50:]
+    await rig.clock.run_until(task.done)
+    assert (await task).cancelled == ids  # once the call returns, in the order given
+    assert report.ok and len(report.batches) == 4
+
+
+async def test_on_batch_sees_its_batch_already_folded_in() -> None:
+    rig: Rig
+    rig = Rig(staggered(lambda: rig.clock, {"1": 3.0, "26": 2.0}), max_in_flight=4)
+    ids = [str(i) for i in range(1, 101)]
+    seen: list[tuple[str, bool, int]] = []
+
+    def on_batch(record: BatchRecord) -> None:
+        folded = set(report.cancelled)
+        seen.append((record.ids[0], folded.issuperset(record.ids), len(report.cancelled)))
+
+    report = CancelReport(on_batch=on_batch)
+    await rig.run(rig.client.cancel_orders("BTC-USDT", ids, report=report))
+    # the probe (batch 1) goes alone; then 3 and 4 settle before 2
+    assert [first for first, _, _ in seen] == ["1", "51", "76", "26"]
+    assert all(inside for _, inside, _ in seen)
+    assert [n for _, _, n in seen] == [25, 50, 75, 100]
+    assert report.cancelled == ids
+
+
+async def test_a_caller_cancelled_mid_run_finds_every_confirmed_id_once() -> None:
+    rig: Rig
+    delays = {"26": 50.0, "101": 40.0, "151": 0.5}
+    rig = Rig(staggered(lambda: rig.clock, delays), max_in_flight=5)
+    ids = [str(i) for i in range(1, 301)]  # 12 batches, out of order
+    answered: list[str] = []
+    report = CancelReport(on_batch=lambda record: answered.extend(record.ids))
+    task = asyncio.ensure_future(rig.client.cancel_orders("BTC-USDT", ids, report=report))
+    await rig.clock.advance(10.0)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert "26" not in report.cancelled and "101" not in report.cancelled
+    assert len(report.cancelled) == len(set(report.cancelled)) == len(answered)
+    assert report.cancelled == [i for i in ids if i in set(answered)]  # in the order given
+    assert not report.failed and not report.unknown
+
+
+async def test_two_calls_sharing_a_report_each_end_in_the_order_given() -> None:
+    rig: Rig
+    rig = Rig(staggered(lambda: rig.clock, {"26": 5.0, "1026": 3.0}), max_in_flight=3)
+    first = [str(i) for i in range(1, 101)]
+    second = [str(i) for i in range(1001, 1101)]
+    report = CancelReport()
+    await rig.run(rig.client.cancel_orders("BTC-USDT", ["7"]))  # the key is known good
+    await rig.run(asyncio.gather(
+        rig.client.cancel_orders("BTC-USDT", first, report=report),
+        rig.client.cancel_orders("BTC-USDT", second, report=report)))
+    assert sorted(report.cancelled) == sorted(first + second)
+    assert [i for i in report.cancelled if i in first] == first
+    assert [i for i in report.cancelled if i in second] == second
 
 
 async def test_cancelling_the_caller_leaves_no_task_and_no_slot() -> None:

@@ -12,7 +12,7 @@ from prometheus_client import CollectorRegistry, generate_latest  # noqa: E402
 
 from htx_cancel import CancelClient, Credentials  # noqa: E402
 from htx_cancel._events import RequestEvent  # noqa: E402
-from htx_cancel._limiter import RateLimiter  # noqa: E402
+from htx_cancel._limiter import RateLimiter, RateLimits  # noqa: E402
 from htx_cancel.metrics import Metrics  # noqa: E402
 from htx_cancel.testing import FakeExchange  # noqa: E402
 
@@ -151,13 +151,18 @@ async def test_real_limiter_stats() -> None:
 async def test_fed_by_a_real_client() -> None:
     registry = CollectorRegistry()
     metrics = Metrics(registry)
-    async with FakeExchange({"k": "s"}) as ex:
+    # A 0.2 s window at both ends keeps the 1032 pause short, on a limiter of this test's own
+    # (the process-wide one for key "k" is left untouched).
+    window = (72, 0.2)
+    limiter = RateLimiter(RateLimits(trade=window))
+    async with FakeExchange({"k": "s"}, trade_limit=window) as ex:
         ids = ex.seed("BTC-USDT", "order", "isolated", 30)
         ex.faults.script("swap_cancel", ["rate_limit"])
-        async with CancelClient(Credentials("k", "s"), base_url=ex.base_url,
+        async with CancelClient(Credentials("k", "s"), base_url=ex.base_url, limiter=limiter,
                                 on_request=metrics.observe) as client:
             report = await client.cancel_orders("BTC-USDT", ids)
     assert sorted(report.cancelled) == sorted(ids)
     value = registry.get_sample_value
     assert value("htx_cancel_requests_total", {"endpoint": "swap_cancel", "outcome": "ok"}) == 2
     assert value("htx_cancel_rate_limited_total", {"endpoint": "swap_cancel"}) == 1
+    assert limiter.stats().pauses == 1

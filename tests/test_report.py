@@ -116,3 +116,19 @@ def test_every_id_lands_in_exactly_one_outcome(
     assert sum(map(len, groups)) == len(asked) == report.total
     assert set().union(*groups) == set(asked)
     assert report.cancelled == [i for i in asked if i in groups[0]]  # input order kept
+
+
+def test_ok_judges_by_id_requests_by_their_ids_and_cancel_all_by_its_request() -> None:
+    from htx_cancel._report import BatchRecord
+
+    report = CancelReport()
+    lost = BatchRecord("swap_cancel", ("1", "2"), "order_id", outcome="unknown")
+    report.batches.append(lost)
+    report.add(unknown_all(["1", "2"], "timed out"))
+    assert not report.ok  # the ids are unknown
+    report.unknown.clear()
+    report.unknown_reasons.clear()
+    report.cancelled.extend(["1", "2"])  # what verification does once it learns they are gone
+    assert report.ok
+    report.batches.append(BatchRecord("swap_cancelall", (), None, outcome="failed"))
+    assert not report.ok  # a cancel-all that failed names no ids: its request decides

@@ -1,7 +1,8 @@
 """``htx-cancel``: the command line (needs the ``cli`` extra, which brings rich).
 
-Commands: ``demo`` (the fake exchange, cancelled at full speed), ``cancel`` (by ids),
-``cancel-all`` and ``time``. See docs/cli.md.
+Commands: ``demo`` (the fake exchange, cancelled at full speed), ``cancel`` (by ids,
+optionally verified), ``cancel-all``, ``cancel-after`` (the dead man's switch, armed once) and
+``time``. See docs/cli.md.
 """
 
 from __future__ import annotations

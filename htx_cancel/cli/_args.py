@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import math
 from importlib import metadata
 from typing import NoReturn
+
+from .._deadman import MIN_TIMEOUT
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -25,6 +28,7 @@ EXIT_INTERRUPTED = 130  # Ctrl-C; what was done is still reported
 
 DEFAULT_BASE_URL = "https://api.hbdm.com"
 FAULT_RATE = 0.05  # demo --faults: share of requests that meet a fault
+FILL_RATE = 0.01  # demo --fills: share of regular orders that fill while being cancelled
 BY_ID_KINDS = ("regular", "client", "trigger", "tpsl", "track")
 ALL_KINDS = ("regular", "trigger", "tpsl", "track")
 
@@ -101,6 +105,18 @@ def _add_limits(parser: argparse.ArgumentParser) -> None:
                        help="use only this fraction of each pool (default 1)")
 
 
+def _timeout(text: str) -> float:
+    """Seconds for the dead man's switch: at least HTX's minimum of 5."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value >= MIN_TIMEOUT):
+        raise argparse.ArgumentTypeError(
+            f"expected seconds, at least {MIN_TIMEOUT:g} (HTX's minimum), got {text!r}")
+    return value
+
+
 def _rate(text: str) -> float:
     """A fault rate in [0, 0.5]: more would leave ids unknown after every retry."""
     try:
@@ -152,11 +168,44 @@ def _add_demo(sub: argparse._SubParsersAction[_Parser]) -> None:
     demo.add_argument("--seed", type=int, default=1, help="random seed for ids and the mix (1)")
     demo.add_argument("--latency", type=float, default=0.0,
                       help="seconds the fake exchange waits before a request arrives (0)")
+    demo.add_argument("--fills", type=_share, default=FILL_RATE, metavar="P",
+                      help="share of regular orders that fill while their cancel is processed: "
+                      f"the exchange accepts the cancel, verification finds them filled "
+                      f"({FILL_RATE})")
+    demo.add_argument("--no-verify", action="store_true",
+                      help="skip verification (orders that filled are then reported cancelled, "
+                      "and a check fails when --fills is not 0)")
     demo.add_argument("--faults", type=_rate, nargs="?", const=FAULT_RATE, default=0.0,
                       metavar="P", help="inject faults (dropped connections, 5xx, garbled "
                       f"answers, 1004, a 1032) into a share P of the requests ({FAULT_RATE} "
                       "when no P is given) and show the retries lose nothing")
     _add_output(demo)
+
+
+CANCEL_AFTER = """\
+Arm HTX's dead man's switch (linear-cancel-after) once: unless something arms it again within
+S seconds, the exchange cancels every open order of the account. This command arms it once and
+exits; the switch then fires when S runs out unless re-armed (run the command again to push it
+back, or --off to disarm). A bot should not call this on a schedule: use
+client.cancel_after(S) as a context manager, which re-arms it in the background and disarms it
+on a clean exit."""
+
+
+def _add_cancel_after(sub: argparse._SubParsersAction[_Parser]) -> None:
+    """The ``cancel-after`` command."""
+    switch = sub.add_parser(
+        "cancel-after", help="arm the exchange's dead man's switch once (or --off)",
+        description=CANCEL_AFTER, epilog="exit status: 0 armed or disarmed, 1 the exchange "
+        "refused or could not be reached, 2 bad usage (nothing sent). Keys come from "
+        "HTX_ACCESS_KEY and HTX_SECRET_KEY.", formatter_class=argparse.RawDescriptionHelpFormatter)
+    what = switch.add_mutually_exclusive_group(required=True)
+    what.add_argument("--timeout", type=_timeout, metavar="S",
+                      help=f"arm it: cancel everything in S seconds (at least {MIN_TIMEOUT:g}) "
+                      "unless armed again")
+    what.add_argument("--off", action="store_true", help="disarm it")
+    switch.add_argument("--base-url", help=f"the exchange's API root (default "
+                        f"{DEFAULT_BASE_URL}; https://api.hbdm.vn from AWS)")
+    switch.add_argument("--json", action="store_true", help="print the result as JSON")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -177,6 +226,10 @@ def build_parser() -> argparse.ArgumentParser:
     cancel.add_argument("ids", nargs="*", metavar="ID", help="ids to cancel; - reads stdin")
     cancel.add_argument("--ids-file", metavar="FILE",
                         help="a file with one id a line (# comments); - for stdin")
+    cancel.add_argument("--verify", action="store_true",
+                        help="then ask the exchange what became of every id (read pool), "
+                        "cancel again what is still live, and show each id's state; an id "
+                        "found filled or not found is a failure")
     _add_output(cancel)
 
     every = sub.add_parser("cancel-all", help="cancel every open order of a kind",
@@ -187,6 +240,8 @@ def build_parser() -> argparse.ArgumentParser:
     every.add_argument("--direction", choices=("buy", "sell"))
     every.add_argument("--offset", choices=("open", "close"), help="not for tpsl")
     _add_output(every)
+
+    _add_cancel_after(sub)
 
     clock = sub.add_parser("time", help="this machine's clock against the exchange's",
                            description="Measure the offset between this machine's clock and "

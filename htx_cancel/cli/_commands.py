@@ -1,15 +1,16 @@
-"""The ``cancel``, ``cancel-all`` and ``time`` commands."""
+"""The ``cancel``, ``cancel-all``, ``cancel-after`` and ``time`` commands."""
 
 from __future__ import annotations
 
 import argparse
 import time
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 from .._catalog import endpoint_for
 from .._client import CancelClient
 from .._credentials import Credentials
-from .._errors import HTXError
+from .._errors import AuthenticationError, HTXError
 from .._report import CancelReport
 from ._args import EXIT_FAILED, EXIT_OK, UsageError
 from ._common import (
@@ -28,7 +29,7 @@ from ._progress import Tracker, make_tracker
 from ._run import Job, Outcome, make_job, pending
 from ._summary import outcome_json, print_details, rows_of, summary_table, verdict
 
-__all__ = ["cancel", "cancel_all", "clock"]
+__all__ = ["cancel", "cancel_after", "cancel_all", "clock"]
 
 
 NOTHING = "nothing to cancel: no ids given"
@@ -40,7 +41,7 @@ async def cancel(args: argparse.Namespace, streams: Streams) -> int:
     check_limits(args)
     ids = read_ids(args.ids, args.ids_file, args.kind, streams.stdin)
     keys = credentials()
-    job = make_job(args.kind, contract, margin_of(args.margin), ids)
+    job = make_job(args.kind, contract, margin_of(args.margin), ids, verify=args.verify)
     outcome = Outcome([job.report])
     if not ids:  # an empty file or pipe: nothing open, nothing to do
         _report(args, streams, outcome, [job], note=NOTHING)
@@ -136,6 +137,57 @@ async def cancel_all(args: argparse.Namespace, streams: Streams) -> int:
     error = error or _failure_of(outcome)
     _report(args, streams, outcome, [], error)
     return EXIT_FAILED if error is not None else exit_status(outcome)
+
+
+def utc_text(epoch_ms: int) -> str:
+    """``2026-11-21 09:50:33.123 UTC`` for epoch milliseconds."""
+    moment = datetime.fromtimestamp(epoch_ms / 1000, UTC)
+    return moment.strftime("%Y-%m-%d %H:%M:%S.") + f"{epoch_ms % 1000:03d} UTC"
+
+
+def _refused(exc: HTXError) -> str:
+    """Why the exchange refused, with a hint when it was the key."""
+    if isinstance(exc, AuthenticationError):
+        return (f"the exchange rejected the key: {exc} (check HTX_ACCESS_KEY, HTX_SECRET_KEY "
+                "and this machine's clock: htx-cancel time)")
+    return str(exc)
+
+
+async def cancel_after(args: argparse.Namespace, streams: Streams) -> int:
+    """``htx-cancel cancel-after``: arm the dead man's switch once, or disarm it."""
+    keys = credentials()
+    base_url = base_url_of(args.base_url)
+    client = make_client(keys, base_url)
+    # One request, no background task: the switch fires unless something arms it again.
+    switch = client.cancel_after(args.timeout or 5.0)
+    trigger: int | None = None
+    async with client:
+        try:
+            if args.off:
+                await switch.disarm()
+            else:
+                trigger = await switch.arm()
+        except HTXError as exc:
+            streams.err.write(f"htx-cancel cancel-after: {_refused(exc)}\n")
+            return EXIT_FAILED
+    where = exchange_line(args.base_url)
+    if args.json:
+        document: dict[str, object] = {"armed": not args.off, "exchange": base_url}
+        if not args.off:
+            document.update(timeout_s=args.timeout, trigger_time=trigger,
+                            trigger_time_utc=None if trigger is None else utc_text(trigger),
+                            current_time=switch.current_time)
+        print_json(streams.out, document)
+        return EXIT_OK
+    if args.off:
+        text = "dead man's switch disarmed: the exchange will not cancel on a timer"
+    else:
+        when = ("(the exchange did not say when)" if trigger is None
+                else f"at {utc_text(trigger)}")
+        text = (f"dead man's switch armed for {args.timeout:g} s: unless it is armed again, "
+                f"the exchange cancels every open order of the account {when}")
+    streams.out.write(f"{text}\n{where}\n")
+    return EXIT_OK
 
 
 async def clock(args: argparse.Namespace, streams: Streams) -> int:

@@ -1,4 +1,9 @@
-"""``htx-cancel demo``: the fake exchange with HTX's limits, thousands of orders, all cancelled."""
+"""``htx-cancel demo``: the fake exchange with HTX's limits, thousands of orders, all cancelled.
+
+Some regular orders fill while their cancel is processed (the exchange accepts the cancel all
+the same); verification, on by default, finds them, and a check compares every verified state
+with the fake exchange's own books.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +15,11 @@ from dataclasses import dataclass, field
 
 from rich.console import Console
 
-from .._catalog import TRADE_POOL, Margin
+from .._catalog import READ_POOL, TRADE_POOL, Margin
 from .._credentials import Credentials
 from .._ids import validate_ids
 from .._limiter import DEFAULT_LIMITS
+from .._states import OrderState, state_for_status
 from ..testing import FakeExchange, FaultKind
 from ._args import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
 from ._common import Streams, make_client, print_json, run_interruptible
@@ -45,6 +51,7 @@ class Plan:
     """What the demo seeded and what it asks to cancel."""
 
     lists: dict[tuple[str, Margin], list[str]] = field(default_factory=dict)
+    verify: bool = True
     seeded: dict[str, str] = field(default_factory=dict)  # id asked -> order id
     unknown: list[str] = field(default_factory=list)
     duplicates: list[str] = field(default_factory=list)
@@ -105,14 +112,15 @@ def _add_traps(ex: FakeExchange, args: argparse.Namespace, plan: Plan,
 def make_plan(ex: FakeExchange, args: argparse.Namespace) -> Plan:
     """Seed the exchange and build the jobs (duplicates dropped by the library's validation)."""
     rng = random.Random(args.seed)
-    plan = Plan()
+    plan = Plan(verify=not args.no_verify)
     _seed_regular(ex, args, plan)
     _seed_strategy(ex, args, plan)
     _add_traps(ex, args, plan, rng)
     for (kind, margin), ids in plan.lists.items():
         if ids:
             distinct = validate_ids(ids, id_field(kind))
-            plan.jobs.append(make_job(kind, args.contract, margin, distinct))
+            plan.jobs.append(make_job(kind, args.contract, margin, distinct,
+                                      verify=plan.verify))
     return plan
 
 
@@ -146,16 +154,23 @@ def _rejections(ex: FakeExchange) -> Counter[str]:
 def _checks(ex: FakeExchange, plan: Plan, outcome: Outcome) -> list[tuple[bool, str]]:
     """What the demo promises, each with whether it held."""
     done = Counter(outcome.cancelled)
+    failed, unknown = outcome.failed, outcome.unknown
+    # Filled while its cancel was processed: the exchange accepted the cancel, so only
+    # verification can tell; such an order must be reported failed, never cancelled.
+    filled = [asked for asked, oid in plan.seeded.items() if ex.order_state(oid) == "filled"]
+    caught = sum(asked in failed and done[asked] == 0 for asked in filled)
     gone = sum(ex.order_state(oid) == "cancelled" and done[asked] == 1
                for asked, oid in plan.seeded.items())
-    failed, unknown = outcome.failed, outcome.unknown
     unknown_ok = sum(failed[u].code == NOT_FOUND for u in plan.unknown if u in failed)
-    others = len(failed) - unknown_ok
+    others = len(failed) - unknown_ok - caught
     reported = Counter([*outcome.cancelled, *failed, *unknown])
     once = all(n == 1 for n in reported.values()) and all(
         reported[d] == 1 for d in plan.duplicates)
-    return [
-        (gone == len(plan.seeded), f"every seeded order cancelled ({gone}/{len(plan.seeded)})"),
+    text = f"every seeded order cancelled ({gone}/{len(plan.seeded) - len(filled)})"
+    if filled:
+        text += f"; filled during their cancel: {caught}/{len(filled)} reported failed"
+    checks = [
+        (gone + caught == len(plan.seeded), text),
         (unknown_ok == len(plan.unknown) and others == 0,
          f"unknown ids failed with {NOT_FOUND} ({unknown_ok}/{len(plan.unknown)}), "
          f"no other failure ({others})"),
@@ -163,6 +178,30 @@ def _checks(ex: FakeExchange, plan: Plan, outcome: Outcome) -> list[tuple[bool, 
         (not unknown, f"no id left unknown ({len(unknown)})"),
         _rate_check(ex, plan),
     ]
+    if plan.verify:
+        checks.append(_state_check(ex, plan, outcome))
+    return checks
+
+
+def _exchange_state(ex: FakeExchange, kind: str, oid: str) -> OrderState:
+    """What verification should find: order info's status, or whether a listing holds it."""
+    if kind in STRATEGY_KINDS:
+        return OrderState.OPEN if ex.order_state(oid) == "open" else OrderState.GONE
+    status = ex.status_of(oid)
+    state = None if status is None else state_for_status(status)
+    return OrderState.NOT_FOUND if state is None else state
+
+
+def _state_check(ex: FakeExchange, plan: Plan, outcome: Outcome) -> tuple[bool, str]:
+    """Every id asked has a verified state, and it is the exchange's (``status_of``)."""
+    states = outcome.states
+    asked = {id_: kind for (kind, _), ids in plan.lists.items() for id_ in ids}
+    matched = sum(states.get(id_) == _exchange_state(ex, kind, plan.seeded.get(id_, id_))
+                  for id_, kind in asked.items())
+    counts = Counter(state.value for state in states.values())
+    shown = ", ".join(f"{n} {state}" for state, n in counts.most_common())
+    return (matched == len(asked) == len(states),
+            f"every state matches the exchange ({matched}/{len(asked)} ids: {shown or 'none'})")
 
 
 def _fault_check(ex: FakeExchange, outcome: Outcome) -> tuple[bool, str]:
@@ -183,13 +222,16 @@ def _rate_check(ex: FakeExchange, plan: Plan) -> tuple[bool, str]:
     """No 1032, and no window at the exchange held more than its limit."""
     strategy = {(job.endpoint.name, DEFAULT_LIMITS.strategy) for job in plan.jobs
                 if job.endpoint.strategy}
-    pools = [(TRADE_POOL, DEFAULT_LIMITS.trade), *sorted(strategy)]
+    pools = [(TRADE_POOL, DEFAULT_LIMITS.trade), (READ_POOL, DEFAULT_LIMITS.read),
+             *sorted(strategy)]
     busiest = [(ex.max_in_window(pool), n) for pool, (n, _) in pools]
     within = all(seen <= n for seen, n in busiest)
-    strategy_max = max((seen for seen, _ in busiest[1:]), default=0)
+    strategy_max = max((seen for seen, _ in busiest[2:]), default=0)
+    reads = (f", read {busiest[1][0]}/{DEFAULT_LIMITS.read[0]} per 3 s" if plan.verify
+             else "")
     return (ex.rejected_1032 == 0 and within,
             f"never over the rate limit: {ex.rejected_1032} answered 1032; busiest windows: "
-            f"trade pool {busiest[0][0]}/{DEFAULT_LIMITS.trade[0]} per 3 s, strategy "
+            f"trade {busiest[0][0]}/{DEFAULT_LIMITS.trade[0]} per 3 s{reads}, strategy "
             f"endpoints {strategy_max}/{DEFAULT_LIMITS.strategy[0]} per 1 s")
 
 
@@ -205,12 +247,17 @@ def _header(ex: FakeExchange, args: argparse.Namespace, plan: Plan) -> str:
     clients = sum(len(ids) for (kind, _), ids in plan.lists.items() if kind == "client")
     faults = (f"; faults in {args.faults:.0%} of requests (drops, 5xx, garbled answers, 1004) "
               "and one 1032" if args.faults else "")
+    fills = (f"; {args.fills:.0%} of regular orders fill while their cancel is processed"
+             if args.fills else "")
+    verify = ("then verified: order info and strategy listings on the read pool" if plan.verify
+              else "not verified (--no-verify)")
     return (f"fake HTX exchange at {ex.base_url} with HTX's limits (72 requests per 3 s per "
-            f"account, 5 per 1 s per strategy endpoint){faults}\n"
+            f"account, 5 per 1 s per strategy endpoint){faults}{fills}\n"
             f"seeded {len(plan.seeded)} open orders on {args.contract}: {kinds}; {cross} cross "
             f"margin; {clients} to cancel by client order id\n"
             f"cancelling {plan.asked} ids ({len(plan.unknown)} unknown, "
-            f"{len(plan.duplicates)} duplicates) with one CancelClient, default limits\n")
+            f"{len(plan.duplicates)} duplicates) with one CancelClient, default limits; "
+            f"{verify}\n")
 
 
 def _print_result(console: Console, rows: list[Row], elapsed: float,
@@ -231,7 +278,8 @@ def _print_result(console: Console, rows: list[Row], elapsed: float,
 
 async def demo(args: argparse.Namespace, streams: Streams) -> int:
     """Seed the fake exchange, cancel everything at full speed, check and summarise."""
-    async with FakeExchange({ACCESS: SECRET}, seed=args.seed, latency=args.latency) as ex:
+    async with FakeExchange({ACCESS: SECRET}, seed=args.seed, latency=args.latency,
+                            fill_during_cancel=args.fills) as ex:
         plan = make_plan(ex, args)
         _inject(ex, args, plan)
         (streams.err if args.json else streams.out).write(_header(ex, args, plan))

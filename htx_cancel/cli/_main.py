@@ -16,7 +16,7 @@ from ._args import (
     UsageError,
     build_parser,
 )
-from ._commands import cancel, cancel_all, clock
+from ._commands import cancel, cancel_after, cancel_all, clock
 from ._common import Streams
 from ._demo import demo
 
@@ -27,6 +27,7 @@ COMMANDS: dict[str, Command] = {
     "demo": demo,
     "cancel": cancel,
     "cancel-all": cancel_all,
+    "cancel-after": cancel_after,
     "time": clock,
 }
 

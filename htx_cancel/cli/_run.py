@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from .._catalog import Endpoint, Kind, Margin, endpoint_for
 from .._client import CancelClient
 from .._report import BatchRecord, CancelReport, Failure
+from .._states import OrderState
 from ._inputs import id_field, lib_kind
 from ._progress import Tracker
 
@@ -37,6 +38,7 @@ class Job:
     contract: str
     margin: Margin
     ids: list[str]
+    verify: bool = False
     report: CancelReport = field(default_factory=CancelReport)
 
     @property
@@ -45,13 +47,13 @@ class Job:
         return row_key(self.endpoint.name, self.id_field)
 
     async def run(self, client: CancelClient) -> None:
-        """Cancel every id; the report fills as batches settle."""
+        """Cancel every id (then verify, if asked); the report fills as batches settle."""
         if self.id_field == "client_order_id":
             await client.cancel(self.kind, self.contract, client_order_ids=self.ids,
-                                margin=self.margin, report=self.report)
+                                margin=self.margin, report=self.report, verify=self.verify)
         else:
             await client.cancel(self.kind, self.contract, self.ids, margin=self.margin,
-                                report=self.report)
+                                report=self.report, verify=self.verify)
 
     def pending(self) -> list[str]:
         """Ids with no outcome yet (after an interruption)."""
@@ -60,11 +62,12 @@ class Job:
         return [id_ for id_ in self.ids if id_ not in settled]
 
 
-def make_job(kind: str, contract: str, margin: Margin, ids: Sequence[str]) -> Job:
+def make_job(kind: str, contract: str, margin: Margin, ids: Sequence[str], *,
+             verify: bool = False) -> Job:
     """A job for already validated, distinct ids of a command-line kind."""
     library_kind = lib_kind(kind)
     return Job(library_kind, endpoint_for(library_kind, margin), id_field(kind), contract,
-               margin, list(ids))
+               margin, list(ids), verify)
 
 
 def pending(jobs: Sequence[Job]) -> list[str]:
@@ -95,6 +98,11 @@ class Outcome:
         return {id_: r.unknown_reasons.get(id_, "") for r in self.reports for id_ in r.unknown}
 
     @property
+    def states(self) -> dict[str, OrderState]:
+        """Every id whose state verification learned (empty without verification)."""
+        return {id_: s for r in self.reports for id_, s in r.states.items()}
+
+    @property
     def batches(self) -> list[BatchRecord]:
         """Every request's record."""
         return [b for r in self.reports for b in r.batches]
@@ -110,7 +118,7 @@ class Outcome:
 
     @property
     def ok(self) -> bool:
-        """True when every report is ok and the run was not interrupted."""
+        """True when every id ended cancelled and the run was not interrupted."""
         return not self.interrupted and all(r.ok for r in self.reports)
 
 

@@ -15,10 +15,11 @@ from rich.table import Table
 from .._catalog import CATALOG
 from .._limiter import DEFAULT_LIMITS, RateLimits
 from .._report import BatchRecord
+from .._states import OrderState
 from ._run import Outcome, row_key
 
 __all__ = ["Row", "bound", "failure_text", "outcome_json", "print_details", "rows_of",
-           "summary_table", "total_row", "verdict"]
+           "state_text", "summary_table", "total_row", "verdict"]
 
 WIDE = 100  # console columns below which endpoint names lose their swap_ prefix
 SHOWN = 10  # failed / unknown ids listed in the human summary; --json has them all
@@ -38,6 +39,7 @@ class Row:
     start: float = math.inf
     end: float = -math.inf
     rejected: int | None = None  # 1032s the exchange counted, when it can tell (the demo)
+    states: Counter[str] = field(default_factory=Counter)  # verified states of its ids
 
     @property
     def elapsed(self) -> float:
@@ -80,7 +82,7 @@ def rows_of(outcome: Outcome) -> list[Row]:
         where.update(dict.fromkeys(batch.ids, key))
         if not batch.ids:
             cancel_all = key
-    failed = outcome.failed
+    failed, states = outcome.failed, outcome.states
     for ids, bump in ((outcome.cancelled, "cancelled"), (failed, "failed"),
                       (outcome.unknown, "unknown")):
         for id_ in ids:
@@ -89,6 +91,8 @@ def rows_of(outcome: Outcome) -> list[Row]:
                 continue
             row = rows[found]
             row.ids += 1
+            if id_ in states:
+                row.states[states[id_].value] += 1
             if bump == "failed":
                 row.failed[failed[id_].code] += 1
             elif bump == "cancelled":
@@ -107,6 +111,7 @@ def total_row(rows: Iterable[Row]) -> Row:
         total.cancelled += row.cancelled
         total.failed.update(row.failed)
         total.unknown += row.unknown
+        total.states.update(row.states)
         total.requests += row.requests
         total.start = min(total.start, row.start)
         total.end = max(total.end, row.end)
@@ -121,12 +126,19 @@ def failure_text(failed: Counter[int | str]) -> str:
     return ", ".join(f"{code}: {n}" for code, n in ordered)
 
 
+def state_text(states: Counter[str], sep: str = ", ") -> str:
+    """``cancelled 48, filled 2``: most common first (or an empty string)."""
+    ordered = sorted(states.items(), key=lambda kv: (-kv[1], kv[0]))
+    return sep.join(f"{state} {n}" for state, n in ordered)
+
+
 def summary_table(rows: Sequence[Row], title: str, width: int = WIDE) -> Table:
     """The per-endpoint table, with a total row when there is more than one endpoint.
 
     Narrow consoles get endpoint names without the common ``swap_`` prefix.
     """
     show_1032 = any(row.rejected is not None for row in rows)
+    show_states = any(row.states for row in rows)
     short = width < WIDE
     table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False,
                   padding=(0, 0, 0, 0) if short else (0, 1), show_edge=False)
@@ -135,6 +147,8 @@ def summary_table(rows: Sequence[Row], title: str, width: int = WIDE) -> Table:
         table.add_column(name, justify="right", no_wrap=True)
     if show_1032:
         table.add_column("1032", justify="right", no_wrap=True)
+    if show_states:  # verified: what the exchange says became of the row's ids
+        table.add_column("verified", no_wrap=True)
     shown = [*rows, total_row(rows)] if len(rows) > 1 else list(rows)
     for i, row in enumerate(shown):
         label = row.key.removeprefix("swap_") if short else row.key
@@ -143,22 +157,33 @@ def summary_table(rows: Sequence[Row], title: str, width: int = WIDE) -> Table:
                  f"{row.bound:.0f}s"]
         if show_1032:
             cells.append("" if row.rejected is None else str(row.rejected))
+        if show_states:
+            cells.append(state_text(row.states, "\n") or "-")  # one state a line: narrow
         table.add_row(*cells, style="bold" if i == len(rows) and i else None,
                       end_section=i == len(rows) - 1)
     return table
 
 
 def print_details(console: Console, outcome: Outcome, pending: Sequence[str]) -> None:
-    """The first failed and unknown ids with their reasons, and what is still pending."""
+    """The first failed and unknown ids with their reasons (and verified states), and what is
+    still pending."""
+    states = outcome.states
     for id_, failure in list(outcome.failed.items())[:SHOWN]:
-        console.print(f"failed  {id_}  {failure.code} {failure.message}", highlight=False)
+        console.print(f"failed  {id_}  {failure.code} {failure.message}{_state_of(states, id_)}",
+                      highlight=False)
     _more(console, len(outcome.failed))
     for id_, reason in list(outcome.unknown.items())[:SHOWN]:
-        console.print(f"unknown {id_}  {reason}", highlight=False)
+        console.print(f"unknown {id_}  {reason}{_state_of(states, id_)}", highlight=False)
     _more(console, len(outcome.unknown))
     if pending:
         console.print(f"interrupted: {len(pending)} ids have no outcome (a request in flight "
                       "may still have cancelled some)", highlight=False)
+
+
+def _state_of(states: Mapping[str, OrderState], id_: str) -> str:
+    """`` (state: filled)`` for a verified id, else nothing."""
+    state = states.get(id_)
+    return "" if state is None else f" (state: {state.value})"
 
 
 def _more(console: Console, n: int) -> None:
@@ -175,6 +200,9 @@ def verdict(outcome: Outcome, pending: Sequence[str]) -> str:
             f"{unknown} unknown")
     if pending:
         text += f", {len(pending)} not done (interrupted)"
+    states = outcome.states
+    if states:
+        text += f"; verified {len(states)}: {state_text(Counter(s.value for s in states.values()))}"
     return text
 
 
@@ -197,6 +225,7 @@ def outcome_json(outcome: Outcome, pending: Sequence[str]) -> dict[str, Any]:
         "unknown": outcome.unknown,
         "interrupted": outcome.interrupted,
         "pending": list(pending),
+        "states": {id_: state.value for id_, state in outcome.states.items()},
         "batches": [_batch_json(b) for b in outcome.batches],
     }
 

@@ -89,7 +89,8 @@ async def test_demo_small(run: Run) -> None:
     assert result.status == 0, result.out + result.err
     assert "seeded 130 open orders" in result.out
     assert "cancelling 140 ids (5 unknown, 5 duplicates)" in result.out
-    assert result.out.count("✓") == 5 and "✗" not in result.out
+    assert result.out.count("✓") == 6 and "✗" not in result.out
+    assert "✓ every state matches the exchange (135/135 ids" in result.out
     for endpoint in ("swap_cancel", "swap_cross_cancel (cid)", "swap_trigger_cancel",
                      "swap_cross_track_cancel"):
         assert endpoint in result.out
@@ -97,7 +98,8 @@ async def test_demo_small(run: Run) -> None:
 
 async def test_demo_json(run: Run) -> None:
     result = await run("demo", "--orders", "30", "--trigger", "5", "--tpsl", "0",
-                       "--track", "0", "--unknown", "2", "--duplicates", "1", "--json")
+                       "--track", "0", "--unknown", "2", "--duplicates", "1", "--fills", "0",
+                       "--json")
     assert result.status == 0, result.out + result.err
     doc = result.json
     assert len(doc["cancelled"]) == 35
