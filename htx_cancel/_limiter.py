@@ -37,7 +37,10 @@ class RateLimits:
     ``ratelimit-*`` headers. ``probe``: while nothing is known of a pool, send one request and
     read its answer before bursting. ``outside_prior``: the share of the trade and read pools
     left free for unseen use until the exchange's count covers half a window (0 to burst the
-    whole pool at once; see :mod:`htx_cancel._policy`).
+    whole pool at once; see :mod:`htx_cancel._policy`). ``plan``: while strategy cancels queue
+    beside regular ones, place their rounds so the mix finishes at the least time its limits
+    allow (:mod:`htx_cancel._plan`); False keeps strategy cancels at their own full pace behind
+    the capped reserve. ``RedisLimiter`` never plans (see docs/redis.md).
     """
 
     trade: tuple[int, float] = (72, 3.0)
@@ -49,6 +52,7 @@ class RateLimits:
     read: tuple[int, float] = (72, 3.0)
     probe: bool = True
     outside_prior: float = 0.25
+    plan: bool = True
 
     def __post_init__(self) -> None:
         if not 0 < self.share <= 1:
@@ -164,7 +168,8 @@ class RateLimiter:
         self.limits = limits
         self._clock: Clock = clock or LoopClock()
         self._sched = Scheduler([limits.spec(TRADE_POOL), limits.spec(READ_POOL)],
-                                guard=limits.guard, reserve_cap=limits.strategy_reserve)
+                                guard=limits.guard, reserve_cap=limits.strategy_reserve,
+                                plan=limits.plan)
         self._pacer = AsyncLimiter(*limits.pacing) if limits.pacing else None
         self._timer: TimerHandle | None = None
         self._timer_at = 0.0

@@ -40,6 +40,7 @@ __all__ = [
     "per_window",
     "prior_for",
     "reserve_cap",
+    "strategy_reserve",
 ]
 
 Units = tuple[int, float]  # (requests, seconds)
@@ -65,6 +66,17 @@ def reserve_cap(shared_limit: int, override: int | None = None) -> int:
 def per_window(own: Units, shared_period: float) -> int:
     """Requests a strategy pool can send in one window of the shared pool."""
     return own[0] * max(1, round(shared_period / own[1]))
+
+
+def strategy_reserve(queued: Iterable[tuple[int, int]], cap: int) -> int:
+    """Shared slots to keep for queued strategy requests, the rule both limiters follow.
+
+    ``queued`` holds, per strategy endpoint with requests queued at the requester's priority or
+    a higher one, (requests queued, the endpoint's :func:`per_window` need); each counts at
+    most its need, and the sum at most ``cap`` (:func:`reserve_cap`). Lower priorities count
+    nothing: a request never waits for one of lower priority.
+    """
+    return min(sum(min(n, need) for n, need in queued), cap)
 
 
 def match_pool(pools: Iterable[str], full: dict[str, Units], mine: dict[str, int],

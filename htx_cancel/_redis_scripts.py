@@ -16,7 +16,13 @@ Data model, per account (all keys share one hash tag, so they live in one cluste
 - ``q:<level>:<endpoint>``: the FIFO queue of an endpoint at one priority level (0 high, 1
   normal, 2 low), member = ticket id, score = arrival (``INCR seq``).
 - ``qlive``: every queued ticket's lease (ms); an entry whose owner stops asking is dropped.
-- ``qstrategy``: the leases of queued strategy tickets, for the trade-pool reserve.
+- ``qstrategy:<level>``: the leases of queued strategy tickets of one priority level, and
+  ``qneed:<level>`` (hash, ticket id -> ``"<need> <cap> <endpoint>"``): how many requests the
+  ticket's process has queued behind it (its lane), at most the endpoint's per-window need
+  ``cap``; together they give the trade-pool reserve, computed as in-process
+  (:func:`htx_cancel._policy.strategy_reserve`): per endpoint the queued requests of the
+  requester's level or higher, capped at the endpoint's per-window need, summed, capped at
+  ``reserve_cap``.
 - ``warm:<pool>``: exists while the pool's state is known (an answer came back lately);
   without it one request goes alone (a probe) and the others wait for its answer.
 - ``wait:<pool>:<level>``: the leases of tickets of that level that lack room in that pool; a
@@ -32,10 +38,12 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 """
 
-# KEYS: q, qlive, qstrategy, seq, then eight per pool: zset, pause, hold, count, wait0..wait2,
-#       warm
+# KEYS: q, qlive, qstrategy0..2, qneed0..2, seq, then eight per pool: zset, pause, hold, count,
+#       wait0..wait2, warm
 # ARGV: tid, strategy (0/1), lease_ms, queue_ttl_ms, reserve_cap, unknown_wait_ms, level,
-#       then the limits of the pools, then their holds after completion (ms), then probe (0/1)
+#       then the limits of the pools, then their holds after completion (ms), then probe (0/1),
+#       the endpoint's per-window need cap (strategy), the endpoint, the requests queued in the
+#       caller's lane (this one included)
 # Returns {granted, wait_ms, at_head, then per pool: used, count} (the last two if granted).
 ACQUIRE = _NOW + """
 local tid = ARGV[1]
@@ -43,21 +51,27 @@ local strategy = ARGV[2] == '1'
 local lease = tonumber(ARGV[3])
 local qttl = tonumber(ARGV[4])
 local level = tonumber(ARGV[7])
-local q, qlive, qstrat = KEYS[1], KEYS[2], KEYS[3]
+local q, qlive = KEYS[1], KEYS[2]
+local qstrat, qneed = KEYS[3 + level], KEYS[6 + level]
+local base = 9
 local per = 8
-local npools = (#KEYS - 4) / per
+local npools = (#KEYS - base) / per
 local probe = ARGV[8 + 2 * npools] == '1'
+local cap = tonumber(ARGV[9 + 2 * npools])
 
 if not redis.call('ZSCORE', q, tid) then
-  redis.call('ZADD', q, redis.call('INCR', KEYS[4]), tid)
+  redis.call('ZADD', q, redis.call('INCR', KEYS[base]), tid)
 end
 redis.call('ZREMRANGEBYSCORE', qlive, '-inf', now)
 redis.call('ZADD', qlive, now + qttl + 1, tid)
 redis.call('PEXPIRE', q, qttl * 4)
 redis.call('PEXPIRE', qlive, qttl * 4)
 if strategy then
+  local need = math.min(tonumber(ARGV[11 + 2 * npools]), cap)
   redis.call('ZADD', qstrat, now + qttl + 1, tid)
+  redis.call('HSET', qneed, tid, need .. ' ' .. cap .. ' ' .. ARGV[10 + 2 * npools])
   redis.call('PEXPIRE', qstrat, qttl * 4)
+  redis.call('PEXPIRE', qneed, qttl * 4)
 end
 
 local head = tid
@@ -66,18 +80,34 @@ for _ = 1, 64 do
   if head == tid or redis.call('ZSCORE', qlive, head) then break end
   redis.call('ZREM', q, head)
   redis.call('ZREM', qstrat, head)
+  redis.call('HDEL', qneed, head)
 end
 
+-- the reserve, as in-process: queued strategy requests of this level or a higher one, per
+-- endpoint at most its per-window need, in all at most reserve_cap
 local reserve = 0
 if not strategy then
-  redis.call('ZREMRANGEBYSCORE', qstrat, '-inf', now)
-  reserve = math.min(redis.call('ZCARD', qstrat), tonumber(ARGV[5]))
+  local needs, caps = {}, {}
+  for lv = 0, level do
+    local live = redis.call('ZRANGEBYSCORE', KEYS[3 + lv], '(' .. now, '+inf')
+    if #live > 0 then
+      for _, v in ipairs(redis.call('HMGET', KEYS[6 + lv], unpack(live))) do
+        if v then
+          local n, c, ep = string.match(v, '^(%d+) (%d+) (.+)$')
+          needs[ep] = (needs[ep] or 0) + tonumber(n)
+          caps[ep] = tonumber(c)
+        end
+      end
+    end
+  end
+  for ep, n in pairs(needs) do reserve = reserve + math.min(n, caps[ep]) end
+  reserve = math.min(reserve, tonumber(ARGV[5]))
 end
 
 local wait = 0
 local higher = false
 for i = 1, npools do
-  local k = 4 + (i - 1) * per
+  local k = base + (i - 1) * per
   local z, hk = KEYS[k + 1], KEYS[k + 3]
   redis.call('ZREMRANGEBYSCORE', z, '-inf', now)
   local w = redis.call('PTTL', KEYS[k + 2])
@@ -127,9 +157,10 @@ end
 redis.call('ZREM', q, tid)
 redis.call('ZREM', qlive, tid)
 redis.call('ZREM', qstrat, tid)
+redis.call('HDEL', qneed, tid)
 local out = {1, 0, 1}
 for i = 1, npools do
-  local k = 4 + (i - 1) * per
+  local k = base + (i - 1) * per
   local z = KEYS[k + 1]
   redis.call('ZADD', z, now + lease + 1, tid)
   redis.call('PEXPIRE', z, lease * 2)
@@ -155,9 +186,11 @@ end
 return 1
 """
 
-# KEYS: q, qlive, qstrategy, then its wait keys. ARGV: tid. A waiter gave up.
+# KEYS: q, qlive, qstrategy of its level, its wait keys, then qneed of its level. ARGV: tid.
+# A waiter gave up.
 DEQUEUE = """
-for i = 1, #KEYS do redis.call('ZREM', KEYS[i], ARGV[1]) end
+for i = 1, #KEYS - 1 do redis.call('ZREM', KEYS[i], ARGV[1]) end
+redis.call('HDEL', KEYS[#KEYS], ARGV[1])
 return 1
 """
 

@@ -89,17 +89,24 @@ class _Plan:
         pools = endpoint.pools
         specs = [limiter.limits.spec(p) for p in pools]
         waits = [[k(f"wait:{p}:{lv}") for lv in range(len(LEVELS))] for p in pools]
-        self.queue_keys = [k(f"q:{level}:{endpoint.name}"), k("qlive"), k("qstrategy"),
-                           *(w[level] for w in waits)]
+        strategic = [k(f"qstrategy:{lv}") for lv in range(len(LEVELS))]
+        needs = [k(f"qneed:{lv}") for lv in range(len(LEVELS))]
+        self.queue_keys = [k(f"q:{level}:{endpoint.name}"), k("qlive"), strategic[level],
+                           *(w[level] for w in waits), needs[level]]
         per_pool = [[k(f"pool:{p}"), k(f"pause:{p}"), k(f"hold:{p}"), k(f"count:{p}"), *w,
                      k(f"warm:{p}")] for p, w in zip(pools, waits, strict=True)]
-        self.acquire_keys = [*self.queue_keys[:3], k("seq"), *itertools.chain(*per_pool)]
+        self.acquire_keys = [*self.queue_keys[:2], *strategic, *needs, k("seq"),
+                             *itertools.chain(*per_pool)]
+        # a strategy endpoint's reserve is at most what it can send in one trade window
+        trade = limiter.limits.spec(TRADE_POOL)
+        own = specs[-1]
+        cap = policy.per_window((own.limit, own.period), trade.period) if endpoint.strategy else 0
         self.complete_keys = [keys[0] for keys in per_pool]
         self.complete_args = [_ms(s.period + limiter.limits.guard) for s in specs]
-        self.acquire_args: list[int] = [
+        self.acquire_args: list[int | str] = [
             int(endpoint.strategy), _ms(limiter.lease), _ms(limiter.queue_ttl),
             limiter.reserve_cap, _ms(limiter.poll_cap), level, *(s.limit for s in specs),
-            *self.complete_args, int(limiter.limits.probe)]
+            *self.complete_args, int(limiter.limits.probe), cap, endpoint.name]
         self.warm_keys = [keys[-1] for keys in per_pool]
         self.warm_ms = _ms(policy.MEMORY * max(s.period for s in specs))
         self.release_keys = list(itertools.chain(*((keys[0], keys[3]) for keys in per_pool)))
@@ -166,7 +173,8 @@ class RedisLimiter:
     """
 
     __slots__ = ("_client", "_down_until", "_fallback", "_grants", "_lanes", "_local",
-                 "_own_client", "_pauses", "_plans", "_prefix", "_scripts", "_seq", "_tasks",
+                 "_own_client", "_pauses", "_plans", "_prefix", "_queued", "_scripts", "_seq",
+                 "_tasks",
                  "_token", "_waiting", "account", "lease", "limits", "poll_cap", "queue_ttl",
                  "reserve_cap", "retry_after")
 
@@ -200,6 +208,7 @@ class RedisLimiter:
         self._lanes: dict[tuple[str, int], asyncio.Lock] = {}
         self._local = {p: _Local(limits, p) for p in (TRADE_POOL, READ_POOL)}
         self._waiting = dict.fromkeys(LEVELS, 0)
+        self._queued: dict[tuple[str, int], int] = {}  # waiters per lane, told to Redis
         self._grants = 0
         self._pauses = 0
         self._tasks: set[asyncio.Task[None]] = set()
@@ -262,6 +271,7 @@ class RedisLimiter:
         if lane is None:
             lane = self._lanes[key] = asyncio.Lock()
         self._waiting[priority] += 1
+        self._queued[key] = self._queued.get(key, 0) + 1
         try:
             async with lane:  # one waiter per endpoint, priority and process asks Redis
                 if self._down_until is not None:
@@ -269,6 +279,7 @@ class RedisLimiter:
                 ticket = await self._wait(self._ticket(endpoint, priority))
         finally:
             self._waiting[priority] -= 1
+            self._queued[key] -= 1
         self._grants += 1
         for pool in ticket.pools:
             self._pool(pool).busy += 1
@@ -435,7 +446,8 @@ class RedisLimiter:
         """Ask Redis until the ticket is granted; sleep as long as Redis says in between."""
         backoff = _FIRST_RETRY
         while True:
-            answer = await self._ask(ticket)
+            # the lane's waiters count towards a strategy endpoint's reserve, as in-process
+            answer = await self._ask(ticket, self._queued.get((ticket.endpoint, ticket.level), 1))
             if answer[0]:
                 self._granted(ticket, answer)
                 return ticket
@@ -452,11 +464,12 @@ class RedisLimiter:
                 self._dequeue(ticket)
                 raise
 
-    async def _ask(self, ticket: RedisTicket) -> list[int]:
-        """Run the acquire script; if the caller is cancelled meanwhile, undo what it did."""
+    async def _ask(self, ticket: RedisTicket, queued: int = 1) -> list[int]:
+        """Run the acquire script (``queued``: waiters in the ticket's lane); if the caller is
+        cancelled meanwhile, undo what it did."""
         plan = ticket.plan
         call = asyncio.ensure_future(self._scripts.acquire(
-            plan.acquire_keys, [ticket.tid, *plan.acquire_args]))
+            plan.acquire_keys, [ticket.tid, *plan.acquire_args, max(1, queued)]))
         try:
             return [int(x) for x in await asyncio.shield(call)]
         except asyncio.CancelledError:
@@ -469,8 +482,8 @@ class RedisLimiter:
             self._dequeue(ticket)
             return
         if int(call.result()[0]):
-            ticket.granted = True
-            self.release_unused(ticket)
+            # granted in Redis only: this process never counted it, so only Redis gives it back
+            self._spawn(self._scripts.release(ticket.plan.release_keys, [ticket.tid]))
         else:
             self._dequeue(ticket)
 

@@ -13,6 +13,14 @@ def test_the_reserve_is_two_thirds_of_the_shared_pool_and_never_all_of_it() -> N
     assert policy.per_window((5, 1.0), 3.0) == 15
 
 
+def test_the_reserve_counts_each_strategy_endpoint_up_to_its_per_window_need() -> None:
+    need = policy.per_window((5, 1.0), 3.0)
+    assert policy.strategy_reserve([], 48) == 0
+    assert policy.strategy_reserve([(3, need)], 48) == 3
+    assert policy.strategy_reserve([(40, need)], 48) == 15  # one endpoint: one window's worth
+    assert policy.strategy_reserve([(40, need)] * 4, 48) == 48  # never past the cap
+
+
 def test_headers_name_their_pool_by_limit_and_interval() -> None:
     pools = ("trade", "swap_trigger_cancel")
     full = {"trade": (72, 3.0), "swap_trigger_cancel": (5, 1.0)}

@@ -14,15 +14,18 @@ timestamp is made after the grant, never before a wait. The request's path picks
 from the catalog (a ``linear-swap-api`` path the catalog does not know takes
 ``unknown_pools``); other private requests (spot, coin-margined swaps: pools of their own at
 HTX) and public ones pass through untouched. The ``ratelimit-*`` headers of each answer are fed
-back (``observe``) and a 1032 pauses the pool, as for the library's own requests. Needs ccxt
-(the ``bench`` extra); it is imported by the caller, not here. Leave ccxt's own
-``maxRetriesOnFailure`` at 0 (its default): a retry inside ``fetch2`` would reuse the slot.
+back (``observe``) and an answer whose ``err_code`` is 1032 pauses the pool, as for the
+library's own requests. Needs ccxt (the ``bench`` extra); it is imported by the caller, not
+here. Leave ccxt's own ``maxRetriesOnFailure`` at 0 (its default): a retry inside ``fetch2``
+would reuse the slot.
 """
 
 from __future__ import annotations
 
 from contextvars import ContextVar
 from typing import Any
+
+import msgspec
 
 from .._catalog import PRIORITIES, Endpoint, Priority, endpoint_for_path
 from .._limiter import Limiter, check_priority, hold_slot
@@ -32,17 +35,42 @@ from .._scheduler import Ticket
 __all__ = ["limit_ccxt"]
 
 _PREFIX = "linear-swap-api/"
-_RATE_LIMITED = "1032"
+_RATE_LIMITED = 1032
+
+
+class _Error(msgspec.Struct, frozen=True):
+    """The error fields of an HTX answer (the code may be a number or a string)."""
+
+    err_code: int | str | None = None
+    code: int | str | None = None
+
+
+_decode_error = msgspec.json.Decoder(_Error).decode
+
+
+def error_code(body: Any) -> int | str | None:
+    """The ``err_code`` (or 2026-style ``code``) of an answer body; None if it has none."""
+    if not body:
+        return None
+    try:
+        answer = _decode_error(body)
+    except (msgspec.DecodeError, TypeError):
+        return None
+    code = answer.err_code if answer.err_code is not None else answer.code
+    if isinstance(code, str) and code.strip().lstrip("-").isdigit():
+        return int(code)
+    return code
 
 
 class _Current:
-    """The ticket of the request this task is sending, and the headers of its answer."""
+    """The ticket of the request this task is sending, and the headers and body of its answer."""
 
-    __slots__ = ("headers", "ticket")
+    __slots__ = ("body", "headers", "ticket")
 
     def __init__(self, ticket: Ticket) -> None:
         self.ticket = ticket
         self.headers: RateLimitHeaders | None = None
+        self.body: Any = None
 
 
 _current: ContextVar[_Current | None] = ContextVar("htx_cancel_ccxt_request", default=None)
@@ -101,8 +129,10 @@ def limit_ccxt(exchange: Any, limiter: Limiter, *, priority: Priority = "normal"
             token = _current.set(current)
             try:
                 return await fetch2(path, api, method, params, config)
-            except Exception as exc:
-                if _RATE_LIMITED in str(exc):
+            except Exception:
+                # the code of the answer, never a substring of the message: an order id may
+                # hold the digits 1032
+                if error_code(current.body) == _RATE_LIMITED:
                     rl = current.headers
                     if rl is None:
                         limiter.pause(ticket)
@@ -117,6 +147,7 @@ def limit_ccxt(exchange: Any, limiter: Limiter, *, priority: Priority = "normal"
                   response_body: Any, request_headers: Any, request_body: Any) -> Any:
         current = _current.get()
         if current is not None:
+            current.body = response_body
             rl = current.headers = read_headers(response_headers)
             if rl is not None:
                 limiter.observe(current.ticket, rl.limit, rl.interval_ms, rl.remaining,

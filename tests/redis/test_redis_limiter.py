@@ -12,6 +12,7 @@ import pytest
 import redis.asyncio as aredis
 
 from htx_cancel import CATALOG, RateLimiterError, RateLimits
+from htx_cancel._catalog import Endpoint, Priority
 from htx_cancel.redis_limiter import RedisLimiter, RedisTicket
 
 pytestmark = pytest.mark.redis
@@ -27,6 +28,11 @@ def make(url: str, account: str, limits: RateLimits = SMALL, *, lease: float = 1
          queue_ttl: float = 1.0, fallback: RateLimits | None = None) -> RedisLimiter:
     return RedisLimiter(url, account, limits, lease=lease, queue_ttl=queue_ttl,
                         fallback=fallback)
+
+
+def queue_key(limiter: RedisLimiter, endpoint: Endpoint, priority: Priority = "normal") -> str:
+    """The Redis queue key the limiter uses for ``endpoint`` at ``priority`` (from its plan)."""
+    return limiter._ticket(endpoint, priority).plan.queue_keys[0]
 
 
 async def zcard(url: str, key: str) -> int:
@@ -77,7 +83,7 @@ async def test_strategy_request_takes_both_pools_or_nothing(redis_url: str,
             await asyncio.wait_for(limiter.acquire(STRATEGY), 0.2)
         await limiter.flush()
         assert await zcard(redis_url, limiter.key(f"pool:{STRATEGY.name}")) == 0
-        assert await zcard(redis_url, limiter.key(f"q:{STRATEGY.name}")) == 0
+        assert await zcard(redis_url, queue_key(limiter, STRATEGY)) == 0
         assert await zcard(redis_url, limiter.key("pool:trade")) == 5
         for ticket in held:
             limiter.release_unused(ticket)
@@ -142,12 +148,13 @@ async def test_cancelled_waiter_takes_nothing(redis_url: str, account: str) -> N
         held = [await limiter.acquire(REGULAR) for _ in range(5)]
         waiter = asyncio.ensure_future(limiter.acquire(REGULAR))
         await asyncio.sleep(0.1)
+        assert await zcard(redis_url, queue_key(limiter, REGULAR)) == 1  # the key is the queue
         waiter.cancel()
         with pytest.raises(asyncio.CancelledError):
             await waiter
         await limiter.flush()
         assert await zcard(redis_url, limiter.key("pool:trade")) == 5
-        assert await zcard(redis_url, limiter.key(f"q:{REGULAR.name}")) == 0
+        assert await zcard(redis_url, queue_key(limiter, REGULAR)) == 0
         for ticket in held:
             limiter.release_unused(ticket)
         await limiter.flush()
@@ -166,7 +173,10 @@ async def test_cancelled_during_the_script_gives_a_grant_back(redis_url: str,
                 limiter.release_unused(await task)
         await limiter.flush()
         assert await zcard(redis_url, limiter.key("pool:trade")) == 0
-        assert await zcard(redis_url, limiter.key(f"q:{REGULAR.name}")) == 0
+        assert await zcard(redis_url, queue_key(limiter, REGULAR)) == 0
+        stats = limiter.stats()  # grants given back in Redis were never counted here
+        assert stats.granted == 0 and stats.pools["trade"].in_flight == 0
+        assert stats.pools["trade"].free == SMALL.trade[0]
 
 
 async def test_fifo_in_a_process_and_turns_between_processes(redis_url: str,
