@@ -232,7 +232,7 @@ class Scheduler:
                     for name, most in planner.passes(now, mine):
                         self._drain((strategic[name],), now, kept, blocked, granted, most)
             if regular:
-                self._drain(regular.values(), now, reserve, blocked, granted)
+                self._turns(regular, now, reserve, blocked, granted)
             if not self.waiting:
                 break
             for queues, held in ((strategic, kept), (regular, reserve)):
@@ -280,6 +280,33 @@ class Scheduler:
                 self._grant(head, now)
                 granted.append(head)
                 most -= 1
+
+    def _turns(self, queues: _Queues, now: float, reserve: int, blocked: set[str],
+               granted: list[Ticket]) -> None:
+        """Grant queue heads endpoint by endpoint, in turns, while they fit.
+
+        An endpoint that was served goes to the back, so turns carry over from one dispatch to
+        the next: a request on a second endpoint (a dead man's switch re-arm, a placement)
+        waits for the next free slot, not behind every request queued earlier on another.
+        """
+        live = [name for name, queue in queues.items() if queue]
+        if len(live) == 1:  # the usual case: one endpoint, plain FIFO
+            self._drain((queues[live[0]],), now, reserve, blocked, granted)
+            return
+        while live:
+            served = []
+            for name in live:
+                queue = queues[name]
+                if self._fits(queue[0], now, reserve, blocked):
+                    head = queue.popleft()
+                    self._count(head, -1)
+                    self._grant(head, now)
+                    granted.append(head)
+                    del queues[name]  # to the back of the turns
+                    queues[name] = queue
+                    if queue:
+                        served.append(name)
+            live = served
 
     def _count(self, ticket: Ticket, n: int) -> None:
         """Count a ticket in (or out of) the waiters of its pools."""

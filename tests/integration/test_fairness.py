@@ -7,16 +7,12 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
-
 from htx_cancel import CATALOG, RateLimiter, RateLimits
 from htx_cancel.testing import FakeClock
 
 CANCEL_AFTER = CATALOG["linear-cancel-after"]  # trade pool only, like swap_cancel
 
 
-@pytest.mark.xfail(strict=True,
-                   reason="round-robin across endpoints within a priority: pending")
 async def test_a_second_endpoint_takes_turns_with_a_queue_issued_before_it() -> None:
     clock = FakeClock()
     limiter = RateLimiter(RateLimits(trade=(2, 1.0), guard=0.0, probe=False, outside_prior=0),
