@@ -10,33 +10,11 @@ prometheus_client = pytest.importorskip("prometheus_client")
 
 from prometheus_client import CollectorRegistry, generate_latest  # noqa: E402
 
-from htx_cancel import CancelClient, Credentials  # noqa: E402
+from htx_cancel import CancelClient, Credentials, LimiterStats, PoolStats  # noqa: E402
 from htx_cancel._events import RequestEvent  # noqa: E402
 from htx_cancel._limiter import RateLimiter, RateLimits  # noqa: E402
 from htx_cancel.metrics import Metrics  # noqa: E402
 from htx_cancel.testing import FakeExchange  # noqa: E402
-
-
-# A stand-in of exactly the shape PLAN.md gives htx_cancel._stats (PoolStats, LimiterStats).
-@dataclass(frozen=True)
-class PoolStats:
-    name: str
-    limit: int
-    period: float
-    in_flight: int
-    held: int
-    free: int
-    outside: int
-    paused_for: float
-
-
-@dataclass(frozen=True)
-class LimiterStats:
-    pools: dict[str, PoolStats]
-    waiting: dict[str, int]
-    granted: int
-    pauses: int
-    outside_seen: int
 
 
 @dataclass
