@@ -9,14 +9,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from types import TracebackType
+from typing import Any
 
 import msgspec
 
 from ._catalog import CATALOG, Priority
 from ._clock import Clock
-from ._errors import APIError, AuthenticationError, DecodeError, HTXError, TransportError
+from ._errors import (
+    APIError,
+    AuthenticationError,
+    DecodeError,
+    HTXError,
+    RequestTimeout,
+    TransportError,
+)
 from ._models import code_of
 from ._retry import Action, classify
 from ._verifier import TRANSIENT_CODES, Requester
@@ -30,6 +38,8 @@ MIN_TIMEOUT = 5.0  # HTX's smallest time_out, in seconds
 _OK = 200
 _ATTEMPTS = 3  # tries of the first arm and of the disarm (re-arms retry on their own)
 _PAUSE = 0.2  # seconds before the second try, twice that before the third
+_MARGIN = 1.0  # a re-arm still unanswered this long before the switch fires counts as failed
+_LEAST_WAIT = 0.5  # ...but it is given at least this long
 
 FailureCallback = Callable[[Exception], object]
 
@@ -133,7 +143,8 @@ class CancelAfter:
     def expires_at(self) -> float | None:
         """When, on the client's clock, the switch fires unless re-armed (None when off).
 
-        Counted from the send of the last successful arm, so never later than the exchange's.
+        Counted from when the last successful arm was asked for (before its wait for a slot
+        and its round trip), so never later than the exchange's.
         """
         return None if self.armed_at is None else self.armed_at + self.timeout
 
@@ -170,7 +181,12 @@ class CancelAfter:
             self._stopping = True
             if not (disarm and self._busy):
                 task.cancel()  # a re-arm in flight is let finish before a disarm follows it
-            await asyncio.wait([task])
+            try:
+                await asyncio.wait([task])
+            except BaseException:  # the owner was cancelled meanwhile: leave no task behind
+                task.cancel()
+                await asyncio.wait([task])
+                raise
         if disarm:
             await self._disarm()
 
@@ -205,15 +221,24 @@ class CancelAfter:
         raise AssertionError("unreachable")
 
     async def _keep_armed(self) -> None:
-        """Re-arm every ``interval`` (sooner after a failure) until stopped."""
+        """Re-arm every ``interval`` from the last arm (sooner after a failure) until stopped.
+
+        Each re-arm must be answered a margin before the switch would fire, else it counts as
+        failed (the bot hears of it while there is time) and is tried again at once.
+        """
         retry = min(self._interval / 2, 1.0)
         while not self._stopping:
-            await self._clock.sleep(self._interval if not self.failures else retry)
+            now = self._clock.now()
+            if self.failures or self.armed_at is None:
+                delay = retry
+            else:  # on schedule from the last arm, however long that arm took
+                delay = self.armed_at + self._interval - now
+            await self._clock.sleep(max(delay, 0.0))
             if self._stopping:
                 return
             self._busy = True
             try:
-                await self._arm()
+                await self._within(self._arm(), self._answer_budget())
             except Exception as exc:  # any failure must reach the bot, and the task lives on
                 self._failed(exc)
             else:
@@ -223,6 +248,27 @@ class CancelAfter:
                 self.failures, self.last_error = 0, None
             finally:
                 self._busy = False
+
+    def _answer_budget(self) -> float:
+        """How long a re-arm may take: up to the interval, and over a margin before firing."""
+        left = self._interval if self.expires_at is None else (
+            self.expires_at - self._clock.now() - _MARGIN)
+        return max(min(self._interval, left), _LEAST_WAIT)
+
+    async def _within(self, arm: Coroutine[Any, Any, None], seconds: float) -> None:
+        """Await ``arm``, giving up (RequestTimeout) after ``seconds`` of the client's clock."""
+        task = asyncio.ensure_future(arm)
+        timer = asyncio.ensure_future(self._clock.sleep(seconds))
+        try:
+            await asyncio.wait((task, timer), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for pending in (task, timer):
+                if not pending.done():
+                    pending.cancel()
+            await asyncio.wait((task, timer))
+        if task.cancelled():
+            raise RequestTimeout(f"re-arm got no answer within {seconds:.1f} s")
+        task.result()
 
     def _failed(self, exc: Exception) -> None:
         """Count, log and report a failed re-arm."""

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from htx_cancel import APIError, AuthenticationError, DecodeError, TransportError
+from htx_cancel import APIError, AuthenticationError, DecodeError, RequestTimeout, TransportError
 from htx_cancel._deadman import CANCEL_AFTER_PATH, CancelAfter, parse_cancel_after
 from htx_cancel.testing import FakeClock
 
@@ -236,3 +236,56 @@ async def test_one_shot_arm_and_disarm(ex: Switch, clock: FakeClock) -> None:
     assert ex.arms() == 1  # nothing re-armed it
     await CancelAfter(ex.request, clock, 5.0).disarm()
     assert ex.trigger_ms is None and ex.calls[-1][0] == {"on_off": 0}
+
+
+async def test_a_stalled_rearm_counts_as_failed_before_the_switch_fires(
+        ex: Switch, clock: FakeClock) -> None:
+    seen: list[Exception] = []
+    async with CancelAfter(ex.request, clock, 6.0, on_failure=seen.append) as switch:
+        ex.hang = asyncio.get_running_loop().create_future()  # the next re-arm gets no answer
+        await clock.advance(2.0)  # it is sent (interval 2 s)...
+        assert switch.failures == 0
+        await clock.advance(2.0)  # ...and given up 2 s later, 2 s before the switch would fire
+        assert switch.failures == 1 and isinstance(seen[-1], RequestTimeout)
+        assert switch.expires_at is not None and switch.expires_at - clock.now() >= 1.0
+        ex.hang = None
+        await clock.advance(1.0)  # tried again at once (after the short retry pause)
+        assert switch.failures == 0 and switch.rearms == 1
+        assert ex.trigger_ms is not None and ex.trigger_ms >= ex.now_ms() + 5000
+
+
+async def test_rearms_keep_their_schedule_however_long_an_arm_takes(
+        ex: Switch, clock: FakeClock) -> None:
+    sent: list[float] = []
+    answer = ex.request
+
+    async def slow(path: str, body: Mapping[str, Any], priority: str) -> Any:
+        sent.append(clock.now())
+        await clock.sleep(1.5)  # a slow slot and round trip
+        return await answer(path, body, priority)
+
+    async def bot() -> None:
+        async with CancelAfter(slow, clock, 6.0):
+            await clock.sleep(8.0)
+
+    task = asyncio.ensure_future(bot())
+    await clock.run_until(task.done)
+    await task
+    arms = [t - sent[0] for t, (body, _) in zip(sent, ex.calls, strict=True) if body["on_off"]]
+    assert arms[:4] == [0.0, 2.0, 4.0, 6.0]  # every interval from the last ask, not after it
+
+
+async def test_cancelling_the_owner_while_it_stops_leaves_no_task(
+        ex: Switch, clock: FakeClock) -> None:
+    before = asyncio.all_tasks()
+    switch = CancelAfter(ex.request, clock, 6.0)
+    await switch.start()
+    ex.hang = asyncio.get_running_loop().create_future()
+    await clock.advance(2.0)  # a re-arm is in flight, so stop() waits for it
+    stopping = asyncio.create_task(switch.stop())
+    await clock.advance(0)
+    assert not stopping.done()
+    stopping.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await stopping
+    assert asyncio.all_tasks() == before and not switch.running
