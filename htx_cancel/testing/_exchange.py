@@ -88,6 +88,10 @@ class FakeExchange(ExchangeState, Responder):
             access: load_ed25519_key(key) for access, key in (ed25519_keys or {}).items()
         }
         self.pools = ServerPools(trade_limit, strategy_limit, window, rate_limits, read_limit)
+        if not callable(latency) and (isinstance(latency, bool)
+                                      or not isinstance(latency, (int, float)) or latency < 0):
+            raise ValueError(f"latency must be seconds (>= 0) or a function returning them, "
+                             f"got {latency!r}")
         self.latency: Latency = latency
         self.clock_skew = clock_skew
         self.faults = self._make_injector(faults, hang_seconds)

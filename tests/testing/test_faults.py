@@ -187,3 +187,9 @@ def test_injector_checks_arguments() -> None:
     assert injector.take("swap_cancel") is not None
     injector.clear()
     assert injector.take("swap_cancel") is None
+
+
+@pytest.mark.parametrize("latency", [(0.001, 0.002), -1.0, "0.1"])
+def test_a_latency_that_is_not_seconds_is_refused_at_once(latency: object) -> None:
+    with pytest.raises(ValueError, match="latency"):
+        FakeExchange(latency=latency)  # type: ignore[arg-type]
