@@ -26,8 +26,8 @@ from ._errors import (
     TransportError,
 )
 from ._models import code_of
-from ._retry import Action, classify
-from ._verifier import TRANSIENT_CODES, Requester
+from ._retry import Action, classify, worth_repeating
+from ._verifier import Requester
 
 __all__ = ["CANCEL_AFTER_PATH", "MIN_TIMEOUT", "CancelAfter", "parse_cancel_after"]
 
@@ -213,7 +213,7 @@ class CancelAfter:
                 return parse_cancel_after(
                     await self._request(CANCEL_AFTER_PATH, body, self._priority))
             except (TransportError, DecodeError, APIError) as exc:
-                transient = not isinstance(exc, APIError) or exc.code in TRANSIENT_CODES
+                transient = not isinstance(exc, APIError) or worth_repeating(exc.code)
                 if attempt == attempts or not transient or isinstance(exc, AuthenticationError):
                     raise
                 log.info("dead man's switch: %s; trying again", exc)

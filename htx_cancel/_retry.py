@@ -6,7 +6,7 @@ import random
 from dataclasses import dataclass
 from enum import Enum
 
-__all__ = ["Action", "RetryPolicy", "classify"]
+__all__ = ["Action", "RetryPolicy", "backoff", "classify", "worth_repeating"]
 
 RATE_LIMITED = 1032
 BUSY = 1004
@@ -42,8 +42,14 @@ class RetryPolicy:
 
     def delay(self, attempt: int, rng: random.Random) -> float:
         """Seconds to wait before attempt ``attempt + 1`` (equal jitter)."""
-        ceiling = min(self.backoff_max, self.backoff * (2 ** (attempt - 1)))
-        return rng.uniform(ceiling / 2, ceiling)
+        return backoff(attempt, self.backoff, self.backoff_max, rng)
+
+
+def backoff(attempt: int, base: float, cap: float, rng: random.Random) -> float:
+    """Seconds before attempt ``attempt + 1``: doubling from ``base`` up to ``cap``, equal
+    jitter (half of it fixed, half random)."""
+    ceiling = min(cap, base * (2 ** (attempt - 1)))
+    return rng.uniform(ceiling / 2, ceiling)
 
 
 class Action(Enum):
@@ -77,3 +83,10 @@ def classify(code: int | str) -> Action:
     if code in AUTH_CODES:
         return Action.AUTH
     return Action.FAIL
+
+
+def worth_repeating(code: int | str) -> bool:
+    """True when a request that is safe to repeat (a read, an arm of the switch) should be
+    sent again after this whole-request code: busy, rate limited, HTX's "timeout" (outcome
+    unknown), or maintenance (which a cancel does not wait out, but a read may)."""
+    return code == MAINTENANCE or classify(code) in (Action.RETRY, Action.PAUSE, Action.LOST)

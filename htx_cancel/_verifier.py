@@ -21,6 +21,7 @@ from ._catalog import Kind, Margin, Priority
 from ._clock import Clock
 from ._errors import APIError, AuthenticationError, DecodeError, HTXError, TransportError
 from ._report import REPEATED_CANCEL, BatchRecord, CancelReport, Failure
+from ._retry import backoff, worth_repeating
 from ._states import OrderState
 from ._verify import (
     INFO_MAX_IDS,
@@ -38,7 +39,7 @@ from ._verify import (
     parse_listing,
 )
 
-__all__ = ["TRANSIENT_CODES", "Feed", "Recancel", "Requester", "Verifier", "VerifyPolicy"]
+__all__ = ["Feed", "Recancel", "Requester", "Verifier", "VerifyPolicy"]
 
 log = logging.getLogger("htx_cancel")
 
@@ -48,8 +49,6 @@ Recancel = Callable[[Target], Awaitable[CancelReport]]
 """``await recancel(target)``: cancel the target's ids once more."""
 
 _T = TypeVar("_T")
-# busy, rate limited, maintenance, and HTX's "timeout" code (the outcome is not known)
-TRANSIENT_CODES: frozenset[int | str] = frozenset({1004, 1032, 1431, "timeout"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -340,15 +339,14 @@ class Verifier:
             except APIError as exc:
                 if exc.code in NOT_FOUND_CODES:
                     raise _NotFound from None
-                if exc.code not in TRANSIENT_CODES:
+                if not worth_repeating(exc.code):
                     raise _Unread(str(exc)) from None
                 reason = str(exc)
             except (TransportError, DecodeError) as exc:
                 reason = str(exc) or type(exc).__name__
             if attempt == self._policy.attempts:
                 break
-            delay = self._rng.uniform(0.5, 1.0) * min(self._policy.backoff_max,
-                                                      self._policy.backoff * 2 ** (attempt - 1))
+            delay = backoff(attempt, self._policy.backoff, self._policy.backoff_max, self._rng)
             if not self._time_for(delay):
                 break
             await self._clock.sleep(delay)

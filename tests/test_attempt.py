@@ -23,7 +23,7 @@ from htx_cancel._attempt import (
 )
 from htx_cancel._errors import RequestTimeout, TransportError
 from htx_cancel._report import NOT_SENT, BatchOutcome, Failure
-from htx_cancel._retry import Action, RetryPolicy, classify
+from htx_cancel._retry import Action, RetryPolicy, classify, worth_repeating
 
 POLICY = RetryPolicy(max_attempts=3, backoff=0.1, backoff_max=0.4, deadline=10.0)
 
@@ -286,3 +286,11 @@ def test_transport_errors(exc: TransportError, action: Action, outcome: str) -> 
 def test_only_answers_past_the_key_check_prove_the_key() -> None:
     proves = {a for a in Action if Verdict(a).proves_key}
     assert proves == {Action.OK, Action.RETRY, Action.PAUSE, Action.FAIL}
+
+
+@pytest.mark.parametrize(("code", "again"), [
+    (1004, True), (1032, True), ("timeout", True), (1431, True),
+    (1061, False), (1253, False), ("api-signature-not-valid", False), (12001, False),
+])
+def test_what_a_repeatable_request_sends_again(code: int | str, again: bool) -> None:
+    assert worth_repeating(code) is again
