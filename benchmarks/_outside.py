@@ -14,25 +14,27 @@ import asyncio
 import math
 import time
 
-from htx_cancel import CancelClient, RateLimiter, RateLimits, RetryPolicy
+from htx_cancel import CancelClient, Credentials, RateLimiter, RateLimits, RetryPolicy
 from htx_cancel._events import RequestEvent
 
 from ._common import CONTRACT, CREDS, Section
 from ._config import Sizes
 from ._server import ExchangeOptions, ExchangeProcess
 
-__all__ = ["run_outside", "run_priority"]
+__all__ = ["outsider", "run_outside", "run_priority"]
 
 OUTSIDE_SHARE = 0.25
 PER_REQUEST = 25
 
 
-async def _outsider(url: str, rate: float, stop: asyncio.Event) -> int:
-    """Unlimited cross-margin cancels of unknown ids, one every 1/rate s, until ``stop``."""
+async def outsider(url: str, rate: float, stop: asyncio.Event,
+                   creds: Credentials = CREDS) -> int:
+    """Unlimited cross-margin cancels of unknown ids, one every 1/rate s, until ``stop``;
+    returns how many it sent (they draw on the trade pool exactly like placements)."""
     loop = asyncio.get_running_loop()
     sent = 0
     tasks: set[asyncio.Task[object]] = set()
-    async with CancelClient(CREDS, base_url=url, rate_limits=None,
+    async with CancelClient(creds, base_url=url, rate_limits=None,
                             retry=RetryPolicy(max_attempts=1)) as other:
         start = loop.time()
         while not stop.is_set():
@@ -60,7 +62,7 @@ async def run_outside(ex: ExchangeProcess, sizes: Sizes) -> Section:
                                        jitter=sizes.jitter))
         ids = ex.seed(ids_n)
         stop = asyncio.Event()
-        other = asyncio.ensure_future(_outsider(url, rate, stop))
+        other = asyncio.ensure_future(outsider(url, rate, stop))
         await asyncio.sleep(2 * t)  # the outsider runs steadily before the cancel starts
         limiter = RateLimiter(RateLimits(trade=sizes.trade_limit,
                                          strategy=sizes.strategy_limit))

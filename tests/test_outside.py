@@ -19,7 +19,8 @@ from typing import Any
 
 import pytest
 
-from htx_cancel import CancelClient, Credentials, RateLimiter, RateLimits, RetryPolicy
+from benchmarks._outside import outsider  # the outsider benchmark 5 measures, over real HTTP
+from htx_cancel import CancelClient, Credentials, RateLimiter, RateLimits
 from htx_cancel.testing import FakeClock, FakeExchange, MockRequest, MockTransport
 from htx_cancel.testing._ratelimit import Pool, Window, max_in_window
 
@@ -27,25 +28,6 @@ CREDS = Credentials("test-access", "test-secret")
 TRADE = (24, 1.0)  # the trade pool scaled down so that a run takes seconds
 OUTSIDE_RATE = 6.0  # a quarter of the pool
 PER_REQUEST = 25
-
-
-async def outsider(base_url: str, stop: asyncio.Event) -> int:
-    """Send one unlimited cancel of an unknown id every 1/rate seconds until ``stop``."""
-    loop = asyncio.get_running_loop()
-    sent = 0
-    tasks: set[asyncio.Task[object]] = set()
-    async with CancelClient(CREDS, base_url=base_url, rate_limits=None,
-                            retry=RetryPolicy(max_attempts=1)) as other:
-        start = loop.time()
-        while not stop.is_set():
-            task = asyncio.ensure_future(
-                other.cancel_orders("BTC-USDT", [str(10**18 + sent)], margin="cross"))
-            tasks.add(task)
-            task.add_done_callback(tasks.discard)
-            sent += 1
-            await asyncio.sleep(max(0.0, start + sent / OUTSIDE_RATE - loop.time()))
-        await asyncio.gather(*tasks)
-    return sent
 
 
 def assert_both_get_through(ours: tuple[int, int], theirs: tuple[int, int], elapsed: float,
@@ -151,7 +133,7 @@ async def test_a_steady_outsider_and_a_large_cancel_through_real_http() -> None:
                             latency=0.002) as ex:
         ids = ex.seed("BTC-USDT", "order", "isolated", 80 * PER_REQUEST)
         stop = asyncio.Event()
-        other = asyncio.ensure_future(outsider(ex.base_url, stop))
+        other = asyncio.ensure_future(outsider(ex.base_url, OUTSIDE_RATE, stop, CREDS))
         await asyncio.sleep(2.5)  # the outsider runs steadily before the cancel starts
         limiter = RateLimiter(RateLimits(trade=TRADE))
         async with CancelClient(CREDS, base_url=ex.base_url, limiter=limiter) as client:
