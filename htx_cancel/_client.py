@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 
 __all__ = ["CancelClient"]
 
+
 def _signed_host(base_url: str) -> tuple[str, str]:
     """The base URL without a trailing slash, and the host as the signature must name it."""
     parts = urlsplit(base_url)
@@ -312,30 +313,28 @@ class CancelClient:
         ``on_failure``. A clean exit disarms it unless ``stay_armed``; an exit by exception
         leaves it armed, so the exchange cancels every open order when it runs out.
         """
-
-        async def send(path: str, body: Mapping[str, Any], priority: Priority) -> Any:
-            return await self.request(path, body, priority=priority)
-
-        return CancelAfter(send, self._clock, timeout, on_failure=on_failure,
+        return CancelAfter(self._repeatable, self._clock, timeout, on_failure=on_failure,
                            stay_armed=stay_armed, interval=interval)
 
     def _verifier(self, priority: Priority, deadline: float | None,
                   policy: bool | VerifyPolicy) -> Verifier:
-        """A verifier reading through ``request()`` and cancelling again through ``cancel()``."""
-
-        async def read(path: str, body: Mapping[str, Any], prio: Priority) -> Any:
-            return await self.request(path, body, priority=prio)
+        """A verifier reading through ``request()`` and cancelling again within ``deadline``."""
 
         async def again(target: Target) -> CancelReport:
-            by_client = target.field == "client_order_id"
-            return await self.cancel(target.kind, target.contract_code,
-                                     () if by_client else target.ids,
-                                     client_order_ids=target.ids if by_client else (),
-                                     margin=target.margin, priority=priority)
+            # the ids were checked by the call that cancelled them; the call's deadline holds
+            call = Call(deadline, priority, CancelReport())
+            ep = endpoint_for(target.kind, target.margin)
+            return await self._cancel(call, ep, target.contract_code,
+                                      [(target.field, list(target.ids))])
 
         rules = policy if isinstance(policy, VerifyPolicy) else VerifyPolicy()
-        return Verifier(read, again, self._clock, priority=priority, policy=rules,
+        return Verifier(self._repeatable, again, self._clock, priority=priority, policy=rules,
                         deadline=deadline)
+
+    async def _repeatable(self, path: str, body: Mapping[str, Any], priority: Priority) -> Any:
+        """``request()`` as verification and the switch call it (their requests are reads and
+        arms of the switch: safe to send again, which they decide themselves)."""
+        return await self.request(path, body, priority=priority)
 
     # -- any other private request ---------------------------------------------------------
 

@@ -884,3 +884,25 @@ async def test_a_limiter_that_fails_leaves_the_ids_failed_as_not_sent() -> None:
     with pytest.raises(RateLimiterError):
         await rig.run(rig.client.request("swap_order", {}))
     assert rig.sent == []
+
+
+async def test_verifications_recancels_keep_the_calls_retry_deadline() -> None:
+    """An order still open after its cancel was accepted is cancelled again, but its retries
+    stop at the deadline of the call that asked for verification, not at a fresh one."""
+    clock = FakeClock()
+    cancels: list[float] = []
+
+    async def handler(req: MockRequest) -> Any:
+        if req.endpoint == "swap_order_info":
+            await clock.sleep(1.5)  # slow reads: the call's 1 s deadline passes meanwhile
+            return {"status": "ok", "data": [{"order_id": 7, "order_id_str": "7",
+                                              "status": 3}], "ts": 1}
+        cancels.append(clock.now())
+        return ok_all(req) if len(cancels) == 1 else error(1004, "busy")  # re-cancels: busy
+
+    rig = Rig(handler, clock=clock, retry=RetryPolicy(max_attempts=4, backoff=0.05,
+                                                      backoff_max=0.1, deadline=1.0))
+    report = await rig.run(rig.client.cancel_orders("BTC-USDT", ["7"], verify=True))
+    recancels = [b for b in report.batches[1:] if b.endpoint == "swap_cancel"]
+    assert recancels and all(b.attempts == 1 for b in recancels), recancels
+    assert "7" not in report.cancelled
