@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from htx_cancel import CATALOG, CancelClient, RateLimiter, RateLimits
 from htx_cancel._catalog import Endpoint, Priority
 from htx_cancel.redis_limiter import RedisLimiter, RedisTicket
-from tests.test_outside import CREDS, PER_REQUEST, TRADE, outsider
+from tests.test_outside import CREDS, OUTSIDE_RATE, PER_REQUEST, TRADE, outsider
 
 pytestmark = pytest.mark.redis
 
@@ -90,7 +90,7 @@ async def test_a_steady_outsider_and_a_cancel_through_redis(redis_url: str, acco
                             latency=0.002) as ex:
         ids = ex.seed("BTC-USDT", "order", "isolated", 60 * PER_REQUEST)
         stop = asyncio.Event()
-        other = asyncio.ensure_future(outsider(ex.base_url, stop))
+        other = asyncio.ensure_future(outsider(ex.base_url, OUTSIDE_RATE, stop, CREDS))
         await asyncio.sleep(2.5)
         limiter = RedisLimiter(redis_url, account, limits, lease=5.0)
         async with limiter, CancelClient(CREDS, base_url=ex.base_url, limiter=limiter) as client:
