@@ -15,9 +15,9 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
-from ._catalog import Kind, Margin, Priority
+from ._catalog import ApiName, Kind, Margin, Priority
 from ._clock import Clock
 from ._errors import APIError, AuthenticationError, DecodeError, HTXError, TransportError
 from ._report import REPEATED_CANCEL, BatchRecord, CancelReport, Failure
@@ -43,8 +43,15 @@ __all__ = ["Feed", "Recancel", "Requester", "Verifier", "VerifyPolicy"]
 
 log = logging.getLogger("htx_cancel")
 
-Requester = Callable[[str, Mapping[str, Any], Priority], Awaitable[Any]]
-"""``await request(path, body, priority)``: one signed read request, the decoded answer."""
+class Requester(Protocol):
+    """``await request(path, body, priority)``: one signed request, the decoded answer
+    (``method="GET"`` for v5's reads; POST otherwise)."""
+
+    def __call__(self, path: str, body: Mapping[str, Any], priority: Priority, /, *,
+                 method: str = "POST") -> Awaitable[Any]: ...
+
+
+
 Recancel = Callable[[Target], Awaitable[CancelReport]]
 """``await recancel(target)``: cancel the target's ids once more."""
 
@@ -169,9 +176,10 @@ class Verifier:
             self._prefetching.add(task)
             task.add_done_callback(self._prefetching.discard)
 
-    def feed(self, kind: Kind, margin: Margin, contract_code: str) -> Feed:
+    def feed(self, kind: Kind, margin: Margin | None, contract_code: str,
+             api: ApiName = "v1") -> Feed:
         """A ``report.on_batch`` hook that prefetches each settled batch's ids, 50 at a time."""
-        return Feed(self, kind, margin, contract_code)
+        return Feed(self, kind, margin, contract_code, api)
 
     async def run(self, report: CancelReport, targets: Sequence[Target]) -> dict[str, OrderState]:
         """Verify every target's ids, fold the outcome into ``report``, return the states."""
@@ -332,7 +340,10 @@ class Verifier:
         reason = "not sent"
         for attempt in range(1, self._policy.attempts + 1):
             try:
-                return await self._request(query.path, query.body, self._priority)
+                if query.method == "POST":
+                    return await self._request(query.path, query.body, self._priority)
+                return await self._request(query.path, query.body, self._priority,
+                                           method=query.method)
             except AuthenticationError as exc:
                 self._refused = str(exc)
                 raise _Unread(str(exc)) from None
@@ -360,13 +371,14 @@ class Feed:
     field are collected (order info's request size), and ``flush`` sends the rest.
     """
 
-    __slots__ = ("_buffers", "_contract_code", "_kind", "_margin", "_verifier")
+    __slots__ = ("_api", "_buffers", "_contract_code", "_kind", "_margin", "_verifier")
 
-    def __init__(self, verifier: Verifier, kind: Kind, margin: Margin,
-                 contract_code: str) -> None:
+    def __init__(self, verifier: Verifier, kind: Kind, margin: Margin | None,
+                 contract_code: str, api: ApiName = "v1") -> None:
         self._verifier = verifier
         self._kind: Kind = kind
-        self._margin: Margin = margin
+        self._margin = margin
+        self._api: ApiName = api
         self._contract_code = contract_code
         self._buffers: dict[str, list[str]] = {}
 
@@ -391,7 +403,7 @@ class Feed:
     def _send(self, field: str, ids: list[str]) -> None:
         """Prefetch one request's worth of ids."""
         self._verifier.prefetch(Target(self._kind, self._margin, self._contract_code, field,
-                                       tuple(ids)))
+                                       tuple(ids), self._api))
 
 
 def _first_error(tasks: set[asyncio.Task[None]]) -> BaseException | None:
