@@ -26,10 +26,13 @@ from ._states import OrderState
 from ._verify import (
     INFO_MAX_IDS,
     NOT_FOUND_CODES,
+    V5_ALGO_TYPES,
+    V5_PAGE_SIZE,
     Finding,
     Listing,
     Query,
     Target,
+    algo_page_query,
     fold,
     info_queries,
     listed_states,
@@ -37,6 +40,7 @@ from ._verify import (
     not_found,
     parse_info,
     parse_listing,
+    parse_v5_page,
 )
 
 __all__ = ["Feed", "Recancel", "Requester", "Verifier", "VerifyPolicy"]
@@ -278,6 +282,9 @@ class Verifier:
 
     async def _learn_listed(self, target: Target, ids: Sequence[str]) -> None:
         """Read the strategy listing until a pass is consistent; absent ids are gone."""
+        if target.api == "v5":
+            await self._learn_algo(target, ids)
+            return
         seen: frozenset[str] = frozenset()
         try:
             for _ in range(self._policy.listing_passes):
@@ -294,6 +301,31 @@ class Verifier:
         listed = [i for i in ids if i in seen]
         unread = {i: reason for i in ids if i not in seen}
         self._record(Finding(states=dict.fromkeys(listed, OrderState.OPEN), unread=unread))
+
+    async def _learn_algo(self, target: Target, ids: Sequence[str]) -> None:
+        """v5 algo orders: every type's open listing, walked by its id cursor; absent is gone.
+
+        A cursor cannot skip an order that stays open while others leave (unlike v1's page
+        numbers), so one pass is enough.
+        """
+        seen: set[str] = set()
+        try:
+            for algo_type in V5_ALGO_TYPES:
+                cursor: str | None = None
+                while True:
+                    page = parse_v5_page(await self._ask(algo_page_query(target, algo_type,
+                                                                         cursor)))
+                    seen.update(page)
+                    if len(page) < V5_PAGE_SIZE:
+                        break
+                    cursor = max(page, key=int)
+        except (_Unread, _NotFound, ValueError) as exc:
+            reason = f"the open algo-order listing failed: {exc}"
+            listed = [i for i in ids if i in seen]
+            self._record(Finding(states=dict.fromkeys(listed, OrderState.OPEN),
+                                 unread={i: reason for i in ids if i not in seen}))
+            return
+        self._record(Finding(states=listed_states(ids, seen)))
 
     async def _read_listing(self, target: Target) -> list[Listing]:
         """Every page of a strategy listing: the first, then the rest at once."""

@@ -40,6 +40,10 @@ __all__ = [
 
 INFO_MAX_IDS = 50  # order info takes at most 50 ids per request
 PAGE_SIZE = 50  # the open-orders listings give at most 50 orders per page
+V5_PAGE_SIZE = 100  # v5 listings: at most 100 a page, paged by an order-id cursor
+V5_ALGO_LISTING = "/v5/algo/order/opens"
+# v5's algo ``type`` values (the Java SDK, ccxt, gocryptotrader); the listing needs one.
+V5_ALGO_TYPES = ("trigger", "tp", "sl", "tpsl", "trailing_stop")
 NOT_FOUND_CODES = frozenset({1017, 1061})  # order info: none of the asked orders exists
 NOT_CANCELLED = 1061  # the code a cancel of a filled or unknown order answers
 STILL_OPEN = 0  # no exchange code: the order was still live when verification ended
@@ -126,6 +130,19 @@ def listing_query(target: Target, page_index: int) -> Query:
     body = {"contract_code": target.contract_code, "page_index": page_index,
             "page_size": PAGE_SIZE}
     return Query(listing_path(target.kind, target.margin), body)
+
+
+def algo_page_query(target: Target, algo_type: str, cursor: str | None) -> Query:
+    """One page of v5's open algo orders of one type: ``from`` the last id seen, upwards.
+
+    HTX pages v5 listings by ``from`` / ``limit`` (at most 100) / ``direct``; that ``from`` is
+    an order-id cursor is this library's reading (docs/v5.md).
+    """
+    body: dict[str, Any] = {"contract_code": target.contract_code, "type": algo_type,
+                            "limit": V5_PAGE_SIZE, "direct": "next"}
+    if cursor is not None:
+        body["from"] = cursor
+    return Query(V5_ALGO_LISTING, body, (), "GET")
 
 
 def targets_for_ids(contract_code: str, order_ids: Iterable[str | int],
@@ -316,6 +333,42 @@ def parse_listing(answer: object) -> Listing:
     data = parsed.data
     ids = frozenset(_id_text(o.order_id_str, o.order_id) for o in data.orders)
     return Listing(ids - {""}, max(_number(data.total_page), 1), _number(data.total_size))
+
+
+class _V5Listed(msgspec.Struct, frozen=True):
+    """One order of a v5 listing (regular or algo)."""
+
+    order_id: int | str | None = None
+    algo_id: int | str | None = None
+
+
+class _V5ListingAnswer(msgspec.Struct, frozen=True):
+    """A v5 listing: ``data`` a bare list (HTX's examples), or an object holding one."""
+
+    data: list[_V5Listed] | dict[str, Any] | None = None
+
+
+_v5_listing_decoder = msgspec.json.Decoder(_V5ListingAnswer)
+
+
+def parse_v5_page(answer: object) -> list[str]:
+    """The ids (algo ids, else order ids) on one page of a v5 listing, in the page's order.
+
+    ``data`` may be the list itself or an object with the list under ``orders``, ``list`` or
+    ``data``; ``ValueError`` when neither is there.
+    """
+    parsed: _V5ListingAnswer = _read(answer, _v5_listing_decoder, _V5ListingAnswer)
+    data = parsed.data
+    if isinstance(data, dict):
+        inner = next((data[k] for k in ("orders", "list", "data") if isinstance(
+            data.get(k), list)), None)
+        if inner is None:
+            raise ValueError("the v5 listing's data holds no list of orders")
+        data = msgspec.convert(inner, list[_V5Listed])
+    if data is None:
+        raise ValueError("the v5 listing answered without data")
+    ids = [_id_text(None, o.algo_id) or _id_text(None, o.order_id) for o in data]
+    return [i for i in ids if i]
 
 
 def _number(raw: int | str) -> int:

@@ -16,6 +16,7 @@ from htx_cancel import (
     MigratedAccountError,
     OrderState,
     RetryPolicy,
+    VerifyPolicy,
 )
 from htx_cancel._signing import signed_query
 from htx_cancel.testing import FakeClock, MockRequest, MockTransport
@@ -390,3 +391,31 @@ async def test_verify_on_v5_cancels_again_what_is_still_open() -> None:
     assert cancels == [["1"], ["1"]] and report.states["1"] is OrderState.CANCELLED
     assert report.cancelled == ["1"]
 
+
+
+async def test_verify_algo_orders_on_v5_walks_every_type_s_listing() -> None:
+    still_open = {"tpsl": [str(1000 + i) for i in range(100)] + ["2000"],
+                  "trigger": ["2001"]}
+    pages: list[dict[str, str]] = []
+
+    def handler(req: MockRequest) -> Any:
+        if req.method == "GET":
+            assert req.path == "/v5/algo/order/opens"
+            pages.append(dict(req.query))
+            listed = [i for i in still_open.get(req.query["type"], [])
+                      if int(i) > int(req.query.get("from", "0"))][:100]
+            return ok([{"algo_id": i, "type": req.query["type"]} for i in listed])
+        return ok(items(req, "algo_id"))
+
+    rig = Rig(handler)
+    ids = ["1050", "2000", "3000", "4000"]
+    report = await rig.run(rig.client.cancel_algo_orders(
+        "BTC-USDT", ids, verify=VerifyPolicy(max_recancels=1, backoff=0.1, max_rounds=2)))
+    assert report.states == {"1050": OrderState.OPEN, "2000": OrderState.OPEN,
+                             "3000": OrderState.GONE, "4000": OrderState.GONE}
+    assert report.cancelled == ["3000", "4000"]
+    assert set(report.failed) == {"1050", "2000"}  # still listed after every re-cancel
+    first_pass = pages[:6]
+    assert [p["type"] for p in first_pass] == ["trigger", "tp", "sl", "tpsl", "tpsl",
+                                              "trailing_stop"]
+    assert first_pass[4]["from"] == "1099"  # the second tp/sl page starts after the first
