@@ -268,23 +268,29 @@ class Done:
 class Attempts:
     """The retry rules for one request, fed verdicts and the time, telling what comes next.
 
-    ``retry_lost=False`` is for requests that are not idempotent (placements): once an attempt
-    may have reached the exchange, it is not sent again; only what certainly never left
-    (connect errors, 1032) is retried. ``limited=False`` when no limiter holds the pool after a
-    1032: the machine then sleeps until the reset itself (or a backoff, without headers).
+    Every request the library sends goes through one of these: cancels, reads, the switch,
+    placements. ``retry_lost=False`` is for requests that are not idempotent (placements): once
+    an attempt may have reached the exchange, it is not sent again; only what certainly never
+    left (connect errors, 1032) is retried. ``patient=True`` is for requests that are safe to
+    repeat and worth waiting for (verification's reads, the switch): maintenance (1431) is
+    backed off and tried again too, as busy is. ``limited=False`` when no limiter holds the
+    pool after a 1032: the machine then sleeps until the reset itself (or a backoff, without
+    headers). ``attempts`` overrides the policy's ``max_attempts`` for this request.
     """
 
-    __slots__ = ("_deadline", "_delivered", "_last", "_limit", "_limited", "_policy",
-                 "_resynced", "_retry_lost", "_rng", "attempts")
+    __slots__ = ("_deadline", "_delivered", "_last", "_limit", "_limited", "_patient",
+                 "_policy", "_resynced", "_retry_lost", "_rng", "attempts")
 
     def __init__(self, policy: RetryPolicy, deadline: float | None, rng: random.Random, *,
-                 retry_lost: bool = True, limited: bool = True) -> None:
+                 retry_lost: bool = True, limited: bool = True, patient: bool = False,
+                 attempts: int | None = None) -> None:
         self._policy = policy
         self._deadline = deadline
         self._rng = rng
         self._retry_lost = retry_lost
         self._limited = limited
-        self._limit = policy.max_attempts
+        self._patient = patient
+        self._limit = policy.max_attempts if attempts is None else max(1, attempts)
         self._delivered = False
         self._resynced = False
         self._last: Verdict | None = None
@@ -333,6 +339,9 @@ class Attempts:
                 wait = self._policy.delay(self.attempts, self._rng)
             return self._sleep(now, wait, "the pool's reset comes after the retry deadline")
         if action is Action.RETRY and self._retry_lost:
+            return self._backoff(now)
+        if (action is Action.FAIL and self._patient and verdict.failure is not None
+                and verdict.failure.code == MAINTENANCE):
             return self._backoff(now)
         if action is Action.RESYNC and not self._resynced:
             self._resynced = True

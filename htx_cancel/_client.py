@@ -401,10 +401,11 @@ class CancelClient:
                         deadline=deadline)
 
     async def _repeatable(self, path: str, body: Mapping[str, Any], priority: Priority, /, *,
-                          method: str = "POST") -> Any:
-        """``request()`` as verification and the switch call it (their requests are reads and
-        arms of the switch: safe to send again, which they decide themselves)."""
-        return await self.request(path, body, method=method, priority=priority)
+                          method: str = "POST", attempts: int | None = None) -> Any:
+        """A request that is safe to send again (verification's reads, arms of the switch):
+        the attempt machine repeats it after a lost answer, busy or maintenance."""
+        return await self._request(path, body, method, priority, None, repeatable=True,
+                                   attempts=attempts)
 
     # -- any other private request ---------------------------------------------------------
 
@@ -425,6 +426,12 @@ class CancelClient:
         never sent again. Only what certainly did not leave (a refused connection, a 1032 after
         the pause, a timestamp rejected before a re-sync) is retried.
         """
+        return await self._request(path, body, method, priority, pools)
+
+    async def _request(self, path: str, body: Mapping[str, Any] | None, method: str,
+                       priority: Priority, pools: tuple[str, ...] | None, *,
+                       repeatable: bool = False, attempts: int | None = None) -> Any:
+        """Check, build and send one request through its attempts; its JSON or the error."""
         method = method.upper()
         if method not in ("GET", "POST"):
             raise ValueError(f"method must be GET or POST, got {method!r}")
@@ -439,7 +446,7 @@ class CancelClient:
         record = BatchRecord(ep.name, (), None, queued_at=self._clock.now())
         call = Call(self._driver.deadline(), priority, CancelReport())
         batch = Batch(ep, (), payload, record, False, params)
-        done = await self._driver.request(call, batch)
+        done = await self._driver.request(call, batch, repeatable=repeatable, attempts=attempts)
         last = done.last
         if done.outcome == "ok" and last is not None:
             return last.value

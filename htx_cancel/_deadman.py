@@ -15,18 +15,15 @@ from typing import Any
 
 import msgspec
 
+from ._attempt import judge_head
 from ._catalog import CATALOG, Priority
 from ._clock import Clock
 from ._errors import (
-    APIError,
-    AuthenticationError,
     DecodeError,
     HTXError,
     RequestTimeout,
-    TransportError,
 )
-from ._models import code_of
-from ._retry import Action, classify, worth_repeating
+from ._models import decode_any, head_of
 from ._verifier import Requester
 
 __all__ = ["CANCEL_AFTER_PATH", "MIN_TIMEOUT", "CancelAfter", "parse_cancel_after"]
@@ -35,9 +32,7 @@ log = logging.getLogger("htx_cancel")
 
 CANCEL_AFTER_PATH = CATALOG["linear-cancel-after"].path
 MIN_TIMEOUT = 5.0  # HTX's smallest time_out, in seconds
-_OK = 200
 _ATTEMPTS = 3  # tries of the first arm and of the disarm (re-arms retry on their own)
-_PAUSE = 0.2  # seconds before the second try, twice that before the third
 _MARGIN = 1.0  # a re-arm still unanswered this long before the switch fires counts as failed
 _LEAST_WAIT = 0.5  # ...but it is given at least this long
 
@@ -51,40 +46,30 @@ class _Times(msgspec.Struct, frozen=True):
     trigger_time: int | str = 0
 
 
-class _CancelAfterAnswer(msgspec.Struct, frozen=True):
-    """``{"code": 200, "msg": "", "ts": ..., "data": {...}}``, or an error in another shape."""
+class _CancelAfterData(msgspec.Struct, frozen=True):
+    """What a cancel-after answer holds beyond its head (which ``judge_head`` reads)."""
 
-    code: int | str | None = None
-    msg: str | None = None
-    message: str | None = None
-    status: str = ""
-    err_code: int | str | None = None
-    err_msg: str | None = None
     data: _Times | None = None
-
-
-_decoder = msgspec.json.Decoder(_CancelAfterAnswer)
 
 
 def parse_cancel_after(answer: object) -> tuple[int, int]:
     """The ``(current_time, trigger_time)`` of a cancel-after answer, in epoch ms.
 
-    A disarm answers without times: ``(0, 0)``. Raises :class:`APIError` for an error answer
-    and :class:`DecodeError` for one that is not this endpoint's shape.
+    The answer's head is judged by the one reader of HTX's envelopes (``judge_head``): an
+    error answer raises its :class:`APIError` (:class:`AuthenticationError` for a rejected
+    key), one that is not HTX's JSON :class:`DecodeError`. A disarm answers without times:
+    ``(0, 0)``.
     """
     try:
-        if isinstance(answer, (bytes, bytearray, memoryview)):
-            parsed = _decoder.decode(answer)
-        else:
-            parsed = msgspec.convert(answer, _CancelAfterAnswer)
+        obj = decode_any(answer) if isinstance(answer, (bytes, bytearray, memoryview)) else answer
+        head = head_of(obj)
+        parsed = msgspec.convert(obj, _CancelAfterData)
     except (msgspec.DecodeError, msgspec.ValidationError) as exc:
         raise DecodeError(f"cancel-after answer is not the expected shape: {exc}") from None
-    raw = parsed.code if parsed.code is not None else parsed.err_code
-    code = code_of(raw)
-    if (code != _OK) if raw is not None else parsed.status != "ok":
-        message = parsed.msg or parsed.message or parsed.err_msg or "cancel-after refused"
-        auth = classify(code) in (Action.AUTH, Action.RESYNC)
-        raise (AuthenticationError if auth else APIError)(code, message)
+    verdict = judge_head(head, 200)
+    if verdict is not None:
+        error = verdict.error
+        raise error if error is not None else DecodeError(verdict.reason)
     times = parsed.data or _Times()
     return _ms(times.current_time), _ms(times.trigger_time)
 
@@ -212,18 +197,10 @@ class CancelAfter:
         log.info("dead man's switch disarmed")
 
     async def _send(self, body: dict[str, int | str], attempts: int) -> tuple[int, int]:
-        """One cancel-after request, tried again on transient failures (it is idempotent)."""
-        for attempt in range(1, attempts + 1):
-            try:
-                return parse_cancel_after(
-                    await self._request(self._path, body, self._priority))
-            except (TransportError, DecodeError, APIError) as exc:
-                transient = not isinstance(exc, APIError) or worth_repeating(exc.code)
-                if attempt == attempts or not transient or isinstance(exc, AuthenticationError):
-                    raise
-                log.info("dead man's switch: %s; trying again", exc)
-            await self._clock.sleep(_PAUSE * attempt)
-        raise AssertionError("unreachable")
+        """One cancel-after request, at most ``attempts`` tries (it is idempotent: the
+        client's attempt machine repeats it on transient failures)."""
+        return parse_cancel_after(
+            await self._request(self._path, body, self._priority, attempts=attempts))
 
     async def _keep_armed(self) -> None:
         """Re-arm every ``interval`` from the last arm (sooner after a failure) until stopped.

@@ -182,10 +182,17 @@ class Driver:
         d = self._retry.deadline
         return None if d is None else self._clock.now() + d
 
-    async def request(self, call: Call, batch: Batch) -> Done:
-        """One request that is not idempotent: never sent again once it may have arrived."""
-        machine = Attempts(self._retry, call.deadline, self._rng, retry_lost=False,
-                           limited=self._limiter is not None)
+    async def request(self, call: Call, batch: Batch, *, repeatable: bool = False,
+                      attempts: int | None = None) -> Done:
+        """One request that is not a cancel batch.
+
+        Not ``repeatable`` (a placement): never sent again once it may have arrived.
+        ``repeatable`` (a read, an arm of the switch): tried again after a lost answer, busy
+        or maintenance, up to ``attempts`` (the retry policy's by default).
+        """
+        machine = Attempts(self._retry, call.deadline, self._rng, retry_lost=repeatable,
+                           limited=self._limiter is not None, patient=repeatable,
+                           attempts=attempts)
         return await self.drive(call, batch, machine)
 
     async def run_batch(self, call: Call, batch: Batch) -> BatchOutcome:

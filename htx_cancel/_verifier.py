@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -21,7 +20,6 @@ from ._catalog import ApiName, Kind, Margin, Priority
 from ._clock import Clock
 from ._errors import APIError, AuthenticationError, DecodeError, HTXError, TransportError
 from ._report import REPEATED_CANCEL, BatchRecord, CancelReport, Failure
-from ._retry import backoff, worth_repeating
 from ._states import OrderState
 from ._verify import (
     INFO_MAX_IDS,
@@ -48,11 +46,12 @@ __all__ = ["Feed", "Recancel", "Requester", "Verifier", "VerifyPolicy"]
 log = logging.getLogger("htx_cancel")
 
 class Requester(Protocol):
-    """``await request(path, body, priority)``: one signed request, the decoded answer
-    (``method="GET"`` for v5's reads; POST otherwise)."""
+    """``await request(path, body, priority, method=..., attempts=...)``: one signed request
+    that is safe to repeat, sent through its attempts (at most ``attempts``); the decoded
+    answer, or the library's error (``method="GET"`` for v5's reads; POST otherwise)."""
 
     def __call__(self, path: str, body: Mapping[str, Any], priority: Priority, /, *,
-                 method: str = "POST") -> Awaitable[Any]: ...
+                 method: str = "POST", attempts: int | None = None) -> Awaitable[Any]: ...
 
 
 
@@ -67,7 +66,8 @@ class VerifyPolicy:
     """How hard verification tries.
 
     ``max_recancels``: more cancels sent for an order still live after its cancel was
-    accepted. ``attempts``: tries per read request (reads are safe to repeat). ``backoff``:
+    accepted. ``attempts``: tries per read request (reads are safe to repeat: the client's
+    one attempt machine repeats them, with its retry policy's backoff). ``backoff``:
     the first wait before asking again about a cancelling or re-cancelled order; it doubles
     up to ``backoff_max``. ``concurrency``: read requests in flight at once (the limiter paces
     them). ``listing_passes``: reads of a multi-page listing until one is consistent.
@@ -116,21 +116,19 @@ class Verifier:
         "_recancels",
         "_refused",
         "_request",
-        "_rng",
         "_states",
         "_unread",
     )
 
     def __init__(self, request: Requester, recancel: Recancel, clock: Clock, *,
                  priority: Priority = "high", policy: VerifyPolicy = VerifyPolicy(),
-                 deadline: float | None = None, seed: int | None = None) -> None:
+                 deadline: float | None = None) -> None:
         self._request = request
         self._recancel = recancel
         self._clock = clock
         self._priority: Priority = priority
         self._policy = policy
         self._deadline = deadline
-        self._rng = random.Random(seed)
         self._states: dict[str, OrderState] = {}
         self._unread: dict[str, str] = {}
         self._recancels: Counter[str] = Counter()
@@ -366,34 +364,26 @@ class Verifier:
                 group.create_task(worker())
 
     async def _ask(self, query: Query) -> Any:
-        """One read request through its attempts; ``_Unread`` when none settled it."""
+        """One read request, ``_Unread`` when it settled nothing.
+
+        The read is repeatable: the client's attempt machine tries it up to the policy's
+        ``attempts`` times (lost answers, busy, maintenance, rate limits); what reaches here
+        is final.
+        """
         if self._refused is not None:  # a rejected key costs one read, not one per query
             raise _Unread(f"not sent: {self._refused}")
-        reason = "not sent"
-        for attempt in range(1, self._policy.attempts + 1):
-            try:
-                if query.method == "POST":
-                    return await self._request(query.path, query.body, self._priority)
-                return await self._request(query.path, query.body, self._priority,
-                                           method=query.method)
-            except AuthenticationError as exc:
-                self._refused = str(exc)
-                raise _Unread(str(exc)) from None
-            except APIError as exc:
-                if exc.code in NOT_FOUND_CODES:
-                    raise _NotFound from None
-                if not worth_repeating(exc.code):
-                    raise _Unread(str(exc)) from None
-                reason = str(exc)
-            except (TransportError, DecodeError) as exc:
-                reason = str(exc) or type(exc).__name__
-            if attempt == self._policy.attempts:
-                break
-            delay = backoff(attempt, self._policy.backoff, self._policy.backoff_max, self._rng)
-            if not self._time_for(delay):
-                break
-            await self._clock.sleep(delay)
-        raise _Unread(reason)
+        try:
+            return await self._request(query.path, query.body, self._priority,
+                                       method=query.method, attempts=self._policy.attempts)
+        except AuthenticationError as exc:
+            self._refused = str(exc)
+            raise _Unread(str(exc)) from None
+        except APIError as exc:
+            if exc.code in NOT_FOUND_CODES:
+                raise _NotFound from None
+            raise _Unread(str(exc)) from None
+        except (TransportError, DecodeError) as exc:
+            raise _Unread(str(exc) or type(exc).__name__) from None
 
 
 class Feed:

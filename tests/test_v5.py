@@ -419,3 +419,53 @@ async def test_verify_algo_orders_on_v5_walks_every_type_s_listing() -> None:
     assert [p["type"] for p in first_pass] == ["trigger", "tp", "sl", "tpsl", "tpsl",
                                               "trailing_stop"]
     assert first_pass[4]["from"] == "1099"  # the second tp/sl page starts after the first
+
+
+# -- one attempt machine for every request --------------------------------------------------------
+
+
+REFUSED_READ = {"code": 1014, "message": "This contract doesn't exist."}
+
+
+@pytest.mark.parametrize(("first", "reads", "learned"), [
+    ([MockTransport.LOST, {"code": 1004, "message": "busy"},
+      {"code": 1431, "message": "maintenance"}], 4, True),
+    ([{"code": "timeout", "message": "timeout"}], 2, True),
+    ([REFUSED_READ] * 9, 2, False),  # never repeated: one read, and one more when it runs
+])
+async def test_verification_reads_are_repeated_by_the_attempt_machine(
+        first: list[Any], reads: int, learned: bool) -> None:
+    script = list(first)
+
+    def handler(req: MockRequest) -> Any:
+        if req.method == "GET":
+            return script.pop(0) if script else ok({"order_id": "1", "state": "canceled"})
+        return ok(items(req))
+
+    rig = Rig(handler, retry=RetryPolicy(max_attempts=2, backoff=0.1, deadline=60.0))
+    report = await rig.run(rig.client.cancel_orders("BTC-USDT", ["1"],
+                                                    verify=VerifyPolicy(attempts=4)))
+    assert len([r for r in rig.sent if r.method == "GET"]) == reads
+    assert (report.states == {"1": OrderState.CANCELLED}) is learned
+    assert report.cancelled == ["1"]
+
+
+async def test_the_switch_s_first_arm_is_repeated_by_the_attempt_machine() -> None:
+    script: list[Any] = [MockTransport.LOST, {"code": 1004, "message": "busy"}]
+
+    def handler(req: MockRequest) -> Any:
+        return script.pop(0) if script else ok({"current_time": 1, "trigger_time": 2})
+
+    rig = Rig(handler)
+    switch = rig.client.cancel_after(5.0)
+    await rig.run(switch.start())
+    # lost, busy, armed: the first arm took three attempts (then maybe a re-arm, on time)
+    assert switch.trigger_time == 2 and len(rig.sent) == 3 + switch.rearms
+    await switch.stop(disarm=False)
+
+
+async def test_a_placement_is_not_repeated_after_maintenance_or_busy() -> None:
+    rig = Rig(lambda req: {"code": 1431, "message": "maintenance"})
+    with pytest.raises(APIError, match="1431"):
+        await rig.run(rig.client.request("/v5/trade/order", {"contract_code": "BTC-USDT"}))
+    assert len(rig.sent) == 1
