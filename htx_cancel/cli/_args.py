@@ -7,7 +7,7 @@ import math
 from importlib import metadata
 from typing import NoReturn
 
-from .._deadman import MIN_TIMEOUT
+from .._switch import MIN_TIMEOUT
 
 __all__ = [
     "DEFAULT_BASE_URL",
