@@ -6,7 +6,6 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
-from urllib.parse import parse_qsl
 
 import pytest
 
@@ -29,7 +28,7 @@ from htx_cancel import (
 )
 from htx_cancel._catalog import Endpoint
 from htx_cancel._scheduler import Ticket
-from htx_cancel._signing import format_timestamp, signed_query
+from htx_cancel._signing import Signer, format_timestamp
 from htx_cancel.testing import FakeClock, MockRequest, MockTransport
 
 BASE = "http://127.0.0.1:8080"
@@ -72,12 +71,12 @@ class Rig:
 
 
 def valid_signature(req: MockRequest, method: str = "POST") -> bool:
-    expected = signed_query(method, "127.0.0.1:8080", req.path, "my-access", "my-secret",
-                            req.query["Timestamp"],
-                            {k: v for k, v in req.query.items()
-                             if k not in ("AccessKeyId", "SignatureMethod", "SignatureVersion",
-                                          "Timestamp", "Signature")})
-    return dict(parse_qsl(expected))["Signature"] == req.query["Signature"]
+    own = {k: v for k, v in req.query.items()
+           if k not in ("AccessKeyId", "SignatureMethod", "SignatureVersion", "Timestamp",
+                        "Signature")}
+    expected = Signer("my-access", "my-secret", "127.0.0.1:8080").params(
+        method, req.path, req.query["Timestamp"], own)
+    return expected["Signature"] == req.query["Signature"]
 
 
 @pytest.mark.parametrize(

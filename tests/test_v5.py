@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
-from urllib.parse import parse_qsl
 
 import pytest
 
@@ -18,7 +17,7 @@ from htx_cancel import (
     RetryPolicy,
     VerifyPolicy,
 )
-from htx_cancel._signing import signed_query
+from htx_cancel._signing import Signer
 from htx_cancel.testing import FakeClock, MockRequest, MockTransport
 
 BASE = "http://127.0.0.1:8080"
@@ -315,9 +314,9 @@ async def test_get_requests_sign_their_parameters() -> None:
         params = {k: v for k, v in req.query.items()
                   if k not in ("AccessKeyId", "SignatureMethod", "SignatureVersion", "Timestamp",
                                "Signature")}
-        expected = signed_query("GET", "127.0.0.1:8080", req.path, "my-access", "my-secret",
-                                req.query["Timestamp"], params)
-        assert dict(parse_qsl(expected))["Signature"] == req.query["Signature"]
+        expected = Signer("my-access", "my-secret", "127.0.0.1:8080").params(
+            "GET", req.path, req.query["Timestamp"], params)
+        assert expected["Signature"] == req.query["Signature"]
         return ok({"order_id": params["order_id"], "state": "canceled"})
 
     rig = Rig(handler)

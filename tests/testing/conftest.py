@@ -5,13 +5,14 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp
 import msgspec
 import pytest_asyncio
 from multidict import CIMultiDictProxy
 
-from htx_cancel._signing import format_timestamp, signed_query
+from htx_cancel._signing import Signer, canonical_query, format_timestamp
 from htx_cancel.testing import FakeExchange
 from htx_cancel.testing.pytest_plugin import fake_credentials, fake_exchange
 
@@ -61,15 +62,11 @@ class Api:
         real = "/linear-swap-api/" + (name if "/" in name else f"v1/{name}")  # v3/swap_hisorders
         path = overrides.get("path", real)
         stamp = overrides.get("timestamp", format_timestamp(time.time()))
-        query = signed_query(
-            "POST",
-            host,
-            path,
-            overrides.get("access", self.access),
-            overrides.get("secret", self.secret),
-            stamp,
-        )
-        return f"{self.exchange.base_url}{real}?{query}"
+        signer = Signer(overrides.get("access", self.access),
+                        overrides.get("secret", self.secret), host)
+        params = signer.params("POST", path, stamp)
+        signature = quote(params.pop("Signature"), safe="")
+        return f"{self.exchange.base_url}{real}?{canonical_query(params)}&Signature={signature}"
 
     async def post(
         self, name: str, body: dict[str, Any], wait: float = 5.0, **overrides: Any
