@@ -27,7 +27,7 @@ from ._report import BatchRecord, CancelFailed, CancelReport, Failure
 from ._retry import RetryPolicy
 from ._stats import LimiterStats, PoolStats
 from ._switch import CancelAfter
-from ._transport import Answer, Timeouts, Transport
+from ._transports import Answer, Timeouts, Transport
 from ._verification import VerifyPolicy
 
 try:

@@ -38,7 +38,7 @@ from ._retry import RetryPolicy
 from ._send import Batch, Driver
 from ._signing import Signer
 from ._switch import CancelAfter, FailureCallback
-from ._transport import AiohttpTransport, Timeouts, Transport
+from ._transports import AiohttpTransport, Timeouts, Transport
 from ._verification import Verifier, VerifyPolicy
 
 if TYPE_CHECKING:

@@ -42,7 +42,7 @@ from ._report import BatchRecord, Failure
 from ._retry import RetryPolicy
 from ._scheduler import Ticket
 from ._signing import Signer
-from ._transport import Answer, Transport
+from ._transports import Answer, Request, Transport
 
 __all__ = ["Batch", "Driver"]
 
@@ -108,7 +108,7 @@ class Driver:
         trip. Raises :class:`~htx_cancel.DecodeError` when the answer holds no time.
         """
         before = self._clock.wall()
-        answer = await self._transport.get(f"{self._base}/api/v1/timestamp")
+        answer = await self._transport.handle(Request("GET", f"{self._base}/api/v1/timestamp"))
         after = self._clock.wall()
         try:
             ts = decode_timestamp(answer.body)
@@ -267,11 +267,9 @@ class Driver:
         query = self._signer.query(ep.method, ep.path, self._clock.wall() + self._offset,
                                    batch.params)
         url = f"{self._base}{ep.path}?{query}"
+        request = Request(ep.method, url, None if ep.method == "GET" else batch.body)
         try:
-            if ep.method == "GET":
-                answer = await self._transport.get(url)
-            else:
-                answer = await self._transport.post(url, batch.body)
+            answer = await self._transport.handle(request)
         except TransportError as exc:
             return None, judge_error(exc)
         rl = answer.ratelimit
