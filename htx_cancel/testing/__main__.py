@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from .._catalog import KINDS, MARGINS
 from ._answers import ERROR_STYLES
 from ._exchange import FakeExchange
+from ._orders import KINDS, MARGINS
 
 __all__ = ["SeedSpec", "build_parser", "main", "parse_seed_spec", "serve"]
 

@@ -7,9 +7,8 @@ from dataclasses import dataclass, field
 import msgspec
 
 from .._catalog import Endpoint
-from .._ids import DIRECTIONS, OFFSETS
 from ._answers import JSON, batch_answer, error_answer
-from ._orders import CONTRACT_TYPES, OrderBook, Scope
+from ._orders import CONTRACT_TYPES, DIRECTIONS, OFFSETS, OrderBook, Scope
 
 __all__ = [
     "ERR_INPUT",
