@@ -96,6 +96,7 @@ class Order:
     algo_type: str | None = None  # trigger, tp, sl, tpsl, trailing_stop (strategy kinds)
     algo_client_order_id: str | None = None  # a strategy order's client id (v5)
     algo_failed: bool = False  # a strategy order that triggered but failed (v5 state failed)
+    v5_fields: dict[str, object] = field(default_factory=dict)  # tp/sl, trigger fields (v5)
     updated_at: int = 0  # server epoch ms of the last change
     # cancel_lag: reads still show the order live (with this traded volume) until then
     shown_live_until: float | None = None
