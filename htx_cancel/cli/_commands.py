@@ -7,7 +7,7 @@ import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from .._catalog import endpoint_for
+from .._catalog import Kind, endpoint_for
 from .._client import CancelClient
 from .._credentials import Credentials
 from .._errors import AuthenticationError, HTXError
@@ -23,11 +23,11 @@ from ._common import (
     run_interruptible,
     until_interrupted,
 )
-from ._inputs import credentials, lib_kind, margin_of, read_ids, target
+from ._inputs import credentials, id_field, kind_of, margin_of, read_ids, target
 from ._limits import check_limits, describe, open_limiter
 from ._progress import Tracker, make_tracker
 from ._run import Job, Outcome, make_job, pending
-from ._summary import outcome_json, print_details, rows_of, summary_table, verdict
+from ._summary import outcome_json, print_details, print_summary, rows_of, verdict
 
 __all__ = ["cancel", "cancel_after", "cancel_all", "clock"]
 
@@ -37,11 +37,15 @@ NOTHING = "nothing to cancel: no ids given"
 
 async def cancel(args: argparse.Namespace, streams: Streams) -> int:
     """``htx-cancel cancel``: cancel the given ids, report every outcome."""
-    contract = target(args.contract, args.kind, args.margin)
+    kind = kind_of(args, streams.err)
+    if args.client_order_ids and kind != "order":
+        raise UsageError(f"--client-order-ids is for --kind order, not {kind}")
+    contract = target(args.contract, kind, args.margin)
     check_limits(args)
-    ids = read_ids(args.ids, args.ids_file, args.kind, streams.stdin)
+    ids = read_ids(args.ids, args.ids_file, id_field(args.client_order_ids), streams.stdin)
     keys = credentials()
-    job = make_job(args.kind, contract, margin_of(args.margin), ids, verify=args.verify)
+    job = make_job(kind, contract, margin_of(args.margin), ids,
+                   client_ids=args.client_order_ids, verify=args.verify)
     outcome = Outcome([job.report])
     if not ids:  # an empty file or pipe: nothing open, nothing to do
         _report(args, streams, outcome, [job], note=NOTHING)
@@ -81,8 +85,7 @@ def _report(args: argparse.Namespace, streams: Streams, outcome: Outcome, jobs: 
         return
     console = streams.out_console()
     if outcome.batches:
-        console.print(summary_table(rows_of(outcome), f"htx-cancel {args.command}",
-                                    console.width))
+        print_summary(console, rows_of(outcome), f"htx-cancel {args.command}")
     print_details(console, outcome, left)
     if error is not None:
         console.print(f"{args.command} failed: {error}", highlight=False)
@@ -100,10 +103,9 @@ def _failure_of(outcome: Outcome) -> str | None:
     return None if last.outcome == "ok" else (last.error or last.outcome)
 
 
-async def _run_all(client: CancelClient, args: argparse.Namespace, contract: str,
+async def _run_all(client: CancelClient, args: argparse.Namespace, kind: Kind, contract: str,
                    report: CancelReport, tracker: Tracker) -> None:
     """One cancel-all request, with a spinner row; ``report`` fills when it is answered."""
-    kind = lib_kind(args.kind)
     name = endpoint_for(kind, args.margin, cancel_all=True).name
     with tracker:
         tracker.add(name, None)
@@ -116,8 +118,9 @@ async def _run_all(client: CancelClient, args: argparse.Namespace, contract: str
 
 async def cancel_all(args: argparse.Namespace, streams: Streams) -> int:
     """``htx-cancel cancel-all``: one cancel-all request, and the ids it cancelled."""
-    contract = target(args.contract, args.kind, args.margin, cancel_all=True)
-    endpoint = endpoint_for(lib_kind(args.kind), args.margin, cancel_all=True)
+    kind = kind_of(args, streams.err)
+    contract = target(args.contract, kind, args.margin, cancel_all=True)
+    endpoint = endpoint_for(kind, args.margin, cancel_all=True)
     if args.offset is not None and not endpoint.offsets:
         raise UsageError(f"{endpoint.name} takes no offset, got {args.offset!r}")
     check_limits(args)
@@ -130,7 +133,7 @@ async def cancel_all(args: argparse.Namespace, streams: Streams) -> int:
         client = make_client(keys, base_url_of(args.base_url), limiter)
         async with client:
             try:
-                await until_interrupted(outcome, _run_all(client, args, contract, report,
+                await until_interrupted(outcome, _run_all(client, args, kind, contract, report,
                                                           tracker))
             except HTXError as exc:  # the shared limiter failed
                 error = str(exc)
@@ -197,7 +200,7 @@ async def clock(args: argparse.Namespace, streams: Streams) -> int:
         client = CancelClient(Credentials("public", "public"), base_url=args.base_url,
                               rate_limits=None)
     except ValueError as exc:
-        raise UsageError(str(exc)) from None
+        raise UsageError(str(exc).replace("base_url", "--base-url")) from None
     async with client:
         started = time.perf_counter()
         try:

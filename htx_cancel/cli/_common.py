@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from typing import Any, TextIO
@@ -20,7 +21,7 @@ from ._run import Job, Outcome, run_jobs
 __all__ = ["Streams", "base_url_of", "exchange_line", "exit_status", "make_client",
            "print_json", "run_interruptible", "until_interrupted"]
 
-WIDE = 120  # columns for tables when stdout is not a terminal
+WIDE = 120  # columns for tables when stdout is not a terminal and COLUMNS is not set
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,9 +33,12 @@ class Streams:
     stdin: TextIO
 
     def out_console(self) -> Console:
-        """A rich console on stdout (plain text and wide when it is not a terminal)."""
+        """A rich console on stdout: the terminal's width, else COLUMNS, else 120 columns.
+
+        When stdout is not a terminal the text is plain (no colours).
+        """
         console = Console(file=self.out, highlight=False)
-        if not console.is_terminal:
+        if not console.is_terminal and not os.environ.get("COLUMNS", "").isdigit():
             console = Console(file=self.out, highlight=False, width=WIDE)
         return console
 
@@ -49,8 +53,8 @@ def make_client(credentials: Credentials, base_url: str,
     try:
         return CancelClient(credentials, base_url=base_url,
                             limiter=limiter if limiter is not None else RateLimiter(DEFAULT_LIMITS))
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
+    except ValueError as exc:  # the library names its parameter; the user typed the option
+        raise UsageError(str(exc).replace("base_url", "--base-url")) from None
 
 
 def base_url_of(given: str | None) -> str:

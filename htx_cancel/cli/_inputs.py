@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Iterable, Sequence
 from typing import TextIO
 
@@ -10,20 +11,39 @@ from .._credentials import Credentials
 from .._ids import validate_contract_code, validate_ids
 from ._args import UsageError
 
-__all__ = ["credentials", "id_field", "lib_kind", "margin_of", "read_ids", "target"]
+__all__ = ["KIND_ALIASES", "credentials", "id_field", "kind_of", "margin_of", "read_ids",
+           "target"]
 
-_LIB_KIND: dict[str, Kind] = {"regular": "order", "client": "order", "trigger": "trigger",
-                              "tpsl": "tpsl", "track": "track"}
+# The command line's first names for kinds, still accepted (deprecated): the library's names
+# are the command line's names now. "client" was "order" with client order ids.
+KIND_ALIASES: dict[str, tuple[Kind, bool]] = {"regular": ("order", False),
+                                              "client": ("order", True)}
+_KINDS: tuple[Kind, ...] = ("order", "trigger", "tpsl", "track")
 
 
-def lib_kind(kind: str) -> Kind:
-    """The library's order kind for a command-line kind (regular and client are 'order')."""
-    return _LIB_KIND[kind]
+def kind_of(args: argparse.Namespace, err: TextIO) -> Kind:
+    """The library's kind named by ``--kind`` (an old name is noted on ``err``).
+
+    ``--kind client`` also sets ``args.client_order_ids``, as ``--client-order-ids`` does.
+    """
+    given: str = args.kind
+    if given in KIND_ALIASES:
+        kind, client_ids = KIND_ALIASES[given]
+        new = f"--kind {kind}" + (" --client-order-ids" if client_ids else "")
+        err.write(f"htx-cancel {args.command}: --kind {given} is deprecated, use {new} (the "
+                  "library's names); the old name will be removed in a later release\n")
+        if client_ids:
+            args.client_order_ids = True
+        return kind
+    for kind in _KINDS:
+        if kind == given:
+            return kind
+    raise UsageError(f"--kind must be one of {', '.join(_KINDS)}, got {given!r}")
 
 
-def id_field(kind: str) -> str:
-    """Which id the kind's ids are: client_order_id for 'client', order_id otherwise."""
-    return "client_order_id" if kind == "client" else "order_id"
+def id_field(client_ids: bool) -> str:
+    """Which id the ids are: client_order_id with --client-order-ids, order_id otherwise."""
+    return "client_order_id" if client_ids else "order_id"
 
 
 def margin_of(text: str) -> Margin:
@@ -35,10 +55,10 @@ def margin_of(text: str) -> Margin:
     raise UsageError(f"margin must be isolated or cross, got {text!r}")
 
 
-def target(contract: str, kind: str, margin: str, *, cancel_all: bool = False) -> str:
+def target(contract: str, kind: Kind, margin: str, *, cancel_all: bool = False) -> str:
     """The validated contract code; UsageError if the contract or the endpoint is wrong."""
     try:
-        endpoint_for(lib_kind(kind), margin, cancel_all=cancel_all)
+        endpoint_for(kind, margin, cancel_all=cancel_all)
         return validate_contract_code(contract)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
@@ -83,7 +103,7 @@ def _read_file(path: str, what: str, stdin: TextIO) -> list[str]:
         raise UsageError(f"{path}: not a UTF-8 text file") from None
 
 
-def read_ids(args: Sequence[str], ids_file: str | None, kind: str, stdin: TextIO) -> list[str]:
+def read_ids(args: Sequence[str], ids_file: str | None, what: str, stdin: TextIO) -> list[str]:
     """Every id given (arguments, file, stdin), validated, duplicates dropped, order kept.
 
     No source at all is a UsageError; a file or stdin with no ids gives an empty list (nothing
@@ -92,7 +112,6 @@ def read_ids(args: Sequence[str], ids_file: str | None, kind: str, stdin: TextIO
     if not args and ids_file is None:
         raise UsageError("no ids given: pass them as arguments, with --ids-file FILE, "
                          "or - to read stdin")
-    what = id_field(kind)
     ids: list[str] = []
     for number, raw in enumerate(args, 1):
         if raw == "-":

@@ -17,7 +17,7 @@ from .._catalog import Endpoint, Kind, Margin, endpoint_for
 from .._client import CancelClient
 from .._report import BatchRecord, CancelReport, Failure
 from .._states import OrderState
-from ._inputs import id_field, lib_kind
+from ._inputs import id_field
 from ._progress import Tracker
 
 __all__ = ["Job", "Outcome", "make_job", "pending", "row_key", "run_jobs"]
@@ -62,12 +62,11 @@ class Job:
         return [id_ for id_ in self.ids if id_ not in settled]
 
 
-def make_job(kind: str, contract: str, margin: Margin, ids: Sequence[str], *,
-             verify: bool = False) -> Job:
-    """A job for already validated, distinct ids of a command-line kind."""
-    library_kind = lib_kind(kind)
-    return Job(library_kind, endpoint_for(library_kind, margin), id_field(kind), contract,
-               margin, list(ids), verify)
+def make_job(kind: Kind, contract: str, margin: Margin, ids: Sequence[str], *,
+             client_ids: bool = False, verify: bool = False) -> Job:
+    """A job for already validated, distinct ids (client order ids with ``client_ids``)."""
+    return Job(kind, endpoint_for(kind, margin), id_field(client_ids), contract, margin,
+               list(ids), verify)
 
 
 def pending(jobs: Sequence[Job]) -> list[str]:
@@ -75,22 +74,49 @@ def pending(jobs: Sequence[Job]) -> list[str]:
     return [id_ for job in jobs for id_ in job.pending()]
 
 
+ALREADY_CANCELLED = 1071  # HTX: "Repeated withdraw", the order was cancelled before
+
+
+def already_cancelled(failure: Failure, state: OrderState | None) -> bool:
+    """True when a failed id is in fact gone by a cancel, so the command counts it cancelled.
+
+    The exchange answered 1071 (already cancelled) and verification, if it ran, does not
+    contradict it (cancelled, or a strategy order gone from its listing); or verification found
+    the order cancelled whatever the cancel's answer was. Filled, not found and live orders
+    stay failures.
+    """
+    if state is not None and state.cancelled:
+        return True
+    return failure.code == ALREADY_CANCELLED and (state is None or state is OrderState.GONE)
+
+
 @dataclass(slots=True)
 class Outcome:
-    """What the runs' reports say, read together (each id is in exactly one report)."""
+    """What the runs' reports say, read together (each id is in exactly one report).
+
+    An id a report lists as failed but that is already cancelled (see ``already_cancelled``)
+    is read as cancelled: "make sure these are gone" is the common rerun.
+    """
 
     reports: list[CancelReport]
     interrupted: bool = False
 
     @property
+    def already(self) -> list[str]:
+        """Failed ids read as cancelled, because they were cancelled before (1071, or verified)."""
+        return [id_ for r in self.reports for id_, f in r.failed.items()
+                if already_cancelled(f, r.states.get(id_))]
+
+    @property
     def cancelled(self) -> list[str]:
-        """Every cancelled id, report by report."""
-        return [id_ for r in self.reports for id_ in r.cancelled]
+        """Every cancelled id, report by report (those already cancelled after the others)."""
+        return [*(id_ for r in self.reports for id_ in r.cancelled), *self.already]
 
     @property
     def failed(self) -> dict[str, Failure]:
-        """Every failed id with its failure."""
-        return {id_: f for r in self.reports for id_, f in r.failed.items()}
+        """Every failed id with its failure (ids already cancelled are not failures)."""
+        return {id_: f for r in self.reports for id_, f in r.failed.items()
+                if not already_cancelled(f, r.states.get(id_))}
 
     @property
     def unknown(self) -> dict[str, str]:
@@ -118,8 +144,12 @@ class Outcome:
 
     @property
     def ok(self) -> bool:
-        """True when every id ended cancelled and the run was not interrupted."""
-        return not self.interrupted and all(r.ok for r in self.reports)
+        """True when every id ended cancelled (or already was) and the run was not interrupted.
+
+        A cancel-all names no ids, so its request decides: it must have been answered.
+        """
+        return (not self.interrupted and not self.failed and not self.unknown
+                and all(b.outcome == "ok" or b.ids for b in self.batches))
 
 
 def _follow(job: Job, tracker: Tracker) -> None:

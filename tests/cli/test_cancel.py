@@ -19,7 +19,7 @@ def _args(ex: FakeExchange, kind: str, *more: str) -> list[str]:
 
 async def test_cancel_ids_from_arguments(exchange: FakeExchange, run: Run) -> None:
     ids = exchange.seed("BTC-USDT", "order", "isolated", 60)
-    result = await run(*_args(exchange, "regular", "--json", *ids))
+    result = await run(*_args(exchange, "order", "--json", *ids))
     assert result.status == 0, result.err
     doc = result.json
     assert doc["cancelled"] == ids
@@ -59,7 +59,8 @@ async def test_cancel_client_ids_from_stdin(exchange: FakeExchange, run: Run,
                                             how: list[str]) -> None:
     oids = exchange.seed("BTC-USDT", "order", "isolated", 30, with_client_ids=True)
     cids = [str(exchange.client_id_of(i)) for i in oids]
-    result = await run(*_args(exchange, "client", "--json", *how), stdin="\n".join(cids))
+    result = await run(*_args(exchange, "order", "--client-order-ids", "--json", *how),
+                       stdin="\n".join(cids))
     assert result.status == 0, result.err
     assert result.json["cancelled"] == cids
     assert exchange.cancelled_ids() == set(oids)
@@ -79,15 +80,33 @@ async def test_cancel_reports_failures_with_exit_1(exchange: FakeExchange, run: 
         missing: {"code": 1061, "message": "This order doesn't exist."},
     }
     assert doc["ok"] is False
-    human = await run(*_args(exchange, "track", *ids[1:]))  # already cancelled now: 1071
-    assert human.status == 1
-    assert "1071" in human.out and "3 failed" in human.out
+    again = await run(*_args(exchange, "track", *ids))  # 1071 for three, 1061 for the fill
+    assert again.status == 1
+    assert "3 cancelled (3 already cancelled before), 1 failed" in again.out
+    assert "1061" in again.out and "1071" not in again.out
+
+
+async def test_recancel_of_cancelled_ids_succeeds(exchange: FakeExchange, run: Run) -> None:
+    ids = exchange.seed("BTC-USDT", "order", "isolated", 30)
+    first = await run(*_args(exchange, "order", "--json", *ids[:10]))
+    assert first.status == 0 and first.json["already_cancelled"] == []
+    again = await run(*_args(exchange, "order", "--json", *ids))  # 10 of them answer 1071
+    assert again.status == 0, again.out
+    doc = again.json
+    assert doc["ok"] is True and doc["failed"] == {}
+    assert sorted(doc["cancelled"]) == sorted(ids)
+    assert sorted(doc["already_cancelled"]) == sorted(ids[:10])
+    [batch_a, batch_b] = [r for r in exchange.requests if r.endpoint == "swap_cancel"][1:]
+    assert len(batch_a.cancelled) + len(batch_b.cancelled) == 20  # 1071 for the first ten
+    human = await run(*_args(exchange, "order", *ids[:3]))
+    assert human.status == 0
+    assert "3 ids: 3 cancelled (3 already cancelled before), 0 failed, 0 unknown" in human.out
 
 
 async def test_cancel_unknown_outcome_is_exit_1(exchange: FakeExchange, run: Run) -> None:
     ids = exchange.seed("BTC-USDT", "order", "isolated", 3)
     exchange.faults.script("swap_cancel", ["drop_after"] * 8)
-    result = await run(*_args(exchange, "regular", "--json", *ids))
+    result = await run(*_args(exchange, "order", "--json", *ids))
     assert result.status == 1
     assert set(result.json["unknown"]) == set(ids)
     assert all(result.json["unknown"].values())  # every unknown id says why
@@ -98,11 +117,11 @@ async def test_rejected_key_costs_one_request_and_says_so(exchange: FakeExchange
     monkeypatch.setenv("HTX_ACCESS_KEY", "cli-access")
     monkeypatch.setenv("HTX_SECRET_KEY", "not-the-secret")
     ids = exchange.seed("BTC-USDT", "order", "isolated", 60)
-    result = await run(*_args(exchange, "regular", *ids))
+    result = await run(*_args(exchange, "order", *ids))
     assert result.status == 1
     assert "cancel failed: the exchange rejected the key: 1253" in result.out
     assert len(exchange.requests) == 1 and exchange.open_ids() == set(ids)
-    as_json = await run(*_args(exchange, "regular", "--json", *ids))
+    as_json = await run(*_args(exchange, "order", "--json", *ids))
     assert as_json.json["error"].startswith("the exchange rejected the key: 1253")
     assert "cancel failed: the exchange rejected the key" in as_json.err
 
@@ -110,7 +129,7 @@ async def test_rejected_key_costs_one_request_and_says_so(exchange: FakeExchange
 async def test_batches_say_how_each_attempt_went(exchange: FakeExchange, run: Run) -> None:
     ids = exchange.seed("BTC-USDT", "order", "isolated", 3)
     exchange.faults.script("swap_cancel", ["error_500_before"])
-    result = await run(*_args(exchange, "regular", "--json", *ids))
+    result = await run(*_args(exchange, "order", "--json", *ids))
     assert result.status == 0, result.err
     [batch] = result.json["batches"]
     assert (batch["attempts"], batch["outcome"], batch["status"]) == (2, "ok", 200)

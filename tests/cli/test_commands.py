@@ -44,11 +44,11 @@ async def test_cancel_all_one_direction(exchange: FakeExchange, run: Run) -> Non
 async def test_cancel_all_regular_cross_and_nothing_left(exchange: FakeExchange,
                                                          run: Run) -> None:
     ids = exchange.seed("BTC-USDT", "order", "cross", 5, offset="close")
-    result = await run(*_all(exchange, "regular", "--margin", "cross", "--offset", "close"))
+    result = await run(*_all(exchange, "order", "--margin", "cross", "--offset", "close"))
     assert result.status == 0, result.err
     assert "swap_cross_cancelall" in result.out and "5 cancelled" in result.out
     assert exchange.cancelled_ids() == set(ids)
-    again = await run(*_all(exchange, "regular", "--margin", "cross", "--json"))
+    again = await run(*_all(exchange, "order", "--margin", "cross", "--json"))
     assert again.status == 0  # 1051: nothing to cancel is not a failure
     assert again.json["cancelled"] == [] and "error" not in again.json
 
@@ -112,7 +112,7 @@ async def test_interrupt_reports_what_was_done(exchange: FakeExchange,
                                                capsys: pytest.CaptureFixture[str]) -> None:
     ids = exchange.seed("BTC-USDT", "order", "isolated", 2500)  # 100 requests: over 3 s
     task = asyncio.create_task(run_async(
-        ["cancel", "--contract", "BTC-USDT", "--kind", "regular", "--base-url",
+        ["cancel", "--contract", "BTC-USDT", "--kind", "order", "--base-url",
          exchange.base_url, "--json", "--ids-file", "-"]))
     sys_stdin = io.StringIO("\n".join(ids))
     # run_async reads sys.stdin when the command starts: give it the ids first.

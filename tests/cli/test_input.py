@@ -28,7 +28,7 @@ async def test_malformed_id_in_file_names_file_and_line(exchange: FakeExchange, 
                                                         tmp_path: Path) -> None:
     path = tmp_path / "ids.txt"
     path.write_text("123456789012345678\n# fine\n12345x\n")
-    result = await run(*_cancel(exchange, "regular", "--ids-file", str(path)))
+    result = await run(*_cancel(exchange, "order", "--ids-file", str(path)))
     _assert_refused(exchange, result.status, result.err, f"{path}:3", "'12345x'")
 
 
@@ -48,19 +48,19 @@ async def test_malformed_id_in_file_names_file_and_line(exchange: FakeExchange, 
 )
 async def test_bad_cancel_input(exchange: FakeExchange, run: Run, argv: list[str],
                                 needles: tuple[str, ...]) -> None:
-    result = await run(*_cancel(exchange, "regular"), *argv)
+    result = await run(*_cancel(exchange, "order"), *argv)
     _assert_refused(exchange, result.status, result.err, *needles)
 
 
 @pytest.mark.usefixtures("keys")
 async def test_client_id_out_of_range(exchange: FakeExchange, run: Run) -> None:
-    result = await run(*_cancel(exchange, "client", str(2**63)))
+    result = await run(*_cancel(exchange, "order", "--client-order-ids", str(2**63)))
     _assert_refused(exchange, result.status, result.err, "client_order_id", str(2**63))
 
 
 @pytest.mark.usefixtures("keys")
 async def test_bad_stdin_line(exchange: FakeExchange, run: Run) -> None:
-    result = await run(*_cancel(exchange, "regular", "-"), stdin="1\n2\n3 4\n")
+    result = await run(*_cancel(exchange, "order", "-"), stdin="1\n2\n3 4\n")
     _assert_refused(exchange, result.status, result.err, "<stdin>:3")
 
 
@@ -68,7 +68,7 @@ async def test_missing_keys(exchange: FakeExchange, run: Run,
                             monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("HTX_ACCESS_KEY", raising=False)
     monkeypatch.setenv("HTX_SECRET_KEY", "x")
-    result = await run(*_cancel(exchange, "regular", "123"))
+    result = await run(*_cancel(exchange, "order", "123"))
     _assert_refused(exchange, result.status, result.err, "HTX_ACCESS_KEY")
 
 
@@ -87,10 +87,33 @@ async def test_client_kind_has_no_cancel_all(exchange: FakeExchange, run: Run) -
 
 
 @pytest.mark.usefixtures("keys")
-async def test_bad_base_url(exchange: FakeExchange, run: Run) -> None:
-    result = await run("cancel", "--contract", "BTC-USDT", "--kind", "regular",
-                       "--base-url", "ftp://example", "123")
-    _assert_refused(exchange, result.status, result.err, "base_url")
+async def test_client_order_ids_are_for_kind_order(exchange: FakeExchange, run: Run) -> None:
+    result = await run(*_cancel(exchange, "trigger", "--client-order-ids", "123"))
+    _assert_refused(exchange, result.status, result.err, "--client-order-ids", "trigger")
+
+
+@pytest.mark.usefixtures("keys")
+@pytest.mark.parametrize("url", ["ftp://example", "https://api.hbdm.com/linear-swap-api",
+                                 "http://127.0.0.1:port", "https://", "api.hbdm.com",
+                                 "https://api.hbdm.com?x=1"])
+@pytest.mark.parametrize("command", [["cancel", "--contract", "BTC-USDT", "--kind", "order",
+                                      "123"],
+                                     ["cancel-all", "--contract", "BTC-USDT", "--kind", "order"],
+                                     ["cancel-after", "--off"], ["time"]])
+async def test_bad_base_url_names_the_option(exchange: FakeExchange, run: Run, url: str,
+                                             command: list[str]) -> None:
+    result = await run(*command, "--base-url", url)
+    _assert_refused(exchange, result.status, result.err, "--base-url", repr(url))
+    assert "base_url" not in result.err
+
+
+@pytest.mark.usefixtures("keys")
+async def test_base_url_with_a_slash_is_the_root(exchange: FakeExchange, run: Run) -> None:
+    [oid] = exchange.seed("BTC-USDT", "order", "isolated", 1)
+    result = await run("cancel", "--contract", "BTC-USDT", "--kind", "order", "--json",
+                       "--base-url", exchange.base_url + "/", oid)
+    assert result.status == 0, result.err
+    assert result.json["cancelled"] == [oid] and result.json["exchange"] == exchange.base_url
 
 
 async def test_usage(run: Run) -> None:

@@ -34,7 +34,7 @@ def _env() -> dict[str, str]:
 
 
 def _cancel(ex: FakeExchange, *more: str) -> list[str]:
-    return ["cancel", "--contract", "BTC-USDT", "--kind", "regular", "--base-url", ex.base_url,
+    return ["cancel", "--contract", "BTC-USDT", "--kind", "order", "--base-url", ex.base_url,
             *more]
 
 
@@ -52,7 +52,7 @@ def test_empty_stdin_is_nothing_to_cancel() -> None:
     """
     for extra in ([], ["--json"]):
         done = subprocess.run(
-            [str(_script()), "cancel", "--contract", "BTC-USDT", "--kind", "regular",
+            [str(_script()), "cancel", "--contract", "BTC-USDT", "--kind", "order",
              "--base-url", "http://127.0.0.1:9", "-", *extra],
             input="# nothing open\n\n", capture_output=True, text=True, timeout=30,
             env=_env(), check=False)
@@ -85,10 +85,10 @@ async def test_no_id_source_is_still_a_usage_error(exchange: FakeExchange, run: 
 @pytest.mark.usefixtures("keys")
 async def test_summary_names_the_default_exchange(run: Run) -> None:
     # Nothing to cancel, so nothing is sent to the real exchange.
-    result = await run("cancel", "--contract", "BTC-USDT", "--kind", "regular", "-")
+    result = await run("cancel", "--contract", "BTC-USDT", "--kind", "order", "-")
     assert result.status == 0, result.err
     assert "exchange: https://api.hbdm.com (the default" in result.out
-    as_json = await run("cancel", "--contract", "BTC-USDT", "--kind", "regular", "-", "--json")
+    as_json = await run("cancel", "--contract", "BTC-USDT", "--kind", "order", "-", "--json")
     assert as_json.json["exchange"] == "https://api.hbdm.com"
     assert "exchange: https://api.hbdm.com (the default" in as_json.err
 

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 import pytest
 import pytest_asyncio
 
-from htx_cancel import OrderState
+from htx_cancel import Kind, OrderState
 from htx_cancel.cli._commands import utc_text
 from htx_cancel.testing import FakeExchange
 
@@ -44,7 +44,7 @@ async def filling() -> AsyncIterator[FakeExchange]:
 async def test_verify_json_states_match_the_exchange(filling: FakeExchange, run: Run) -> None:
     ids = filling.seed("BTC-USDT", "order", "isolated", 60)
     filling.fill(ids[0])  # filled before its cancel: answered 1061, like an unknown id
-    result = await run(*_cancel(filling, "regular", "--verify", "--json", *ids, MISSING))
+    result = await run(*_cancel(filling, "order", "--verify", "--json", *ids, MISSING))
     assert result.status == 1
     doc = result.json
     states = doc["states"]
@@ -67,8 +67,8 @@ async def test_verify_json_states_match_the_exchange(filling: FakeExchange, run:
 async def test_verify_all_cancelled_is_exit_0(exchange: FakeExchange, run: Run) -> None:
     oids = exchange.seed("BTC-USDT", "order", "cross", 12, with_client_ids=True)
     cids = [str(exchange.client_id_of(i)) for i in oids]
-    result = await run(*_cancel(exchange, "client", "--margin", "cross", "--verify", "--json",
-                                *cids))
+    result = await run(*_cancel(exchange, "order", "--client-order-ids", "--margin", "cross",
+                                "--verify", "--json", *cids))
     assert result.status == 0, result.err
     doc = result.json
     assert doc["ok"] is True and doc["cancelled"] == cids
@@ -81,12 +81,12 @@ async def test_verify_all_cancelled_is_exit_0(exchange: FakeExchange, run: Run) 
 async def test_lost_answers_resolved_by_verification(exchange: FakeExchange, run: Run) -> None:
     ids = exchange.seed("BTC-USDT", "order", "isolated", 3)
     exchange.faults.script("swap_cancel", ["drop_after"] * 8)  # cancelled, no answer learned
-    plain = await run(*_cancel(exchange, "regular", "--json", *ids))
+    plain = await run(*_cancel(exchange, "order", "--json", *ids))
     assert plain.status == 1 and set(plain.json["unknown"]) == set(ids)
     assert plain.json["states"] == {}  # nothing verified without --verify
     more = exchange.seed("BTC-USDT", "order", "isolated", 3)
     exchange.faults.script("swap_cancel", ["drop_after"] * 8)
-    verified = await run(*_cancel(exchange, "regular", "--json", "--verify", *more))
+    verified = await run(*_cancel(exchange, "order", "--json", "--verify", *more))
     assert verified.status == 0, verified.err
     assert verified.json["cancelled"] == more and verified.json["unknown"] == {}
     assert verified.json["states"] == dict.fromkeys(more, "cancelled")
@@ -106,7 +106,7 @@ async def test_verify_strategy_orders_from_their_listing(exchange: FakeExchange,
 @pytest.mark.usefixtures("keys")
 async def test_verify_in_the_table_and_per_id(filling: FakeExchange, run: Run) -> None:
     ids = filling.seed("BTC-USDT", "order", "isolated", 40)
-    result = await run(*_cancel(filling, "regular", "--verify", *ids, MISSING))
+    result = await run(*_cancel(filling, "order", "--verify", *ids, MISSING))
     assert result.status == 1
     states = {i: _expected(filling, i) for i in [*ids, MISSING]}
     filled = sorted(i for i, s in states.items() if s == "filled")
@@ -124,9 +124,40 @@ async def test_verify_in_the_table_and_per_id(filling: FakeExchange, run: Run) -
 
 
 @pytest.mark.usefixtures("keys")
+@pytest.mark.parametrize(("kind", "state"), [("order", "cancelled"), ("trigger", "gone")])
+async def test_verify_rerun_of_cancelled_ids_succeeds(exchange: FakeExchange, run: Run,
+                                                      kind: Kind, state: str) -> None:
+    ids = exchange.seed("BTC-USDT", kind, "isolated", 12)
+    first = await run(*_cancel(exchange, kind, "--json", *ids[:8]))
+    assert first.status == 0, first.err
+    again = await run(*_cancel(exchange, kind, "--verify", "--json", *ids))  # "are they gone?"
+    assert again.status == 0, again.out
+    doc = again.json
+    assert doc["ok"] is True and doc["failed"] == {} and doc["unknown"] == {}
+    assert sorted(doc["already_cancelled"]) == sorted(ids[:8])
+    assert sorted(doc["cancelled"]) == sorted(ids)
+    assert doc["states"] == dict.fromkeys(ids, state)
+    assert exchange.open_ids() == set()
+
+
+@pytest.mark.usefixtures("keys")
+async def test_verify_rerun_still_fails_what_is_not_gone_by_a_cancel(exchange: FakeExchange,
+                                                                   run: Run) -> None:
+    ids = exchange.seed("BTC-USDT", "order", "isolated", 4)
+    exchange.fill(ids[0])  # filled: 1061, state filled
+    await run(*_cancel(exchange, "order", *ids[1:]))
+    again = await run(*_cancel(exchange, "order", "--verify", "--json", *ids, MISSING))
+    assert again.status == 1
+    doc = again.json
+    assert sorted(doc["already_cancelled"]) == sorted(ids[1:])
+    assert sorted(doc["failed"]) == sorted([ids[0], MISSING])
+    assert doc["states"][ids[0]] == "filled" and doc["states"][MISSING] == "not_found"
+
+
+@pytest.mark.usefixtures("keys")
 async def test_without_verify_no_states_column(exchange: FakeExchange, run: Run) -> None:
     ids = exchange.seed("BTC-USDT", "order", "isolated", 5)
-    result = await run(*_cancel(exchange, "regular", *ids))
+    result = await run(*_cancel(exchange, "order", *ids))
     assert result.status == 0
     assert "verified" not in result.out and "state:" not in result.out
     assert not any(r.endpoint == "swap_order_info" for r in exchange.requests)
@@ -263,7 +294,7 @@ async def test_subprocess_cancel_after(exchange: FakeExchange) -> None:
 
 async def test_subprocess_cancel_verify_json(filling: FakeExchange) -> None:
     ids = filling.seed("BTC-USDT", "order", "isolated", 50)
-    status, out, err = await _command(*_cancel(filling, "regular", "--verify", "--json", *ids))
+    status, out, err = await _command(*_cancel(filling, "order", "--verify", "--json", *ids))
     doc = json.loads(out)
     assert doc["states"] == {i: _expected(filling, i) for i in ids}
     filled = {i for i, s in doc["states"].items() if s == "filled"}
