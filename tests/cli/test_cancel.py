@@ -134,3 +134,25 @@ async def test_batches_say_how_each_attempt_went(exchange: FakeExchange, run: Ru
     [batch] = result.json["batches"]
     assert (batch["attempts"], batch["outcome"], batch["status"]) == (2, "ok", 200)
     assert len(batch["errors"]) == 1 and "500" in batch["errors"][0]
+
+
+@pytest.mark.parametrize(("old", "client_ids"), [("regular", False), ("client", True)])
+async def test_old_kind_names_still_work_with_a_note(exchange: FakeExchange, run: Run,
+                                                     old: str, client_ids: bool) -> None:
+    oids = exchange.seed("BTC-USDT", "order", "isolated", 3, with_client_ids=True)
+    ids = [str(exchange.client_id_of(i)) for i in oids] if client_ids else oids
+    result = await run(*_args(exchange, old, "--json", *ids))
+    assert result.status == 0, result.err
+    assert result.json["cancelled"] == ids and exchange.open_ids() == set()
+    new = "--kind order --client-order-ids" if client_ids else "--kind order"
+    assert f"--kind {old} is deprecated, use {new}" in result.err
+    field = "client_order_id" if client_ids else "order_id"
+    assert {r.id_field for r in exchange.requests} == {field}
+
+
+async def test_cancel_all_old_kind_name(exchange: FakeExchange, run: Run) -> None:
+    exchange.seed("BTC-USDT", "order", "isolated", 3)
+    result = await run("cancel-all", "--contract", "BTC-USDT", "--kind", "regular",
+                       "--base-url", exchange.base_url, "--json")
+    assert result.status == 0, result.err
+    assert len(result.json["cancelled"]) == 3 and "--kind regular is deprecated" in result.err

@@ -9,11 +9,13 @@ import os
 import signal
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 import pytest
 from rich.console import Console
 
+from htx_cancel import CATALOG
 from htx_cancel.cli._main import run_async
 from htx_cancel.cli._progress import NullTracker, RichTracker, make_tracker
 from htx_cancel.cli._summary import bound
@@ -105,6 +107,32 @@ async def test_demo_json(run: Run) -> None:
     assert len(doc["cancelled"]) == 35
     assert [f["code"] for f in doc["failed"].values()] == [1061, 1061]
     assert all(check["ok"] for check in doc["checks"])
+    # How long it took, against the least time the limits allow, in all and per endpoint.
+    attempts: Counter[str] = Counter()  # per table row: endpoint, and id field
+    pools: Counter[str] = Counter()
+    for batch in doc["batches"]:
+        cid = " (cid)" if batch["id_field"] == "client_order_id" else ""
+        attempts[batch["endpoint"] + cid] += batch["attempts"]
+        for pool in CATALOG[batch["endpoint"]].pools:
+            pools[pool] += batch["attempts"]
+    rows = {row["endpoint"]: row for row in doc["endpoints"]}
+    assert {name: row["requests"] for name, row in rows.items()} == attempts
+    assert doc["requests"] == sum(attempts.values())
+    assert doc["bound_s"] == bound(pools)
+    assert doc["elapsed_s"] >= max(row["elapsed_s"] for row in rows.values()) > 0
+    assert doc["answered_1032"] == 0
+
+
+async def test_demo_json_bound_of_a_run_past_one_window(run: Run) -> None:
+    result = await run("demo", "--orders", "1900", "--trigger", "0", "--tpsl", "0",
+                       "--track", "0", "--cross-share", "0", "--client-share", "0",
+                       "--unknown", "0", "--duplicates", "0", "--fills", "0", "--no-verify",
+                       "--json")
+    assert result.status == 0, result.err
+    doc = result.json
+    assert doc["requests"] == 76  # 1900 ids, 25 a request: more than the 72 of one window
+    assert doc["bound_s"] == 3.0  # so a second window of the trade pool
+    assert doc["elapsed_s"] >= doc["bound_s"]  # the limiter never beats the bound
 
 
 @pytest.mark.usefixtures("keys")

@@ -212,7 +212,12 @@ async def test_demo_faults_lose_nothing(run: Run) -> None:
     assert any(b["attempts"] > 1 for b in doc["batches"])
     [check] = [c for c in doc["checks"] if c["check"].startswith("retries lost nothing")]
     assert check["ok"] and "0 without a definite outcome" in check["check"]
-    assert "faults in 10% of requests" in result.err
+    assert "faults in 10% of requests" in result.err and "and one 1032" in result.err
+    # The announced 1032 is reported: answered once, injected, none over the limit.
+    assert doc["answered_1032"] == 1
+    assert sum(row["answered_1032"] for row in doc["endpoints"]) == 1
+    [rate] = [c for c in doc["checks"] if c["check"].startswith("never over the rate limit")]
+    assert rate["ok"] and "1 answered 1032 (1 injected, 0 over the limit)" in rate["check"]
 
 
 async def test_demo_without_faults_injects_none(run: Run) -> None:
