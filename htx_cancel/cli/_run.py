@@ -2,9 +2,9 @@
 
 A job is one kind, margin and id field. Every job is one call of the client's generic
 ``cancel`` (the client cuts the ids into requests and its limiter orders them), all at once on
-one CancelClient. Each call is handed a :class:`CancelReport` that the client fills as each
-batch settles, and whose ``on_batch`` hook moves the progress display; on Ctrl-C the reports
-hold exactly what the exchange confirmed.
+one CancelClient. Each call is handed a [`CancelReport`][htx_cancel.CancelReport] that the
+client fills as each batch settles, and whose ``on_batch`` hook moves the progress display; on
+Ctrl-C the reports hold exactly what the exchange confirmed.
 """
 
 from __future__ import annotations
