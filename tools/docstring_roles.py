@@ -178,7 +178,10 @@ def _rewrite(paths: list[Path], check: bool) -> int:
                           resolve_implicit=True)
     assert isinstance(package, griffe.Module)
     resolver = Resolver(package, documented())
-    wanted = {path.resolve() for path in paths}
+    wanted = {file.resolve() for path in paths
+              for file in (sorted(path.rglob("*.py")) if path.is_dir() else [path])}
+    if paths and not wanted:
+        raise SystemExit(f"no Python files in {', '.join(map(str, paths))}")
     edits: dict[Path, list[tuple[int, int, griffe.Object]]] = {}
     for obj in objects(package):
         docstring = obj.docstring
