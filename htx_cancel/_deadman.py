@@ -1,4 +1,4 @@
-"""HTX's dead man's switch (``linear-cancel-after``), armed and kept armed from one task.
+"""HTX's dead man's switch (v5 ``cancel-after``, v1 ``linear-cancel-after``), kept armed.
 
 Armed, the exchange cancels every open order of the account when ``time_out`` passes without
 another arm. The switch re-arms well before that from a single background task, so if the bot's
@@ -100,13 +100,16 @@ class CancelAfter:
     exchange cancels the orders when it runs out: that is the point.
     """
 
-    __slots__ = ("_busy", "_clock", "_interval", "_on_failure", "_priority", "_request",
+    __slots__ = ("_busy", "_clock", "_interval", "_on_failure", "_on_off", "_path", "_priority",
+                 "_request",
                  "_stay_armed", "_stopping", "_task", "armed_at", "current_time", "failures",
                  "last_error", "rearms", "timeout", "trigger_time")
 
     def __init__(self, request: Requester, clock: Clock, timeout: float, *,
                  on_failure: FailureCallback | None = None, stay_armed: bool = False,
-                 interval: float | None = None, priority: Priority = "high") -> None:
+                 interval: float | None = None, priority: Priority = "high",
+                 path: str = CANCEL_AFTER_PATH,
+                 on_off: tuple[int | str, int | str] = (1, 0)) -> None:
         if not timeout >= MIN_TIMEOUT:
             raise ValueError(f"timeout must be at least {MIN_TIMEOUT:g} s (HTX's minimum), "
                              f"got {timeout!r}")
@@ -115,6 +118,8 @@ class CancelAfter:
             raise ValueError(f"interval must be between 0 and the timeout, got {interval!r}")
         self._request = request
         self._clock = clock
+        self._path = path
+        self._on_off = on_off
         self.timeout = timeout
         self._interval = interval
         self._on_failure = on_failure
@@ -195,23 +200,23 @@ class CancelAfter:
     async def _arm(self, attempts: int = 1) -> None:
         """Arm: ``on_off`` 1 with the timeout; remember when it fires."""
         sent = self._clock.now()
-        body = {"on_off": 1, "time_out": round(self.timeout * 1000)}
+        body = {"on_off": self._on_off[0], "time_out": round(self.timeout * 1000)}
         times = await self._send(body, attempts)
         self.current_time, self.trigger_time = _times(times)
         self.armed_at = sent
 
     async def _disarm(self) -> None:
         """``on_off`` 0: the exchange forgets the timer."""
-        await self._send({"on_off": 0}, _ATTEMPTS)
+        await self._send({"on_off": self._on_off[1]}, _ATTEMPTS)
         self.trigger_time = self.armed_at = None
         log.info("dead man's switch disarmed")
 
-    async def _send(self, body: dict[str, int], attempts: int) -> tuple[int, int]:
+    async def _send(self, body: dict[str, int | str], attempts: int) -> tuple[int, int]:
         """One cancel-after request, tried again on transient failures (it is idempotent)."""
         for attempt in range(1, attempts + 1):
             try:
                 return parse_cancel_after(
-                    await self._request(CANCEL_AFTER_PATH, body, self._priority))
+                    await self._request(self._path, body, self._priority))
             except (TransportError, DecodeError, APIError) as exc:
                 transient = not isinstance(exc, APIError) or worth_repeating(exc.code)
                 if attempt == attempts or not transient or isinstance(exc, AuthenticationError):

@@ -27,7 +27,7 @@ from ._attempt import (
 )
 from ._catalog import Endpoint, Priority
 from ._clock import Clock
-from ._errors import DecodeError, HTXError, TransportError
+from ._errors import AuthenticationError, DecodeError, HTXError, TransportError
 from ._events import RequestEvent, RequestObserver
 from ._limiter import Limiter
 from ._models import decode_timestamp
@@ -217,9 +217,14 @@ class Driver:
     def _stop(self, call: Call, batch: Batch, last: Verdict) -> None:
         """The key or signature was rejected: nothing more of this call is sent."""
         failure = last.failure or Failure(0, last.reason)
-        call.stop = call.report.auth_failure = failure
-        log.info("%s: key or signature rejected (%s: %s); the call stops, batches not yet "
-                 "sent fail with it", batch.endpoint.name, failure.code, failure.message)
+        call.stop = failure
+        if isinstance(last.error, AuthenticationError):
+            call.report.auth_failure = failure
+            why = "key or signature rejected"
+        else:
+            why = "the account is on HTX's v5 system"
+        log.info("%s: %s (%s: %s); the call stops, batches not yet sent fail with it",
+                 batch.endpoint.name, why, failure.code, failure.message)
 
     async def drive(self, call: Call, batch: Batch, machine: Attempts) -> Done:
         """Do what the attempt machine says until it is done.
@@ -320,8 +325,8 @@ class Driver:
             if answer is not None:
                 record.status = answer.status
                 if batch.cancel:
-                    verdict = judge_cancel(answer.status, answer.body, batch.ids,
-                                           cancel_all=ep.cancel_all, retried=machine.delivered)
+                    verdict = judge_cancel(answer.status, answer.body, ep, batch.ids,
+                                           record.id_field, retried=machine.delivered)
                 else:
                     verdict = judge_request(answer.status, answer.body)
                 if verdict.action is Action.PAUSE:

@@ -74,49 +74,44 @@ def pending(jobs: Sequence[Job]) -> list[str]:
     return [id_ for job in jobs for id_ in job.pending()]
 
 
-ALREADY_CANCELLED = 1071  # HTX: "Repeated withdraw", the order was cancelled before
+def verified_cancelled(state: OrderState | None) -> bool:
+    """True when verification found a failed id's order cancelled: it is gone, as asked.
 
-
-def already_cancelled(failure: Failure, state: OrderState | None) -> bool:
-    """True when a failed id is in fact gone by a cancel, so the command counts it cancelled.
-
-    The exchange answered 1071 (already cancelled) and verification, if it ran, does not
-    contradict it (cancelled, or a strategy order gone from its listing); or verification found
-    the order cancelled whatever the cancel's answer was. Filled, not found and live orders
-    stay failures.
+    (The library already counts HTX's 1071, "already cancelled", as cancelled; this covers the
+    other answers, such as an old order the cancel no longer finds but order info shows
+    cancelled.) Filled, not found, gone (a strategy order: cancelled or triggered) and live
+    orders stay failures.
     """
-    if state is not None and state.cancelled:
-        return True
-    return failure.code == ALREADY_CANCELLED and (state is None or state is OrderState.GONE)
+    return state is not None and state.cancelled
 
 
 @dataclass(slots=True)
 class Outcome:
     """What the runs' reports say, read together (each id is in exactly one report).
 
-    An id a report lists as failed but that is already cancelled (see ``already_cancelled``)
-    is read as cancelled: "make sure these are gone" is the common rerun.
+    An id a report lists as failed but that verification found cancelled (see
+    ``verified_cancelled``) is read as cancelled: "make sure these are gone" is the common rerun.
     """
 
     reports: list[CancelReport]
     interrupted: bool = False
 
     @property
-    def already(self) -> list[str]:
-        """Failed ids read as cancelled, because they were cancelled before (1071, or verified)."""
-        return [id_ for r in self.reports for id_, f in r.failed.items()
-                if already_cancelled(f, r.states.get(id_))]
+    def found_cancelled(self) -> list[str]:
+        """Ids the cancel did not confirm but verification found cancelled."""
+        return [id_ for r in self.reports for id_ in r.failed
+                if verified_cancelled(r.states.get(id_))]
 
     @property
     def cancelled(self) -> list[str]:
-        """Every cancelled id, report by report (those already cancelled after the others)."""
-        return [*(id_ for r in self.reports for id_ in r.cancelled), *self.already]
+        """Every cancelled id, report by report (those found cancelled after the others)."""
+        return [*(id_ for r in self.reports for id_ in r.cancelled), *self.found_cancelled]
 
     @property
     def failed(self) -> dict[str, Failure]:
-        """Every failed id with its failure (ids already cancelled are not failures)."""
+        """Every failed id with its failure (ids found cancelled are not failures)."""
         return {id_: f for r in self.reports for id_, f in r.failed.items()
-                if not already_cancelled(f, r.states.get(id_))}
+                if not verified_cancelled(r.states.get(id_))}
 
     @property
     def unknown(self) -> dict[str, str]:
@@ -144,7 +139,7 @@ class Outcome:
 
     @property
     def ok(self) -> bool:
-        """True when every id ended cancelled (or already was) and the run was not interrupted.
+        """True when every id ended cancelled and the run was not interrupted.
 
         A cancel-all names no ids, so its request decides: it must have been answered.
         """

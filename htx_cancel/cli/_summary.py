@@ -255,8 +255,8 @@ def verdict(outcome: Outcome, pending: Sequence[str]) -> str:
     """One closing line."""
     cancelled, failed, unknown = (len(outcome.cancelled), len(outcome.failed),
                                   len(outcome.unknown))
-    already = len(outcome.already)
-    again = f" ({already} already cancelled before)" if already else ""
+    found = len(outcome.found_cancelled)
+    again = f" ({found} found cancelled by verification)" if found else ""
     text = (f"{cancelled + failed + unknown} ids: {cancelled} cancelled{again}, {failed} failed, "
             f"{unknown} unknown")
     if pending:
@@ -281,7 +281,7 @@ def outcome_json(outcome: Outcome, pending: Sequence[str]) -> dict[str, Any]:
     return {
         "ok": outcome.ok,
         "cancelled": outcome.cancelled,
-        "already_cancelled": outcome.already,
+        "found_cancelled": outcome.found_cancelled,
         "failed": {id_: {"code": f.code, "message": f.message}
                    for id_, f in outcome.failed.items()},
         "unknown": outcome.unknown,

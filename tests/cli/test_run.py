@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from types import TracebackType
 
-from htx_cancel import CancelClient, Credentials
+from htx_cancel import CancelClient, CancelReport, Credentials, Failure, OrderState
 from htx_cancel.cli._run import Outcome, make_job, pending, run_jobs
 from htx_cancel.testing import FakeExchange
 
@@ -36,7 +36,7 @@ async def test_progress_moves_with_each_settled_batch() -> None:
                                                       "swap_cross_cancel (cid)")
     tracker = Recorder()
     async with (FakeExchange({"k": "s"}) as ex,
-                CancelClient(Credentials("k", "s"), base_url=ex.base_url) as client):
+                CancelClient(Credentials("k", "s"), api="v1", base_url=ex.base_url) as client):
         await run_jobs(client, [job], tracker)
     assert tracker.rows == {"swap_cross_cancel (cid)": 3}
     assert tracker.shown == {"swap_cross_cancel (cid)": (3, 1)}
@@ -56,7 +56,7 @@ async def test_jobs_run_on_the_generic_cancel_and_fill_their_reports() -> None:
                 make_job("order", "BTC-USDT", "isolated", cids, client_ids=True),
                 make_job("trigger", "BTC-USDT", "cross", trigger)]
         tracker = Recorder()
-        async with CancelClient(Credentials("k", "s"), base_url=ex.base_url) as client:
+        async with CancelClient(Credentials("k", "s"), api="v1", base_url=ex.base_url) as client:
             await run_jobs(client, jobs, tracker)
         assert ex.open_ids() == set()
     assert [job.report.cancelled for job in jobs] == [regular[10:], cids, trigger]
@@ -67,3 +67,18 @@ async def test_jobs_run_on_the_generic_cancel_and_fill_their_reports() -> None:
     outcome = Outcome([job.report for job in jobs])
     assert outcome.ok and len(outcome.cancelled) == 72 and len(outcome.batches) == 5
     assert pending(jobs) == []
+
+
+def test_a_failed_id_verified_cancelled_is_cancelled() -> None:
+    report = CancelReport()
+    report.cancelled.append("1")
+    report.failed.update({"2": Failure(1061, "This order doesn't exist."),
+                          "3": Failure(1061, "This order doesn't exist."),
+                          "4": Failure(1061, "This order doesn't exist.")})
+    report.states.update({"1": OrderState.CANCELLED, "2": OrderState.CANCELLED,
+                          "3": OrderState.FILLED, "4": OrderState.GONE})
+    outcome = Outcome([report])
+    assert outcome.cancelled == ["1", "2"] and outcome.found_cancelled == ["2"]
+    assert sorted(outcome.failed) == ["3", "4"] and not outcome.ok
+    del report.failed["3"], report.failed["4"]
+    assert outcome.ok and outcome.failed == {}

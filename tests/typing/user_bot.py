@@ -50,10 +50,10 @@ async def trade(client: CancelClient) -> list[str]:
     # One id string where a list belongs is a type error, not 16 one-digit ids at run time.
     await client.cancel_orders(BTC, order_ids="1234")  # type: ignore[arg-type]  # FAILS TODAY
     # v5's filters are Literal types, as margin and priority are.
-    await client.cancel_all_orders(BTC, side="buy", position_side="long")  # FAILS TODAY
-    await client.cancel_all_orders(BTC, side="bye")  # type: ignore[arg-type]  # FAILS TODAY
-    await client.cancel_algo_orders(BTC, algo_ids=["1"])  # FAILS TODAY
-    await client.cancel_all_orders()  # FAILS TODAY
+    await client.cancel_all_orders(BTC, side="buy", position_side="long")
+    await client.cancel_all_orders(BTC, side="bye")  # type: ignore[arg-type]
+    await client.cancel_algo_orders(BTC, algo_ids=["1"])
+    await client.cancel_all_orders()
     return gone
 
 
@@ -64,10 +64,10 @@ async def trade_v1(client: CancelClient) -> None:
     # direction and offset are Literal types too.
     await client.cancel_all_track_orders(BTC, direction="buy", offset="open")
     track = client.cancel_all_track_orders
-    await track(BTC, direction="up")  # type: ignore[arg-type]  # FAILS TODAY
+    await track(BTC, direction="up")  # type: ignore[arg-type]
     await client.cancel_all_tpsl_orders(BTC, direction="sell")
     trigger = client.cancel_all_trigger_orders
-    await trigger(BTC, offset="opening")  # type: ignore[arg-type]  # FAILS TODAY
+    await trigger(BTC, offset="opening")  # type: ignore[arg-type]
     await client.cancel_tpsl_orders(BTC, "1")  # type: ignore[arg-type]  # FAILS TODAY
 
 
@@ -75,7 +75,7 @@ async def main() -> None:
     creds = Credentials.from_env()
     async with CancelClient(creds) as client:
         await trade(client)
-    async with CancelClient(creds, api="v1") as v1:  # FAILS TODAY
+    async with CancelClient(creds, api="v1") as v1:
         await trade_v1(v1)
 
 
