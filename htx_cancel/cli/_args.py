@@ -30,7 +30,8 @@ EXIT_INTERRUPTED = 130  # Ctrl-C; what was done is still reported
 DEFAULT_BASE_URL = "https://api.hbdm.com"
 FAULT_RATE = 0.05  # demo --faults: share of requests that meet a fault
 FILL_RATE = 0.01  # demo --fills: share of regular orders that fill while being cancelled
-KINDS = ("order", "trigger", "tpsl", "track")  # the library's names
+KINDS = ("order", "algo", "trigger", "tpsl", "track")  # the library's names
+APIS = ("v5", "v1")  # v5: order, algo (trigger, tpsl, track are algo there); v1: not algo
 OLD_KINDS = {"regular": "order", "client": "order --client-order-ids"}  # deprecated aliases
 
 EPILOG = """\
@@ -153,17 +154,31 @@ def _add_output(parser: argparse.ArgumentParser) -> None:
                         help="no live progress bar on stderr")
 
 
-def _add_target(parser: argparse.ArgumentParser, aliases: tuple[str, ...]) -> None:
-    """--contract, --kind, --margin, --base-url."""
-    parser.add_argument("--contract", required=True, help="contract code, e.g. BTC-USDT")
-    old = ", ".join(f"{name} ({OLD_KINDS[name]})" for name in aliases)
-    parser.add_argument("--kind", required=True, choices=(*KINDS, *aliases),
-                        metavar="{" + ",".join(KINDS) + "}",
-                        help=f"which orders, by the library's names (deprecated: {old})")
-    parser.add_argument("--margin", choices=("isolated", "cross"), default="isolated")
+def _add_api(parser: argparse.ArgumentParser) -> None:
+    """--api and --base-url: which of HTX's APIs, where."""
+    parser.add_argument("--api", choices=APIS, default="v5",
+                        help="HTX's v5 API (the default: every account trades through it since "
+                        "13 Jul 2026) or the v1 endpoints")
     parser.add_argument("--base-url", type=_base_url,
                         help=f"the exchange's API root (default {DEFAULT_BASE_URL}; "
                         "https://api.hbdm.vn from AWS)")
+
+
+def _add_target(parser: argparse.ArgumentParser, aliases: tuple[str, ...], *,
+                contract_required: bool = True, default_kind: str | None = None) -> None:
+    """--contract, --kind, --margin, --api, --base-url."""
+    parser.add_argument("--contract", required=contract_required,
+                        help="contract code, e.g. BTC-USDT")
+    old = ", ".join(f"{name} ({OLD_KINDS[name]})" for name in aliases)
+    parser.add_argument("--kind", required=default_kind is None, default=default_kind,
+                        choices=(*KINDS, *aliases), metavar="{" + ",".join(KINDS) + "}",
+                        help="which orders, by the library's names: on v5 order or algo "
+                        "(trigger, tpsl and track are algo orders there), on v1 order, "
+                        f"trigger, tpsl or track (deprecated: {old})")
+    parser.add_argument("--margin", choices=("isolated", "cross"),
+                        help="v1 only: the margin mode's endpoints (default isolated); v5 "
+                        "cancels take none")
+    _add_api(parser)
 
 
 def _add_demo(sub: argparse._SubParsersAction[_Parser]) -> None:
@@ -225,8 +240,7 @@ def _add_cancel_after(sub: argparse._SubParsersAction[_Parser]) -> None:
                       help=f"arm it: cancel everything in S seconds (at least {MIN_TIMEOUT:g}) "
                       "unless armed again")
     what.add_argument("--off", action="store_true", help="disarm it")
-    switch.add_argument("--base-url", type=_base_url, help=f"the exchange's API root (default "
-                        f"{DEFAULT_BASE_URL}; https://api.hbdm.vn from AWS)")
+    _add_api(switch)
     switch.add_argument("--json", action="store_true", help="print the result as JSON")
 
 
@@ -245,7 +259,8 @@ def build_parser() -> argparse.ArgumentParser:
                             "or - for stdin.")
     _add_target(cancel, ("regular", "client"))
     cancel.add_argument("--client-order-ids", action="store_true",
-                        help="the ids are client order ids (--kind order)")
+                        help="the ids are client order ids (on v5 also the algo orders' "
+                        "client ids)")
     _add_limits(cancel)
     cancel.add_argument("ids", nargs="*", metavar="ID", help="ids to cancel; - reads stdin")
     cancel.add_argument("--ids-file", metavar="FILE",
@@ -256,13 +271,22 @@ def build_parser() -> argparse.ArgumentParser:
                         "found filled or not found is a failure")
     _add_output(cancel)
 
-    every = sub.add_parser("cancel-all", help="cancel every open order of a kind",
-                           epilog=EPILOG, description="Cancel every open order of one kind "
-                           "on a contract, optionally one direction and offset.")
-    _add_target(every, ("regular",))
+    every = sub.add_parser("cancel-all", help="cancel every open order (of a kind, a contract)",
+                           epilog=EPILOG, description="Cancel every open order on a contract "
+                           "(v5: of kind order, optionally one side and position side; v1: of "
+                           "one kind, optionally one direction and offset). On v5, without "
+                           "--contract it cancels every open order of the account, on every "
+                           "contract: say so with --all-contracts.")
+    _add_target(every, ("regular",), contract_required=False, default_kind="order")
+    every.add_argument("--all-contracts", action="store_true",
+                       help="v5: no --contract, every contract of the account")
     _add_limits(every)
-    every.add_argument("--direction", choices=("buy", "sell"))
-    every.add_argument("--offset", choices=("open", "close"), help="not for tpsl")
+    every.add_argument("--side", choices=("buy", "sell"), help="v5: one side only")
+    every.add_argument("--position-side", choices=("long", "short", "both"),
+                       help="v5: one position side only")
+    every.add_argument("--direction", choices=("buy", "sell"), help="v1: one direction only")
+    every.add_argument("--offset", choices=("open", "close"),
+                       help="v1: opening or closing orders only (not for tpsl)")
     _add_output(every)
 
     _add_cancel_after(sub)

@@ -47,11 +47,12 @@ class Streams:
         return Console(file=self.err, highlight=False)
 
 
-def make_client(credentials: Credentials, base_url: str,
-                limiter: Limiter | None = None) -> CancelClient:
-    """A client on ``limiter`` (default: HTX's limits, its own); UsageError for a bad URL."""
+def make_client(credentials: Credentials, base_url: str, limiter: Limiter | None = None, *,
+                api: str = "v5") -> CancelClient:
+    """A client of ``api`` on ``limiter`` (default: HTX's limits, its own); UsageError for a bad
+    URL."""
     try:
-        return CancelClient(credentials, api="v1", base_url=base_url,
+        return CancelClient(credentials, api="v1" if api == "v1" else "v5", base_url=base_url,
                             limiter=limiter if limiter is not None else RateLimiter(DEFAULT_LIMITS))
     except ValueError as exc:  # the library names its parameter; the user typed the option
         raise UsageError(str(exc).replace("base_url", "--base-url")) from None
@@ -62,12 +63,12 @@ def base_url_of(given: str | None) -> str:
     return DEFAULT_BASE_URL if given is None else given
 
 
-def exchange_line(given: str | None) -> str:
-    """Which exchange a run used, saying so when it was the default."""
+def exchange_line(given: str | None, api: str) -> str:
+    """Which exchange and API a run used, saying so when the URL was the default."""
     if given is None:
         return (f"exchange: {DEFAULT_BASE_URL} (the default; --base-url https://api.hbdm.vn "
-                "from AWS)")
-    return f"exchange: {given}"
+                f"from AWS), API {api}")
+    return f"exchange: {given}, API {api}"
 
 
 async def until_interrupted(outcome: Outcome, work: Awaitable[None]) -> None:

@@ -23,7 +23,6 @@ from .._states import OrderState, state_for_status
 from ..testing import FakeExchange, FaultKind
 from ._args import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
 from ._common import Streams, make_client, print_json, run_interruptible
-from ._inputs import id_field
 from ._progress import make_tracker
 from ._run import Job, Outcome, make_job, pending, row_key
 from ._summary import Row, outcome_json, print_summary, rows_of, total_row
@@ -32,6 +31,8 @@ __all__ = ["demo"]
 
 ACCESS, SECRET = "demo-access", "demo-secret"
 NOT_FOUND = 1061
+# The fake exchange of this release speaks v1 only: the demo runs the v1 endpoints.
+API = "v1"
 STRATEGY_KINDS: tuple[Kind, ...] = ("trigger", "tpsl", "track")
 ListKey = tuple[Kind, Margin, bool]  # kind, margin, by client order id
 # demo --faults: what a flaky network and exchange do; each is retried, none may lose an id.
@@ -119,9 +120,9 @@ def make_plan(ex: FakeExchange, args: argparse.Namespace) -> Plan:
     _add_traps(ex, args, plan, rng)
     for (kind, margin, client_ids), ids in plan.lists.items():
         if ids:
-            distinct = validate_ids(ids, id_field(client_ids))
-            plan.jobs.append(make_job(kind, args.contract, margin, distinct,
-                                      client_ids=client_ids, verify=plan.verify))
+            field_ = "client_order_id" if client_ids else "order_id"
+            plan.jobs.append(make_job(kind, args.contract, margin, validate_ids(ids, field_),
+                                      client_ids=client_ids, verify=plan.verify, api=API))
     return plan
 
 
@@ -309,7 +310,7 @@ async def demo(args: argparse.Namespace, streams: Streams) -> int:
         tracker = make_tracker(streams.err_console(), not args.no_progress)
         loop = asyncio.get_running_loop()
         started = loop.time()
-        async with make_client(Credentials(ACCESS, SECRET), ex.base_url) as client:
+        async with make_client(Credentials(ACCESS, SECRET), ex.base_url, api=API) as client:
             await run_interruptible(client, plan.jobs, outcome, tracker)
         elapsed = loop.time() - started
         rows = rows_of(outcome)

@@ -6,19 +6,18 @@ import argparse
 from collections.abc import Iterable, Sequence
 from typing import TextIO
 
-from .._catalog import Kind, Margin, endpoint_for
+from .._catalog import KINDS, MARGINS, Endpoint, Kind, Margin, endpoint_for
 from .._credentials import Credentials
 from .._ids import validate_contract_code, validate_ids
 from ._args import UsageError
 
-__all__ = ["KIND_ALIASES", "credentials", "id_field", "kind_of", "margin_of", "read_ids",
-           "target"]
+__all__ = ["KIND_ALIASES", "contract_of", "credentials", "endpoint_of", "id_field", "kind_of",
+           "margin_of", "read_ids"]
 
 # The command line's first names for kinds, still accepted (deprecated): the library's names
 # are the command line's names now. "client" was "order" with client order ids.
 KIND_ALIASES: dict[str, tuple[Kind, bool]] = {"regular": ("order", False),
                                               "client": ("order", True)}
-_KINDS: tuple[Kind, ...] = ("order", "trigger", "tpsl", "track")
 
 
 def kind_of(args: argparse.Namespace, err: TextIO) -> Kind:
@@ -35,33 +34,51 @@ def kind_of(args: argparse.Namespace, err: TextIO) -> Kind:
         if client_ids:
             args.client_order_ids = True
         return kind
-    for kind in _KINDS:
+    for kind in KINDS:
         if kind == given:
             return kind
-    raise UsageError(f"--kind must be one of {', '.join(_KINDS)}, got {given!r}")
+    raise UsageError(f"--kind must be one of {', '.join(KINDS)}, got {given!r}")
 
 
-def id_field(client_ids: bool) -> str:
-    """Which id the ids are: client_order_id with --client-order-ids, order_id otherwise."""
-    return "client_order_id" if client_ids else "order_id"
+def margin_of(args: argparse.Namespace) -> Margin | None:
+    """``--margin`` as the library takes it: v1's default is isolated, v5 takes none."""
+    given: str | None = args.margin
+    if args.api == "v5":
+        if given is not None:
+            raise UsageError(f"--margin {given} is for --api v1: v5 cancels take no margin "
+                             "mode")
+        return None
+    for margin in MARGINS:
+        if margin == (given or "isolated"):
+            return margin
+    raise UsageError(f"--margin must be isolated or cross, got {given!r}")
 
 
-def margin_of(text: str) -> Margin:
-    """The margin mode as the library types it."""
-    if text == "cross":
-        return "cross"
-    if text == "isolated":
-        return "isolated"
-    raise UsageError(f"margin must be isolated or cross, got {text!r}")
-
-
-def target(contract: str, kind: Kind, margin: str, *, cancel_all: bool = False) -> str:
-    """The validated contract code; UsageError if the contract or the endpoint is wrong."""
+def endpoint_of(api: str, kind: Kind, margin: Margin | None, *,
+                cancel_all: bool = False) -> Endpoint:
+    """The cancel endpoint of the API for the kind; UsageError (naming --kind) if none."""
     try:
-        endpoint_for(kind, margin, cancel_all=cancel_all)
+        return endpoint_for(kind, margin, cancel_all=cancel_all, api=api)
+    except ValueError as exc:
+        raise UsageError(f"--kind {kind} --api {api}: {exc}") from None
+
+
+def id_field(endpoint: Endpoint, client_ids: bool) -> str:
+    """Which id the ids are: the endpoint's client id field with --client-order-ids."""
+    fields = endpoint.id_fields
+    if not client_ids:
+        return fields[0]
+    if len(fields) < 2:
+        raise UsageError(f"--client-order-ids: {endpoint.name} takes order ids only")
+    return fields[1]
+
+
+def contract_of(contract: str) -> str:
+    """The validated contract code; UsageError naming --contract."""
+    try:
         return validate_contract_code(contract)
     except ValueError as exc:
-        raise UsageError(str(exc)) from None
+        raise UsageError(f"--contract: {exc}") from None
 
 
 def credentials() -> Credentials:

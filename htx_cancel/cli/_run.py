@@ -13,19 +13,22 @@ import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from .._catalog import Endpoint, Kind, Margin, endpoint_for
+from .._catalog import Endpoint, Kind, Margin
 from .._client import CancelClient
 from .._report import BatchRecord, CancelReport, Failure
 from .._states import OrderState
-from ._inputs import id_field
+from ._inputs import endpoint_of, id_field
 from ._progress import Tracker
 
 __all__ = ["Job", "Outcome", "make_job", "pending", "row_key", "run_jobs"]
 
 
+CLIENT_FIELDS = frozenset({"client_order_id", "algo_client_order_id"})
+
+
 def row_key(endpoint: str, field_: str | None) -> str:
     """``swap_cancel``, or ``swap_cancel (cid)`` for client order ids."""
-    return f"{endpoint} (cid)" if field_ == "client_order_id" else endpoint
+    return f"{endpoint} (cid)" if field_ in CLIENT_FIELDS else endpoint
 
 
 @dataclass(slots=True)
@@ -36,7 +39,7 @@ class Job:
     endpoint: Endpoint
     id_field: str
     contract: str
-    margin: Margin
+    margin: Margin | None
     ids: list[str]
     verify: bool = False
     report: CancelReport = field(default_factory=CancelReport)
@@ -48,7 +51,7 @@ class Job:
 
     async def run(self, client: CancelClient) -> None:
         """Cancel every id (then verify, if asked); the report fills as batches settle."""
-        if self.id_field == "client_order_id":
+        if self.id_field in CLIENT_FIELDS:
             await client.cancel(self.kind, self.contract, client_order_ids=self.ids,
                                 margin=self.margin, report=self.report, verify=self.verify)
         else:
@@ -62,11 +65,15 @@ class Job:
         return [id_ for id_ in self.ids if id_ not in settled]
 
 
-def make_job(kind: Kind, contract: str, margin: Margin, ids: Sequence[str], *,
-             client_ids: bool = False, verify: bool = False) -> Job:
-    """A job for already validated, distinct ids (client order ids with ``client_ids``)."""
-    return Job(kind, endpoint_for(kind, margin), id_field(client_ids), contract, margin,
-               list(ids), verify)
+def make_job(kind: Kind, contract: str, margin: Margin | None, ids: Sequence[str], *,
+             client_ids: bool = False, verify: bool = False, api: str = "v5") -> Job:
+    """A job for already validated, distinct ids (client order ids with ``client_ids``).
+
+    ``margin`` is v1's (None on v5).
+    """
+    endpoint = endpoint_of(api, kind, margin)
+    return Job(kind, endpoint, id_field(endpoint, client_ids), contract, margin, list(ids),
+               verify)
 
 
 def pending(jobs: Sequence[Job]) -> list[str]:

@@ -14,7 +14,8 @@ pytestmark = pytest.mark.usefixtures("keys")
 
 
 def _args(ex: FakeExchange, kind: str, *more: str) -> list[str]:
-    return ["cancel", "--contract", "BTC-USDT", "--kind", kind, "--base-url", ex.base_url, *more]
+    return ["cancel", "--contract", "BTC-USDT", "--kind", kind, "--api", "v1",
+            "--base-url", ex.base_url, *more]
 
 
 async def test_cancel_ids_from_arguments(exchange: FakeExchange, run: Run) -> None:
@@ -152,6 +153,6 @@ async def test_old_kind_names_still_work_with_a_note(exchange: FakeExchange, run
 async def test_cancel_all_old_kind_name(exchange: FakeExchange, run: Run) -> None:
     exchange.seed("BTC-USDT", "order", "isolated", 3)
     result = await run("cancel-all", "--contract", "BTC-USDT", "--kind", "regular",
-                       "--base-url", exchange.base_url, "--json")
+                       "--api", "v1", "--base-url", exchange.base_url, "--json")
     assert result.status == 0, result.err
     assert len(result.json["cancelled"]) == 3 and "--kind regular is deprecated" in result.err

@@ -25,7 +25,8 @@ from .conftest import Run
 
 
 def _all(ex: FakeExchange, kind: str, *more: str) -> list[str]:
-    return ["cancel-all", "--contract", "BTC-USDT", "--kind", kind, "--base-url", ex.base_url,
+    return ["cancel-all", "--contract", "BTC-USDT", "--kind", kind, "--api", "v1",
+            "--base-url", ex.base_url,
             *more]
 
 
@@ -59,7 +60,7 @@ async def test_cancel_all_regular_cross_and_nothing_left(exchange: FakeExchange,
 async def test_cancel_all_whole_request_error_is_exit_1(exchange: FakeExchange,
                                                         run: Run) -> None:
     result = await run("cancel-all", "--contract", "NOPE-USDT", "--kind", "track",
-                       "--base-url", exchange.base_url, "--json")
+                       "--api", "v1", "--base-url", exchange.base_url, "--json")
     assert result.status == 1
     assert result.json["error"].startswith("1014")
 
@@ -140,7 +141,7 @@ async def test_interrupt_reports_what_was_done(exchange: FakeExchange,
                                                capsys: pytest.CaptureFixture[str]) -> None:
     ids = exchange.seed("BTC-USDT", "order", "isolated", 2500)  # 100 requests: over 3 s
     task = asyncio.create_task(run_async(
-        ["cancel", "--contract", "BTC-USDT", "--kind", "order", "--base-url",
+        ["cancel", "--contract", "BTC-USDT", "--kind", "order", "--api", "v1", "--base-url",
          exchange.base_url, "--json", "--ids-file", "-"]))
     sys_stdin = io.StringIO("\n".join(ids))
     # run_async reads sys.stdin when the command starts: give it the ids first.

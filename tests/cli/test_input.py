@@ -12,7 +12,8 @@ from .conftest import Run
 
 
 def _cancel(ex: FakeExchange, kind: str, *more: str) -> list[str]:
-    return ["cancel", "--contract", "BTC-USDT", "--kind", kind, "--base-url", ex.base_url, *more]
+    return ["cancel", "--contract", "BTC-USDT", "--kind", kind, "--api", "v1",
+            "--base-url", ex.base_url, *more]
 
 
 def _assert_refused(ex: FakeExchange, status: int, err: str, *needles: str) -> None:
@@ -75,14 +76,14 @@ async def test_missing_keys(exchange: FakeExchange, run: Run,
 @pytest.mark.usefixtures("keys")
 async def test_offset_with_tpsl_cancel_all(exchange: FakeExchange, run: Run) -> None:
     result = await run("cancel-all", "--contract", "BTC-USDT", "--kind", "tpsl",
-                       "--offset", "open", "--base-url", exchange.base_url)
+                       "--offset", "open", "--api", "v1", "--base-url", exchange.base_url)
     _assert_refused(exchange, result.status, result.err, "offset", "'open'")
 
 
 @pytest.mark.usefixtures("keys")
 async def test_client_kind_has_no_cancel_all(exchange: FakeExchange, run: Run) -> None:
     result = await run("cancel-all", "--contract", "BTC-USDT", "--kind", "client",
-                       "--base-url", exchange.base_url)
+                       "--api", "v1", "--base-url", exchange.base_url)
     _assert_refused(exchange, result.status, result.err, "'client'")
 
 
@@ -111,7 +112,7 @@ async def test_bad_base_url_names_the_option(exchange: FakeExchange, run: Run, u
 async def test_base_url_with_a_slash_is_the_root(exchange: FakeExchange, run: Run) -> None:
     [oid] = exchange.seed("BTC-USDT", "order", "isolated", 1)
     result = await run("cancel", "--contract", "BTC-USDT", "--kind", "order", "--json",
-                       "--base-url", exchange.base_url + "/", oid)
+                       "--api", "v1", "--base-url", exchange.base_url + "/", oid)
     assert result.status == 0, result.err
     assert result.json["cancelled"] == [oid] and result.json["exchange"] == exchange.base_url
 
@@ -123,3 +124,31 @@ async def test_usage(run: Run) -> None:
     assert helped.status == 0 and "cancel-all" in helped.out and "130" in helped.out
     unknown = await run("explode")
     assert unknown.status == 2 and "invalid choice" in unknown.err
+
+
+@pytest.mark.usefixtures("keys")
+@pytest.mark.parametrize(("argv", "needles"), [
+    (["cancel", "--kind", "order", "--margin", "cross", "1"],
+     ("--margin cross is for --api v1",)),
+    (["cancel", "--kind", "algo", "--api", "v1", "1"], ("--kind algo --api v1", "'algo'")),
+    (["cancel", "--kind", "trigger", "--api", "v1", "--client-order-ids", "1"],
+     ("--client-order-ids", "order ids only")),
+    (["cancel-all", "--kind", "order"], ("--all-contracts",)),
+    (["cancel-all", "--kind", "order", "--contract", "BTC-USDT", "--all-contracts"],
+     ("--contract and --all-contracts",)),
+    (["cancel-all", "--kind", "order", "--api", "v1"], ("--contract is required",)),
+    (["cancel-all", "--contract", "BTC-USDT", "--direction", "buy"],
+     ("--direction is a filter of the other API", "--side, --position-side")),
+    (["cancel-all", "--contract", "BTC-USDT", "--api", "v1", "--side", "buy"],
+     ("--side is a filter of the other API", "--direction, --offset")),
+    (["cancel-all", "--contract", "BTC-USDT", "--kind", "algo"], ("no cancel-all",)),
+    (["cancel-all", "--contract", "BTC-USDT", "--position-side", "up"], ("invalid choice",)),
+])
+async def test_api_options_are_checked_before_sending(exchange: FakeExchange, run: Run,
+                                                      argv: list[str],
+                                                      needles: tuple[str, ...]) -> None:
+    command, *rest = argv
+    contract = [] if "--contract" in rest or command == "cancel-all" else ["--contract",
+                                                                          "BTC-USDT"]
+    result = await run(command, *contract, *rest, "--base-url", exchange.base_url)
+    _assert_refused(exchange, result.status, result.err, *needles)

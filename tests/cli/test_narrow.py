@@ -121,7 +121,7 @@ async def test_cancel_verify_at_80_columns_keeps_every_id_whole() -> None:
         missing = "123456789012345678"
         status, lines = await _in_terminal(
             80, "cancel", "--contract", "BTC-USDT", "--kind", "order", "--margin", "cross",
-            "--verify", "--no-progress", "--base-url", ex.base_url, *ids, missing,
+            "--verify", "--no-progress", "--api", "v1", "--base-url", ex.base_url, *ids, missing,
             env={"HTX_ACCESS_KEY": ACCESS, "HTX_SECRET_KEY": SECRET})
         filled = [i for i in ids if ex.status_of(i) == 6]
     assert status == 1 and 0 < len(filled) < 9  # every failed id is listed (up to 10)

@@ -34,7 +34,8 @@ def _env() -> dict[str, str]:
 
 
 def _cancel(ex: FakeExchange, *more: str) -> list[str]:
-    return ["cancel", "--contract", "BTC-USDT", "--kind", "order", "--base-url", ex.base_url,
+    return ["cancel", "--contract", "BTC-USDT", "--kind", "order", "--api", "v1",
+            "--base-url", ex.base_url,
             *more]
 
 
@@ -53,7 +54,7 @@ def test_empty_stdin_is_nothing_to_cancel() -> None:
     for extra in ([], ["--json"]):
         done = subprocess.run(
             [str(_script()), "cancel", "--contract", "BTC-USDT", "--kind", "order",
-             "--base-url", "http://127.0.0.1:9", "-", *extra],
+             "--api", "v1", "--base-url", "http://127.0.0.1:9", "-", *extra],
             input="# nothing open\n\n", capture_output=True, text=True, timeout=30,
             env=_env(), check=False)
         assert done.returncode == 0, done.stdout + done.stderr
@@ -98,7 +99,7 @@ async def test_summary_names_the_given_exchange(exchange: FakeExchange, run: Run
     ids = exchange.seed("BTC-USDT", "order", "isolated", 3)
     result = await run(*_cancel(exchange, *ids))
     assert result.status == 0, result.err
-    assert f"exchange: {exchange.base_url}; limits: this process alone" in result.out
+    assert f"exchange: {exchange.base_url}, API v1; limits: this process alone" in result.out
     assert "(the default" not in result.out
 
 
@@ -230,13 +231,13 @@ async def test_demo_without_faults_injects_none(run: Run) -> None:
 @pytest.mark.usefixtures("keys")
 async def test_cancel_all_takes_the_sharing_options(exchange: FakeExchange, run: Run) -> None:
     ids = exchange.seed("BTC-USDT", "tpsl", "isolated", 4)
-    result = await run("cancel-all", "--contract", "BTC-USDT", "--kind", "tpsl", "--base-url",
-                       exchange.base_url, "--share", "0.5", "--json")
+    result = await run("cancel-all", "--contract", "BTC-USDT", "--kind", "tpsl", "--api", "v1",
+                       "--base-url", exchange.base_url, "--share", "0.5", "--json")
     assert result.status == 0, result.err
     assert sorted(result.json["cancelled"]) == sorted(ids)
     assert "limits: this process alone, share 0.5" in result.err
-    lonely = await run("cancel-all", "--contract", "BTC-USDT", "--kind", "tpsl", "--base-url",
-                       exchange.base_url, "--account", "uid-1")
+    lonely = await run("cancel-all", "--contract", "BTC-USDT", "--kind", "tpsl", "--api", "v1",
+                       "--base-url", exchange.base_url, "--account", "uid-1")
     assert lonely.status == 2 and "--redis and --account go together" in lonely.err
 
 

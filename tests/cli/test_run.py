@@ -31,7 +31,7 @@ class Recorder:
 
 
 async def test_progress_moves_with_each_settled_batch() -> None:
-    job = make_job("order", "BTC-USDT", "cross", ["1", "2", "3"], client_ids=True)
+    job = make_job("order", "BTC-USDT", "cross", ["1", "2", "3"], client_ids=True, api="v1")
     assert (job.kind, job.endpoint.name, job.key) == ("order", "swap_cross_cancel",
                                                       "swap_cross_cancel (cid)")
     tracker = Recorder()
@@ -52,9 +52,9 @@ async def test_jobs_run_on_the_generic_cancel_and_fill_their_reports() -> None:
         regular = ex.seed("BTC-USDT", "order", "isolated", 60, with_client_ids=True)
         cids = [str(ex.client_id_of(oid)) for oid in regular[:10]]
         trigger = ex.seed("BTC-USDT", "trigger", "cross", 12)
-        jobs = [make_job("order", "BTC-USDT", "isolated", regular[10:]),
-                make_job("order", "BTC-USDT", "isolated", cids, client_ids=True),
-                make_job("trigger", "BTC-USDT", "cross", trigger)]
+        jobs = [make_job("order", "BTC-USDT", "isolated", regular[10:], api="v1"),
+                make_job("order", "BTC-USDT", "isolated", cids, client_ids=True, api="v1"),
+                make_job("trigger", "BTC-USDT", "cross", trigger, api="v1")]
         tracker = Recorder()
         async with CancelClient(Credentials("k", "s"), api="v1", base_url=ex.base_url) as client:
             await run_jobs(client, jobs, tracker)

@@ -22,8 +22,8 @@ MISSING = "123456789012345678"
 
 
 def _cancel(ex: FakeExchange, kind: str, *more: str) -> list[str]:
-    return ["cancel", "--contract", "BTC-USDT", "--kind", kind, "--base-url", ex.base_url,
-            *more]
+    return ["cancel", "--contract", "BTC-USDT", "--kind", kind, "--api", "v1", "--base-url",
+            ex.base_url, *more]
 
 
 def _expected(ex: FakeExchange, oid: str) -> str:
@@ -167,7 +167,7 @@ async def test_without_verify_no_states_column(exchange: FakeExchange, run: Run)
 
 
 def _switch(ex: FakeExchange, *more: str) -> list[str]:
-    return ["cancel-after", "--base-url", ex.base_url, *more]
+    return ["cancel-after", "--api", "v1", "--base-url", ex.base_url, *more]
 
 
 @pytest.mark.usefixtures("keys")
@@ -197,7 +197,7 @@ async def test_cancel_after_arms_once_and_off_disarms(exchange: FakeExchange,
     assert off.status == 0 and "disarmed" in off.out
     assert not exchange.cancel_after.armed and exchange.cancel_after.fired == []
     off_json = await run(*_switch(exchange, "--off", "--json"))
-    assert off_json.json == {"armed": False, "exchange": exchange.base_url}
+    assert off_json.json == {"armed": False, "exchange": exchange.base_url, "api": "v1"}
     assert [r.body["on_off"] for r in exchange.requests] == [1, 1, 0, 0]
 
 
@@ -257,7 +257,8 @@ async def test_cancel_after_unreachable_is_exit_1(run: Run) -> None:
     port = server.sockets[0].getsockname()[1]
     server.close()
     await server.wait_closed()
-    result = await run("cancel-after", "--base-url", f"http://127.0.0.1:{port}", "--off")
+    result = await run("cancel-after", "--api", "v1", "--base-url", f"http://127.0.0.1:{port}",
+                       "--off")
     assert result.status == 1 and result.err.startswith("htx-cancel cancel-after: ")
     assert len(result.err.strip().splitlines()) == 1
 
