@@ -2,9 +2,10 @@
 
 A block runs in a fresh interpreter, in an empty directory. A block written as a test module
 (``def test_...`` or ``pytest_plugins``) runs under pytest with no configuration at all, as in a
-new user's project; any other block runs as a script, where top-level ``await`` and ``async
-with`` are allowed (as in ``python -m asyncio`` or a notebook). Examples needing an exchange
-start the fake one themselves (``htx_cancel.testing.FakeExchange``), so they run as they stand.
+new user's project; any other block runs as a script saved to a file, ``python example.py``,
+so examples are in the ``asyncio.run(main())`` form (top-level ``await`` only works in ``python
+-m asyncio`` or a notebook; the guides say so in an aside). Examples needing an exchange start
+the fake one themselves (``htx_cancel.testing.FakeExchange``), so they run as they stand.
 
 A block that is not an example to run must not be fenced as python (use ``text`` or none).
 Examples using ``RedisLimiter`` read the server's address from ``REDIS_URL`` and are skipped
@@ -13,6 +14,7 @@ when it is not set (CI sets it).
 
 from __future__ import annotations
 
+import inspect
 import os
 import subprocess
 import sys
@@ -20,13 +22,51 @@ from pathlib import Path
 
 import pytest
 
+from htx_cancel.testing import FakeExchange
+
 from ._blocks import Block, blocks_in, markdown_files, parse
 
 TIMEOUT = 60  # seconds for one example; they take about one
 
 # Examples known not to run yet, by the hash of their text, each with why. An entry stops
 # matching as soon as its example is edited, and the example then runs for real.
-PENDING: dict[str, str] = {}
+PENDING: dict[str, str] = {
+    "8bc12b92101b": "docs/redis.md:29: its counts are v1's (25 ids a request; v5 sends 10)",
+    "5ee4af60a39e": "docs/redis.md:168: its counts are v1's (25 ids a request; v5 sends 10)",
+    "ce8c1fa0a053": "docs/testing.md:405: the MockTransport example fails since the v5 client",
+}
+
+# Guides whose examples still use top-level await (not the command line's files; their owners
+# convert them): run as ``python -m asyncio`` would. Every other file's must run as a file.
+TOP_LEVEL_AWAIT = {"docs/redis.md", "docs/testing.md"}
+
+# The client speaks HTX's v5 API by default; until the fake exchange of this tree speaks it
+# too, these examples (v5 on the fake exchange) cannot run, and are expected to fail; once it
+# does, they run for real. (Checked against the fake exchange's v5 work in progress.)
+FAKE_SPEAKS_V5 = "api" in inspect.signature(FakeExchange).parameters
+NEEDS_FAKE_V5 = {
+    "29c75ade2d79",  # docs/cli.md:86
+    "b80754aeb160",  # docs/cli.md:157
+    "5c72b6023a71",  # docs/index.md:21
+    "f84a7fa3715b",  # docs/placing.md:53
+    "07ee136bb8fc",  # docs/placing.md:233
+    "055e7858a2ac",  # docs/placing.md:313
+    "870cdf5b66ce",  # docs/placing.md:370
+    "c5059af157a7",  # docs/testing.md:13
+    "3c300b295f61",  # docs/testing.md:37
+    "d32a66d684c3",  # docs/testing.md:145
+    "b9191705d300",  # docs/testing.md:194
+    "cbdf8fa9e716",  # docs/verifying.md:9
+    "935af3673724",  # docs/verifying.md:128
+    "51ee8df308aa",  # docs/verifying.md:168
+    "0d9e2693c27a",  # README.md:93
+    "1ed31ef02d1f",  # README.md:137
+    "650f34342e85",  # README.md:166
+    "8bb0dbf44a3e",  # README.md:232
+    "11dd439a5a8c",  # README.md:278
+    "8b814cbb0c31",  # README.md:393
+    "5b438832e57b",  # README.md:459
+}
 
 # Runs a script whose top level may await (compiled as `python -m asyncio` compiles its input).
 RUNNER = """\
@@ -55,10 +95,13 @@ def _run(block: Block, where: Path) -> subprocess.CompletedProcess[str]:
         (where / "test_example.py").write_text(block.text, encoding="utf-8")
         argv = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
                 "test_example.py"]
-    else:
+    elif block.path in TOP_LEVEL_AWAIT:
         (where / "example.py").write_text(block.text, encoding="utf-8")
         (where / "_runner.py").write_text(RUNNER, encoding="utf-8")
         argv = [sys.executable, "_runner.py", "example.py"]
+    else:
+        (where / "example.py").write_text(block.text, encoding="utf-8")
+        argv = [sys.executable, "example.py"]
     return subprocess.run(argv, cwd=where, env=env, capture_output=True, text=True,
                           timeout=TIMEOUT, check=False)
 
@@ -69,6 +112,9 @@ def _params() -> list[object]:
         marks = []
         if block.digest in PENDING:
             marks.append(pytest.mark.xfail(strict=True, reason=PENDING[block.digest]))
+        elif block.digest in NEEDS_FAKE_V5 and not FAKE_SPEAKS_V5:
+            marks.append(pytest.mark.xfail(strict=True, reason="the fake exchange does not "
+                                           "speak v5 yet"))
         params.append(pytest.param(block, id=block.name, marks=marks))
     return params
 
@@ -115,3 +161,15 @@ def test_parse_finds_python_blocks_and_nothing_else() -> None:
     assert blocks[1].text == "if True:\n    print(2)\n"
     assert blocks[2].text.startswith("```python\n")
     assert not blocks[0].is_test and blocks[3].is_test
+
+
+def test_examples_run_as_saved_files() -> None:
+    """No top-level await outside the files still allowed it: a user saves an example and
+    runs it with python."""
+    for block in BLOCKS:
+        if block.path in TOP_LEVEL_AWAIT:
+            continue
+        try:
+            compile(block.text, block.name, "exec")
+        except SyntaxError as exc:
+            pytest.fail(f"{block.name} does not run as a file (top-level await?): {exc}")
