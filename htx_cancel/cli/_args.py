@@ -8,7 +8,7 @@ from importlib import metadata
 from typing import NoReturn
 from urllib.parse import urlsplit
 
-from .._deadman import MIN_TIMEOUT
+from .._switch import MIN_TIMEOUT
 
 __all__ = [
     "DEFAULT_BASE_URL",

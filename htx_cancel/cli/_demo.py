@@ -19,7 +19,7 @@ from .._catalog import READ_POOL, TRADE_POOL, Kind, Margin
 from .._credentials import Credentials
 from .._ids import validate_ids
 from .._limiter import DEFAULT_LIMITS
-from .._states import OrderState, state_for_status
+from .._order_state import OrderState, state_for_status
 from ..testing import FakeExchange, FaultKind
 from ._args import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
 from ._common import Streams, make_client, print_json, run_interruptible

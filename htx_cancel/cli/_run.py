@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 
 from .._catalog import Endpoint, Kind, Margin
 from .._client import CancelClient
+from .._order_state import OrderState
 from .._report import BatchRecord, CancelReport, Failure
-from .._states import OrderState
 from ._inputs import endpoint_of, id_field
 from ._progress import Tracker
 

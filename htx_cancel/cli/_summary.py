@@ -14,8 +14,8 @@ from rich.table import Table
 
 from .._catalog import CATALOG
 from .._limiter import DEFAULT_LIMITS, RateLimits
+from .._order_state import OrderState
 from .._report import BatchRecord
-from .._states import OrderState
 from ._run import Outcome, row_key
 
 __all__ = ["Row", "bound", "failure_text", "outcome_json", "print_details", "print_summary",

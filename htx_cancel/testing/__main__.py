@@ -12,9 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from .._catalog import KINDS, MARGINS
 from ._answers import ERROR_STYLES
 from ._exchange import FakeExchange
+from ._orders import KINDS, MARGINS
+from ._v5.codes import MIGRATED
+from ._v5.envelope import V5_STYLES
 
 __all__ = ["SeedSpec", "build_parser", "main", "parse_seed_spec", "serve"]
 
@@ -49,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The command line of ``python -m htx_cancel.testing``."""
     parser = argparse.ArgumentParser(
         prog="python -m htx_cancel.testing",
-        description="Serve a fake HTX linear-swap cancel API until Ctrl-C.",
+        description="Serve a fake HTX USDT-margined swap API (v5 and v1) until Ctrl-C.",
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (127.0.0.1)")
     parser.add_argument("--port", type=int, default=8080, help="port (0 picks a free one)")
@@ -80,6 +82,19 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--error-style", choices=tuple(ERROR_STYLES), default="err_code",
                         help="the shape of whole-request errors")
     parser.add_argument("--ts-as-string", action="store_true", help="send ts as a string")
+    parser.add_argument("--api", choices=("v5", "v1"), default="v5",
+                        help="v5 (default): an account on HTX's new system, v1 private paths "
+                             "answer 6023 (--migrated-code); v1: v1 works too (both are "
+                             "served either way)")
+    parser.add_argument("--migrated-code", type=int, choices=sorted(MIGRATED), default=6023,
+                        help="what v1 paths answer with --api v5")
+    parser.add_argument("--cancel-lag", type=float, default=0.0, metavar="S",
+                        help="v5 reads show a cancelled order as new this long after its "
+                             "cancel was accepted")
+    parser.add_argument("--v5-style", choices=tuple(V5_STYLES), action="append", default=[],
+                        help="a variant of the v5 envelope HTX sends (repeatable)")
+    parser.add_argument("--cancel-all-nothing", choices=("empty", "1051"), default="empty",
+                        help="v5 cancel-all with nothing open: [] or error 1051")
     return parser
 
 
@@ -114,13 +129,21 @@ async def serve(
         cancelling_seconds=options.cancelling_seconds,
         error_style=options.error_style,
         ts_as_string=options.ts_as_string,
+        migrated=options.api == "v5",
+        migrated_code=options.migrated_code,
+        cancel_lag=options.cancel_lag,
+        v5_styles=options.v5_style,
+        cancel_all_nothing=options.cancel_all_nothing,
     )
     async with exchange:
         ids = _seed(exchange, options.seed_orders)
         if options.ids_out is not None:
             options.ids_out.write_text("".join(f"{i}\n" for i in ids))
         print(f"fake HTX exchange listening on {exchange.base_url}", file=stream)
-        print(f"seeded {len(ids)} orders", file=stream, flush=True)
+        print(f"seeded {len(ids)} orders", file=stream)
+        v1 = (f"v1 private paths answer {options.migrated_code} (an account on the new system)"
+              if options.api == "v5" else "v1 works too")
+        print(f"serving v5 (/v5/...); {v1}", file=stream, flush=True)
         if on_ready is not None:
             on_ready(exchange)
         await (stop or asyncio.Event()).wait()

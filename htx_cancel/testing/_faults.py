@@ -107,7 +107,12 @@ class FaultInjector:
     def script(
         self, endpoint: str | None, faults: Iterable[Fault | FaultKind | str]
     ) -> FaultInjector:
-        """Queue faults for the next requests to ``endpoint`` (or to any endpoint when None)."""
+        """Queue faults for the next requests to ``endpoint`` (or to any endpoint when None).
+
+        ``endpoint`` is a v1 endpoint name (``swap_cancel``), a v5 path
+        (``/v5/trade/cancel_batch_orders``: any method) or a method and a v5 path
+        (``GET /v5/trade/order``).
+        """
         self._script.extend((endpoint, _as_fault(f)) for f in faults)
         return self
 
@@ -145,17 +150,19 @@ class FaultInjector:
         """How many scripted faults are still queued."""
         return len(self._script)
 
-    def take(self, endpoint: str) -> Fault | None:
-        """The fault for a request to ``endpoint`` now being processed, consuming it."""
+    def take(self, endpoint: str, method: str = "POST") -> Fault | None:
+        """The fault for a ``method`` request to ``endpoint`` now being processed, consuming it."""
+        names = (endpoint, f"{method} {endpoint}")
         for index, (target, fault) in enumerate(self._script):
-            if target is None or target == endpoint:
+            if target is None or target in names:
                 del self._script[index]
                 return fault
-        return self._draw(endpoint)
+        return self._draw(names)
 
-    def _draw(self, endpoint: str) -> Fault | None:
+    def _draw(self, names: tuple[str, str]) -> Fault | None:
         """A seeded random fault, or None."""
-        if self._rng is None or (self._endpoints is not None and endpoint not in self._endpoints):
+        if self._rng is None or (self._endpoints is not None
+                                 and self._endpoints.isdisjoint(names)):
             return None
         if self._rng.random() >= self._probability:
             return None

@@ -14,15 +14,12 @@ when it is not set (CI sets it).
 
 from __future__ import annotations
 
-import inspect
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-
-from htx_cancel.testing import FakeExchange
 
 from ._blocks import Block, blocks_in, markdown_files, parse
 
@@ -40,33 +37,6 @@ PENDING: dict[str, str] = {
 # convert them): run as ``python -m asyncio`` would. Every other file's must run as a file.
 TOP_LEVEL_AWAIT = {"docs/redis.md", "docs/testing.md"}
 
-# The client speaks HTX's v5 API by default; until the fake exchange of this tree speaks it
-# too, these examples (v5 on the fake exchange) cannot run, and are expected to fail; once it
-# does, they run for real. (Checked against the fake exchange's v5 work in progress.)
-FAKE_SPEAKS_V5 = "api" in inspect.signature(FakeExchange).parameters
-NEEDS_FAKE_V5 = {
-    "29c75ade2d79",  # docs/cli.md:86
-    "b80754aeb160",  # docs/cli.md:157
-    "5c72b6023a71",  # docs/index.md:21
-    "f84a7fa3715b",  # docs/placing.md:53
-    "07ee136bb8fc",  # docs/placing.md:233
-    "055e7858a2ac",  # docs/placing.md:313
-    "870cdf5b66ce",  # docs/placing.md:370
-    "c5059af157a7",  # docs/testing.md:13
-    "3c300b295f61",  # docs/testing.md:37
-    "d32a66d684c3",  # docs/testing.md:145
-    "b9191705d300",  # docs/testing.md:194
-    "cbdf8fa9e716",  # docs/verifying.md:9
-    "935af3673724",  # docs/verifying.md:128
-    "51ee8df308aa",  # docs/verifying.md:168
-    "0d9e2693c27a",  # README.md:93
-    "1ed31ef02d1f",  # README.md:137
-    "650f34342e85",  # README.md:166
-    "8bb0dbf44a3e",  # README.md:232
-    "11dd439a5a8c",  # README.md:278
-    "8b814cbb0c31",  # README.md:393
-    "5b438832e57b",  # README.md:459
-}
 
 # Runs a script whose top level may await (compiled as `python -m asyncio` compiles its input).
 RUNNER = """\
@@ -112,9 +82,6 @@ def _params() -> list[object]:
         marks = []
         if block.digest in PENDING:
             marks.append(pytest.mark.xfail(strict=True, reason=PENDING[block.digest]))
-        elif block.digest in NEEDS_FAKE_V5 and not FAKE_SPEAKS_V5:
-            marks.append(pytest.mark.xfail(strict=True, reason="the fake exchange does not "
-                                           "speak v5 yet"))
         params.append(pytest.param(block, id=block.name, marks=marks))
     return params
 

@@ -8,11 +8,13 @@ import io
 import os
 import signal
 import sys
+import time
 from pathlib import Path
 
 import aiohttp
 import pytest
 
+from htx_cancel._signing import format_timestamp, signed_query
 from htx_cancel.testing import FakeExchange
 from htx_cancel.testing.__main__ import SeedSpec, build_parser, parse_seed_spec, serve
 
@@ -27,6 +29,7 @@ def test_defaults() -> None:
     assert not options.no_rate_limits
     assert options.seed_orders == []
     assert options.outsider_rate is None and options.error_style == "err_code"
+    assert options.api == "v5" and options.migrated_code == 6023 and options.v5_style == []
 
 
 def test_seed_specs() -> None:
@@ -49,7 +52,8 @@ async def test_serve_until_stopped(tmp_path: Path) -> None:
         ["--port", "0", "--seed-orders", "BTC-USDT:order:3", "--seed", "1",
          "--ids-out", str(ids_file), "--no-rate-limits", "--outsider-rate", "2",
          "--fill-before-cancel", "0.25", "--cancelling-seconds", "1.5",
-         "--error-style", "code_msg", "--ts-as-string"]
+         "--error-style", "code_msg", "--ts-as-string", "--api", "v1", "--cancel-lag", "0.5",
+         "--v5-style", "msg", "--v5-style", "no_ts", "--cancel-all-nothing", "1051"]
     )  # fmt: skip
     stop = asyncio.Event()
     ready: asyncio.Future[FakeExchange] = asyncio.get_running_loop().create_future()
@@ -63,15 +67,26 @@ async def test_serve_until_stopped(tmp_path: Path) -> None:
     assert exchange.outsider is not None and exchange.outsider.rate == 2.0
     assert exchange.book.fill_before_cancel == 0.25 and exchange.book.cancelling_seconds == 1.5
     assert exchange.error_style == "code_msg" and exchange.ts_as_string
+    assert not exchange.migrated and exchange.book.cancel_lag == 0.5
+    assert exchange.v5_styles == {"msg", "no_ts"} and exchange.v5.cancel_all_nothing == "1051"
+    assert "v1 works too" in out.getvalue()
     stop.set()
     await asyncio.wait_for(task, 5)
 
 
-async def test_module_runs_in_a_subprocess() -> None:
+def _signed(base_url: str, method: str, path: str) -> str:
+    host = base_url.removeprefix("http://")
+    query = signed_query(method, host, path, "test-access", "test-secret",
+                         format_timestamp(time.time()))
+    return f"{base_url}{path}?{query}"
+
+
+async def test_module_runs_in_a_subprocess(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    ids_file = tmp_path / "ids.txt"
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "htx_cancel.testing", "--port", "0",
-        "--seed-orders", "BTC-USDT:order:5",
+        "--seed-orders", "BTC-USDT:order:5", "--ids-out", str(ids_file),
         stdout=asyncio.subprocess.PIPE, env=env,
     )  # fmt: skip
     try:
@@ -81,11 +96,23 @@ async def test_module_runs_in_a_subprocess() -> None:
         base_url = first.split()[-1]
         assert base_url.startswith("http://127.0.0.1:")
         assert second.strip() == "seeded 5 orders"
-        async with (
-            aiohttp.ClientSession() as session,
-            session.get(base_url + "/api/v1/timestamp") as resp,
-        ):
-            assert (await resp.json(content_type=None))["status"] == "ok"
+        third = (await asyncio.wait_for(proc.stdout.readline(), 5)).decode()
+        assert "v1 private paths answer 6023" in third
+        async with aiohttp.ClientSession() as session:
+            async with session.get(base_url + "/api/v1/timestamp") as resp:
+                assert (await resp.json(content_type=None))["status"] == "ok"
+            async with session.get(base_url + "/v5/trade/nothing") as resp:
+                assert resp.status == 404
+                assert (await resp.json(content_type=None))["code"] == 404
+            ids = ids_file.read_text().split()
+            v1 = _signed(base_url, "POST", "/linear-swap-api/v1/swap_cancel")
+            body = {"contract_code": "BTC-USDT", "order_id": ids[0]}
+            async with session.post(v1, json=body) as resp:
+                assert (await resp.json(content_type=None))["err_code"] == 6023
+            v5 = _signed(base_url, "POST", "/v5/trade/cancel_batch_orders")
+            async with session.post(v5, json={**body, "order_id": ids}) as resp:
+                answer = await resp.json(content_type=None)
+                assert answer["code"] == 200 and len(answer["data"]) == 5
         proc.send_signal(signal.SIGINT)
         assert await asyncio.wait_for(proc.wait(), 5) == 0
     finally:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -20,20 +19,20 @@ from typing import Any, Protocol, TypeVar
 from ._catalog import ApiName, Kind, Margin, Priority
 from ._clock import Clock
 from ._errors import APIError, AuthenticationError, DecodeError, HTXError, TransportError
-from ._report import REPEATED_CANCEL, BatchRecord, CancelReport, Failure
-from ._retry import backoff, worth_repeating
-from ._states import OrderState
-from ._verify import (
+from ._order_state import OrderState
+from ._protocol import (
     INFO_MAX_IDS,
     NOT_FOUND_CODES,
+    REPEATED_CANCEL,
     V5_ALGO_TYPES,
     V5_PAGE_SIZE,
     Finding,
     Listing,
     Query,
     Target,
+    adopt,
     algo_page_query,
-    fold,
+    fold_states,
     info_queries,
     listed_states,
     listing_query,
@@ -42,17 +41,19 @@ from ._verify import (
     parse_listing,
     parse_v5_page,
 )
+from ._report import BatchRecord, CancelReport, Failure
 
 __all__ = ["Feed", "Recancel", "Requester", "Verifier", "VerifyPolicy"]
 
 log = logging.getLogger("htx_cancel")
 
 class Requester(Protocol):
-    """``await request(path, body, priority)``: one signed request, the decoded answer
-    (``method="GET"`` for v5's reads; POST otherwise)."""
+    """``await request(path, body, priority, method=..., attempts=...)``: one signed request
+    that is safe to repeat, sent through its attempts (at most ``attempts``); the decoded
+    answer, or the library's error (``method="GET"`` for v5's reads; POST otherwise)."""
 
     def __call__(self, path: str, body: Mapping[str, Any], priority: Priority, /, *,
-                 method: str = "POST") -> Awaitable[Any]: ...
+                 method: str = "POST", attempts: int | None = None) -> Awaitable[Any]: ...
 
 
 
@@ -67,7 +68,8 @@ class VerifyPolicy:
     """How hard verification tries.
 
     ``max_recancels``: more cancels sent for an order still live after its cancel was
-    accepted. ``attempts``: tries per read request (reads are safe to repeat). ``backoff``:
+    accepted. ``attempts``: tries per read request (reads are safe to repeat: the client's
+    one attempt machine repeats them, with its retry policy's backoff). ``backoff``:
     the first wait before asking again about a cancelling or re-cancelled order; it doubles
     up to ``backoff_max``. ``concurrency``: read requests in flight at once (the limiter paces
     them). ``listing_passes``: reads of a multi-page listing until one is consistent.
@@ -116,21 +118,19 @@ class Verifier:
         "_recancels",
         "_refused",
         "_request",
-        "_rng",
         "_states",
         "_unread",
     )
 
     def __init__(self, request: Requester, recancel: Recancel, clock: Clock, *,
                  priority: Priority = "high", policy: VerifyPolicy = VerifyPolicy(),
-                 deadline: float | None = None, seed: int | None = None) -> None:
+                 deadline: float | None = None) -> None:
         self._request = request
         self._recancel = recancel
         self._clock = clock
         self._priority: Priority = priority
         self._policy = policy
         self._deadline = deadline
-        self._rng = random.Random(seed)
         self._states: dict[str, OrderState] = {}
         self._unread: dict[str, str] = {}
         self._recancels: Counter[str] = Counter()
@@ -186,7 +186,8 @@ class Verifier:
         return Feed(self, kind, margin, contract_code, api)
 
     async def run(self, report: CancelReport, targets: Sequence[Target]) -> dict[str, OrderState]:
-        """Verify every target's ids, fold the outcome into ``report``, return the states."""
+        """Verify every target's ids, fold the outcome and the states into ``report``, return
+        the states learned."""
         if self._prefetching:
             tasks = set(self._prefetching)
             await asyncio.wait(tasks)
@@ -200,7 +201,7 @@ class Verifier:
             async with asyncio.TaskGroup() as group:
                 for target in targets:
                     group.create_task(self._settle(report, target, eligible))
-        fold(report, self._states, self._unread, self._recancels, self._rc_failed,
+        fold_states(report, self._states, self._unread, self._recancels, self._rc_failed,
              self._rc_unknown)
         states = self._states
         counts = Counter(s.value for s in states.values())
@@ -245,7 +246,7 @@ class Verifier:
         except HTXError as exc:
             self._rc_unknown.update(dict.fromkeys(ids, f"the cancel failed: {exc}"))
             return
-        report.batches.extend(sub.batches)
+        adopt(report, sub)
         asked = set(ids)
         for id_, failure in sub.failed.items():
             if id_ in asked and failure.code != REPEATED_CANCEL:  # 1071: it is cancelled
@@ -366,34 +367,26 @@ class Verifier:
                 group.create_task(worker())
 
     async def _ask(self, query: Query) -> Any:
-        """One read request through its attempts; ``_Unread`` when none settled it."""
+        """One read request, ``_Unread`` when it settled nothing.
+
+        The read is repeatable: the client's attempt machine tries it up to the policy's
+        ``attempts`` times (lost answers, busy, maintenance, rate limits); what reaches here
+        is final.
+        """
         if self._refused is not None:  # a rejected key costs one read, not one per query
             raise _Unread(f"not sent: {self._refused}")
-        reason = "not sent"
-        for attempt in range(1, self._policy.attempts + 1):
-            try:
-                if query.method == "POST":
-                    return await self._request(query.path, query.body, self._priority)
-                return await self._request(query.path, query.body, self._priority,
-                                           method=query.method)
-            except AuthenticationError as exc:
-                self._refused = str(exc)
-                raise _Unread(str(exc)) from None
-            except APIError as exc:
-                if exc.code in NOT_FOUND_CODES:
-                    raise _NotFound from None
-                if not worth_repeating(exc.code):
-                    raise _Unread(str(exc)) from None
-                reason = str(exc)
-            except (TransportError, DecodeError) as exc:
-                reason = str(exc) or type(exc).__name__
-            if attempt == self._policy.attempts:
-                break
-            delay = backoff(attempt, self._policy.backoff, self._policy.backoff_max, self._rng)
-            if not self._time_for(delay):
-                break
-            await self._clock.sleep(delay)
-        raise _Unread(reason)
+        try:
+            return await self._request(query.path, query.body, self._priority,
+                                       method=query.method, attempts=self._policy.attempts)
+        except AuthenticationError as exc:
+            self._refused = str(exc)
+            raise _Unread(str(exc)) from None
+        except APIError as exc:
+            if exc.code in NOT_FOUND_CODES:
+                raise _NotFound from None
+            raise _Unread(str(exc)) from None
+        except (TransportError, DecodeError) as exc:
+            raise _Unread(str(exc) or type(exc).__name__) from None
 
 
 class Feed:

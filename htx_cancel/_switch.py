@@ -13,21 +13,14 @@ from collections.abc import Callable, Coroutine
 from types import TracebackType
 from typing import Any
 
-import msgspec
-
 from ._catalog import CATALOG, Priority
 from ._clock import Clock
 from ._errors import (
-    APIError,
-    AuthenticationError,
-    DecodeError,
     HTXError,
     RequestTimeout,
-    TransportError,
 )
-from ._models import code_of
-from ._retry import Action, classify, worth_repeating
-from ._verifier import Requester
+from ._protocol import parse_cancel_after
+from ._verification import Requester
 
 __all__ = ["CANCEL_AFTER_PATH", "MIN_TIMEOUT", "CancelAfter", "parse_cancel_after"]
 
@@ -35,58 +28,11 @@ log = logging.getLogger("htx_cancel")
 
 CANCEL_AFTER_PATH = CATALOG["linear-cancel-after"].path
 MIN_TIMEOUT = 5.0  # HTX's smallest time_out, in seconds
-_OK = 200
 _ATTEMPTS = 3  # tries of the first arm and of the disarm (re-arms retry on their own)
-_PAUSE = 0.2  # seconds before the second try, twice that before the third
 _MARGIN = 1.0  # a re-arm still unanswered this long before the switch fires counts as failed
 _LEAST_WAIT = 0.5  # ...but it is given at least this long
 
 FailureCallback = Callable[[Exception], object]
-
-
-class _Times(msgspec.Struct, frozen=True):
-    """``data`` of a cancel-after answer: the exchange's time and when it will cancel (ms)."""
-
-    current_time: int | str = 0  # strings seen for ``ts``: accept them here too
-    trigger_time: int | str = 0
-
-
-class _CancelAfterAnswer(msgspec.Struct, frozen=True):
-    """``{"code": 200, "msg": "", "ts": ..., "data": {...}}``, or an error in another shape."""
-
-    code: int | str | None = None
-    msg: str | None = None
-    message: str | None = None
-    status: str = ""
-    err_code: int | str | None = None
-    err_msg: str | None = None
-    data: _Times | None = None
-
-
-_decoder = msgspec.json.Decoder(_CancelAfterAnswer)
-
-
-def parse_cancel_after(answer: object) -> tuple[int, int]:
-    """The ``(current_time, trigger_time)`` of a cancel-after answer, in epoch ms.
-
-    A disarm answers without times: ``(0, 0)``. Raises :class:`APIError` for an error answer
-    and :class:`DecodeError` for one that is not this endpoint's shape.
-    """
-    try:
-        if isinstance(answer, (bytes, bytearray, memoryview)):
-            parsed = _decoder.decode(answer)
-        else:
-            parsed = msgspec.convert(answer, _CancelAfterAnswer)
-    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-        raise DecodeError(f"cancel-after answer is not the expected shape: {exc}") from None
-    raw = parsed.code if parsed.code is not None else parsed.err_code
-    code = code_of(raw)
-    if (code != _OK) if raw is not None else parsed.status != "ok":
-        message = parsed.msg or parsed.message or parsed.err_msg or "cancel-after refused"
-        auth = classify(code) in (Action.AUTH, Action.RESYNC)
-        raise (AuthenticationError if auth else APIError)(code, message)
-    times = parsed.data or _Times()
-    return _ms(times.current_time), _ms(times.trigger_time)
 
 
 class CancelAfter:
@@ -212,18 +158,10 @@ class CancelAfter:
         log.info("dead man's switch disarmed")
 
     async def _send(self, body: dict[str, int | str], attempts: int) -> tuple[int, int]:
-        """One cancel-after request, tried again on transient failures (it is idempotent)."""
-        for attempt in range(1, attempts + 1):
-            try:
-                return parse_cancel_after(
-                    await self._request(self._path, body, self._priority))
-            except (TransportError, DecodeError, APIError) as exc:
-                transient = not isinstance(exc, APIError) or worth_repeating(exc.code)
-                if attempt == attempts or not transient or isinstance(exc, AuthenticationError):
-                    raise
-                log.info("dead man's switch: %s; trying again", exc)
-            await self._clock.sleep(_PAUSE * attempt)
-        raise AssertionError("unreachable")
+        """One cancel-after request, at most ``attempts`` tries (it is idempotent: the
+        client's attempt machine repeats it on transient failures)."""
+        return parse_cancel_after(
+            await self._request(self._path, body, self._priority, attempts=attempts))
 
     async def _keep_armed(self) -> None:
         """Re-arm every ``interval`` from the last arm (sooner after a failure) until stopped.
@@ -289,13 +227,6 @@ class CancelAfter:
                 self._on_failure(exc)
             except Exception:
                 log.exception("dead man's switch: on_failure raised")
-
-
-def _ms(raw: int | str) -> int:
-    """Epoch ms as an int; 0 when it is not a number (the answer then did not say)."""
-    if isinstance(raw, int):
-        return raw
-    return int(raw) if raw.isascii() and raw.isdigit() else 0
 
 
 def _times(times: tuple[int, int]) -> tuple[int | None, int | None]:
