@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from rich.console import Console
 
-from .._catalog import READ_POOL, TRADE_POOL, Kind, Margin
+from .._catalog import READ_POOL, TRADE_POOL, Endpoint, Kind, Margin
 from .._credentials import Credentials
 from .._ids import validate_ids
 from .._limiter import DEFAULT_LIMITS
@@ -31,8 +31,6 @@ __all__ = ["demo"]
 
 ACCESS, SECRET = "demo-access", "demo-secret"
 NOT_FOUND = 1061
-# The fake exchange of this release speaks v1 only: the demo runs the v1 endpoints.
-API = "v1"
 STRATEGY_KINDS: tuple[Kind, ...] = ("trigger", "tpsl", "track")
 ListKey = tuple[Kind, Margin, bool]  # kind, margin, by client order id
 # demo --faults: what a flaky network and exchange do; each is retried, none may lose an id.
@@ -121,9 +119,25 @@ def make_plan(ex: FakeExchange, args: argparse.Namespace) -> Plan:
     for (kind, margin, client_ids), ids in plan.lists.items():
         if ids:
             field_ = "client_order_id" if client_ids else "order_id"
-            plan.jobs.append(make_job(kind, args.contract, margin, validate_ids(ids, field_),
-                                      client_ids=client_ids, verify=plan.verify, api=API))
+            mode = margin if args.api == "v1" else None  # v5 cancels take no margin mode
+            plan.jobs.append(make_job(kind, args.contract, mode, validate_ids(ids, field_),
+                                      client_ids=client_ids, verify=plan.verify, api=args.api))
     return plan
+
+
+def _fake_name(endpoint: Endpoint) -> str:
+    """The fake exchange's name for an endpoint: v1's name, or the v5 path."""
+    return endpoint.path if endpoint.api == "v5" else endpoint.name
+
+
+def _fake_pool(endpoint: Endpoint) -> str:
+    """The fake exchange's name for a strategy endpoint's own pool (v5's algo pool: algo)."""
+    return "algo" if endpoint.api == "v5" else endpoint.name
+
+
+def _row_of(fake_name: str) -> str:
+    """The library's endpoint name for the fake exchange's (``/v5/...`` -> ``v5/...``)."""
+    return fake_name.removeprefix("/")
 
 
 def _inject(ex: FakeExchange, args: argparse.Namespace, plan: Plan) -> None:
@@ -135,7 +149,7 @@ def _inject(ex: FakeExchange, args: argparse.Namespace, plan: Plan) -> None:
     if not args.faults:
         return
     ex.faults.randomize(args.seed, args.faults, RANDOM_FAULTS)
-    strategy = [job.endpoint.name for job in plan.jobs if job.endpoint.strategy]
+    strategy = [_fake_name(job.endpoint) for job in plan.jobs if job.endpoint.strategy]
     ex.faults.script(strategy[0] if strategy else None, [FaultKind.RATE_LIMIT])
 
 
@@ -151,7 +165,7 @@ def _rejections(ex: FakeExchange) -> Counter[str]:
         if record.err_code != 1032 and record.fault is not FaultKind.RATE_LIMIT:
             continue
         field_ = "client_order_id" if "client_order_id" in record.body else "order_id"
-        counts[row_key(record.endpoint or "", field_)] += 1
+        counts[row_key(_row_of(record.endpoint or ""), field_)] += 1
     return counts
 
 
@@ -211,7 +225,7 @@ def _state_check(ex: FakeExchange, plan: Plan, outcome: Outcome) -> tuple[bool, 
 def _fault_check(ex: FakeExchange, outcome: Outcome) -> tuple[bool, str]:
     """Every id of a request that met a fault ended with an outcome, and none is unknown."""
     hit = [r for r in ex.requests if r.fault is not None]
-    ids = {id_ for r in hit for id_ in r.ids}
+    ids = {id_ for b in outcome.batches if b.errors for id_ in b.ids}  # the batches retried
     settled, unknown = outcome.settled(), outcome.unknown
     lost = len(ids - settled) + sum(id_ in unknown for id_ in ids)
     retried = sum(b.attempts > 1 for b in outcome.batches)
@@ -224,7 +238,7 @@ def _fault_check(ex: FakeExchange, outcome: Outcome) -> tuple[bool, str]:
 
 def _rate_check(ex: FakeExchange, plan: Plan) -> tuple[bool, str]:
     """No 1032, and no window at the exchange held more than its limit."""
-    strategy = {(job.endpoint.name, DEFAULT_LIMITS.strategy) for job in plan.jobs
+    strategy = {(_fake_pool(job.endpoint), DEFAULT_LIMITS.strategy) for job in plan.jobs
                 if job.endpoint.strategy}
     pools = [(TRADE_POOL, DEFAULT_LIMITS.trade), (READ_POOL, DEFAULT_LIMITS.read),
              *sorted(strategy)]
@@ -310,7 +324,7 @@ async def demo(args: argparse.Namespace, streams: Streams) -> int:
         tracker = make_tracker(streams.err_console(), not args.no_progress)
         loop = asyncio.get_running_loop()
         started = loop.time()
-        async with make_client(Credentials(ACCESS, SECRET), ex.base_url, api=API) as client:
+        async with make_client(Credentials(ACCESS, SECRET), ex.base_url, api=args.api) as client:
             await run_interruptible(client, plan.jobs, outcome, tracker)
         elapsed = loop.time() - started
         rows = rows_of(outcome)
