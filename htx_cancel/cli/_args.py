@@ -31,8 +31,8 @@ DEFAULT_BASE_URL = "https://api.hbdm.com"
 FAULT_RATE = 0.05  # demo --faults: share of requests that meet a fault
 FILL_RATE = 0.01  # demo --fills: share of regular orders that fill while being cancelled
 KINDS = ("order", "algo", "trigger", "tpsl", "track")  # the library's names
-APIS = ("v5", "v1")
-DEMO_API = "v1"  # until v5 verification learns states from listings, not one read an id  # v5: order, algo (trigger, tpsl, track are algo there); v1: not algo
+APIS = ("v5", "v1")  # v5: order, algo (trigger, tpsl, track are algo there); v1: not algo
+DEMO_API = "v1"  # until v5 verification learns states from listings, not one read an id
 OLD_KINDS = {"regular": "order", "client": "order --client-order-ids"}  # deprecated aliases
 
 EPILOG = """\
