@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import random
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -17,8 +17,6 @@ from urllib.parse import urlsplit
 from ._catalog import ApiName, Endpoint, Kind, Margin, Priority, api_table, endpoint_for_path
 from ._clock import Clock, LoopClock
 from ._credentials import Credentials
-from ._deadman import CancelAfter, FailureCallback
-from ._driver import Batch, Call, Driver
 from ._errors import TransportError
 from ._events import RequestObserver
 from ._ids import (
@@ -34,12 +32,14 @@ from ._ids import (
 )
 from ._limiter import DEFAULT_LIMITS, Limiter, RateLimits, check_priority, shared_limiter
 from ._models import cancel_body, encode_body
-from ._report import BatchRecord, CancelReport
+from ._protocol import Call, Target, targets_for_ids, targets_from_report
+from ._report import CancelReport
 from ._retry import RetryPolicy
+from ._send import Batch, Driver
 from ._signing import Signer
-from ._transport import AiohttpTransport, Timeouts, Transport
-from ._verifier import Verifier, VerifyPolicy
-from ._verify import Target, targets_for_ids, targets_from_report
+from ._switch import CancelAfter, FailureCallback
+from ._transports import AiohttpTransport, Timeouts, Transport
+from ._verification import Verifier, VerifyPolicy
 
 if TYPE_CHECKING:
     import aiohttp
@@ -193,19 +193,15 @@ class CancelClient:
         own = ep.kind
         assert own is not None
         targets = [Target(own, ep.margin, code, f, tuple(ids), table.name) for f, ids in jobs]
-        report = call.report
         async with self._verifier(priority, call.deadline, verify) as verifier:
             # Regular orders are read as their batches settle, while the cancel goes on.
-            feed, theirs = verifier.feed(own, ep.margin, code, table.name), report.on_batch
-            report.on_batch = feed if theirs is None else _both(feed, theirs)
-            try:
-                await self._cancel(call, ep, code, jobs)
-            finally:
-                report.on_batch = theirs
+            feed = verifier.feed(own, ep.margin, code, table.name)
+            call.observers.append(feed)
+            await self._cancel(call, ep, code, jobs)
             feed.flush()
-            if report.auth_failure is None and call.stop is None:  # it would be refused again
-                report.states.update(await verifier.run(report, targets))
-        return report
+            if call.stop is None:  # a rejected key or a migrated account: refused again
+                await verifier.run(call.report, targets)
+        return call.report
 
     async def cancel_all(self, kind: Kind, contract_code: str | None = None,
                          direction: Direction | None = None, offset: Offset | None = None, *,
@@ -244,8 +240,7 @@ class CancelClient:
             validate_choice(name, value, FILTER_CHOICES[name])
             body[name] = value
         call = Call(self._driver.deadline(), priority, CancelReport() if report is None else report)
-        record = BatchRecord(ep.name, (), None, queued_at=self._clock.now())
-        call.report.batches.append(record)
+        record = call.open(ep.name, (), None, self._clock.now())
         try:
             batch = Batch(ep, (), encode_body(body), record, True)
             call.settle(0, await self._driver.run_batch(call, batch), record)
@@ -367,7 +362,7 @@ class CancelClient:
         if not recancel:
             policy = dataclasses.replace(policy, max_recancels=0)
         async with self._verifier(priority, self._driver.deadline(), policy) as verifier:
-            report.states.update(await verifier.run(report, targets))
+            await verifier.run(report, targets)
         return report
 
     def cancel_after(self, timeout: float, *, on_failure: FailureCallback | None = None,
@@ -443,8 +438,8 @@ class CancelClient:
             params = {str(k): _param(v) for k, v in (body or {}).items()}
         else:
             payload = encode_body({} if body is None else body)
-        record = BatchRecord(ep.name, (), None, queued_at=self._clock.now())
         call = Call(self._driver.deadline(), priority, CancelReport())
+        record = call.open(ep.name, (), None, self._clock.now())
         batch = Batch(ep, (), payload, record, False, params)
         done = await self._driver.request(call, batch, repeatable=repeatable, attempts=attempts)
         last = done.last
@@ -465,8 +460,7 @@ class CancelClient:
 
         async def worker() -> None:
             for i, (field, part) in pending:
-                record = BatchRecord(ep.name, tuple(part), field, queued_at=self._clock.now())
-                report.batches.append(record)
+                record = call.open(ep.name, part, field, self._clock.now())
                 body = cancel_body(ep.ids_as, contract_code, field, part)
                 batch = Batch(ep, part, body, record, True)
                 call.settle(i, await self._driver.run_batch(call, batch), record)
@@ -483,17 +477,6 @@ class CancelClient:
             call.finish()
         return report
 
-
-
-def _both(first: Callable[[BatchRecord], None],
-          second: Callable[[BatchRecord], None]) -> Callable[[BatchRecord], None]:
-    """One ``on_batch`` hook calling two."""
-
-    def hook(record: BatchRecord) -> None:
-        first(record)
-        second(record)
-
-    return hook
 
 
 def _param(value: object) -> str:

@@ -32,7 +32,7 @@ import msgspec
 from .._catalog import PRIORITIES, Endpoint, Priority, endpoint_for_path
 from .._limiter import Limiter, check_priority, hold_slot
 from .._models import RateLimitHeaders
-from .._retry import RATE_LIMITED_CODES
+from .._protocol import RATE_LIMITED_CODES
 from .._scheduler import Ticket
 
 __all__ = ["limit_ccxt"]

@@ -5,15 +5,25 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp
 import msgspec
 import pytest_asyncio
 from multidict import CIMultiDictProxy
 
-from htx_cancel._signing import format_timestamp, signed_query
+from htx_cancel._signing import Signer, canonical_query, format_timestamp
 from htx_cancel.testing import FakeExchange
 from htx_cancel.testing.pytest_plugin import fake_credentials, fake_exchange
+
+
+def signed_query(method: str, host: str, path: str, access: str, secret: str, timestamp: str,
+                 params: dict[str, str] | None = None) -> str:
+    """A signed query string as the library's client signs it (these tests act as clients)."""
+    signed = Signer(access, secret, host).params(method, path, timestamp, params)
+    signature = quote(signed.pop("Signature"), safe="")
+    return f"{canonical_query(signed)}&Signature={signature}"
+
 
 __all__ = [
     "Api",
@@ -88,14 +98,8 @@ class Api:
         real = "/linear-swap-api/" + (name if "/" in name else f"v1/{name}")  # v3/swap_hisorders
         path = overrides.get("path", real)
         stamp = overrides.get("timestamp", format_timestamp(time.time()))
-        query = signed_query(
-            "POST",
-            host,
-            path,
-            overrides.get("access", self.access),
-            overrides.get("secret", self.secret),
-            stamp,
-        )
+        query = signed_query("POST", host, path, overrides.get("access", self.access),
+                             overrides.get("secret", self.secret), stamp)
         return f"{self.exchange.base_url}{real}?{query}"
 
     async def post(

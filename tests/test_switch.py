@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from htx_cancel import APIError, AuthenticationError, DecodeError, RequestTimeout, TransportError
-from htx_cancel._deadman import CANCEL_AFTER_PATH, CancelAfter, parse_cancel_after
+from htx_cancel._protocol import parse_cancel_after
+from htx_cancel._switch import CANCEL_AFTER_PATH, CancelAfter
 from htx_cancel.testing import FakeClock
 
 

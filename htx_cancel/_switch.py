@@ -13,18 +13,14 @@ from collections.abc import Callable, Coroutine
 from types import TracebackType
 from typing import Any
 
-import msgspec
-
-from ._attempt import judge_head
 from ._catalog import CATALOG, Priority
 from ._clock import Clock
 from ._errors import (
-    DecodeError,
     HTXError,
     RequestTimeout,
 )
-from ._models import decode_any, head_of
-from ._verifier import Requester
+from ._protocol import parse_cancel_after
+from ._verification import Requester
 
 __all__ = ["CANCEL_AFTER_PATH", "MIN_TIMEOUT", "CancelAfter", "parse_cancel_after"]
 
@@ -37,41 +33,6 @@ _MARGIN = 1.0  # a re-arm still unanswered this long before the switch fires cou
 _LEAST_WAIT = 0.5  # ...but it is given at least this long
 
 FailureCallback = Callable[[Exception], object]
-
-
-class _Times(msgspec.Struct, frozen=True):
-    """``data`` of a cancel-after answer: the exchange's time and when it will cancel (ms)."""
-
-    current_time: int | str = 0  # strings seen for ``ts``: accept them here too
-    trigger_time: int | str = 0
-
-
-class _CancelAfterData(msgspec.Struct, frozen=True):
-    """What a cancel-after answer holds beyond its head (which ``judge_head`` reads)."""
-
-    data: _Times | None = None
-
-
-def parse_cancel_after(answer: object) -> tuple[int, int]:
-    """The ``(current_time, trigger_time)`` of a cancel-after answer, in epoch ms.
-
-    The answer's head is judged by the one reader of HTX's envelopes (``judge_head``): an
-    error answer raises its :class:`APIError` (:class:`AuthenticationError` for a rejected
-    key), one that is not HTX's JSON :class:`DecodeError`. A disarm answers without times:
-    ``(0, 0)``.
-    """
-    try:
-        obj = decode_any(answer) if isinstance(answer, (bytes, bytearray, memoryview)) else answer
-        head = head_of(obj)
-        parsed = msgspec.convert(obj, _CancelAfterData)
-    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-        raise DecodeError(f"cancel-after answer is not the expected shape: {exc}") from None
-    verdict = judge_head(head, 200)
-    if verdict is not None:
-        error = verdict.error
-        raise error if error is not None else DecodeError(verdict.reason)
-    times = parsed.data or _Times()
-    return _ms(times.current_time), _ms(times.trigger_time)
 
 
 class CancelAfter:
@@ -266,13 +227,6 @@ class CancelAfter:
                 self._on_failure(exc)
             except Exception:
                 log.exception("dead man's switch: on_failure raised")
-
-
-def _ms(raw: int | str) -> int:
-    """Epoch ms as an int; 0 when it is not a number (the answer then did not say)."""
-    if isinstance(raw, int):
-        return raw
-    return int(raw) if raw.isascii() and raw.isdigit() else 0
 
 
 def _times(times: tuple[int, int]) -> tuple[int | None, int | None]:
