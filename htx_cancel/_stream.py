@@ -415,7 +415,7 @@ class OrderStream:
 
     def _down(self) -> None:
         """The connection ended: every watch has a gap from now on."""
-        if self._connected:
+        if self._connected and not self._closing:
             self._down_since = self._clock.now()
             log.warning("order stream: disconnected; reconnecting")
         self._connected = False

@@ -135,10 +135,14 @@ class Verifier:
         "_clock",
         "_deadline",
         "_fruitless",
+        "_interest",
         "_live_reads",
         "_margins",
+        "_mode_known",
+        "_mode_lock",
         "_open",
         "_policy",
+        "_prefetch_lock",
         "_prefetching",
         "_priority",
         "_rc_failed",
@@ -174,6 +178,10 @@ class Verifier:
         self._live_reads: Counter[str] = Counter()  # v5: reads in a row that showed it live
         self._margins = list(V5_MARGIN_MODES)  # history's margin modes, the one seen first
         self._fruitless: set[str] = set()
+        self._mode_known = False
+        self._interest: set[str] = set()  # v5: every id verification is asked about
+        self._mode_lock = asyncio.Lock()
+        self._prefetch_lock = asyncio.Lock()
         self.reads = 0  # read requests sent (each repeat of one counted once)
 
     async def __aenter__(self) -> Verifier:
@@ -226,10 +234,17 @@ class Verifier:
     async def _prefetch_v5(self, target: Target) -> None:
         """Read a settled chunk's states once HTX's state has caught up with the answers
         (``backoff`` later); ids seen live are asked again by :meth:`run`."""
+        self._interest.update(target.ids)
         await self._clock.sleep(self._policy.backoff)
-        ids = [i for i in target.ids if i not in self._states]
-        if ids:  # the history only: what is not there yet is read once, by run()
-            self._record(Finding(states=await self._history(target, set(ids))))
+        async with self._prefetch_lock:  # one walk at a time: pages of one settle others' ids
+            ids = [i for i in target.ids if i not in self._states]
+            if len(ids) >= self._policy.info_at_most:
+                # the history only: what is not there yet is read once, by run()
+                await self._history(target, set(ids))
+                return
+        if ids:
+            await self._each(info_queries(target.with_ids(ids)),
+                             lambda q: self._ask_info(q, target.field))
 
     def feed(self, kind: Kind, margin: Margin | None, contract_code: str,
              api: ApiName = "v1") -> Feed:
@@ -355,9 +370,11 @@ class Verifier:
             if not pending:
                 return
         if len(pending) >= self._policy.info_at_most:
+            self._interest.update(pending)
             listed = await self._sweep(target, pending)
-            self._record(Finding(states=listed))
-            pending = [i for i in pending if i not in listed]
+            states = self._states
+            pending = [i for i in pending if i not in listed
+                       and ((st := states.get(i)) is None or not st.final)]
         if pending:
             await self._each(info_queries(target.with_ids(pending)),
                              lambda q: self._ask_info(q, field))
@@ -375,6 +392,14 @@ class Verifier:
         """The states v5's history gives ``pending`` ids: each margin mode it needs, the one
         that listed orders first; a mode that listed none while another did is not asked
         again by this verification (order info reads what it would have)."""
+        if self._mode_known:
+            return await self._history_walks(target, pending)
+        async with self._mode_lock:  # the first walks learn the mode; the others wait for it
+            return await self._history_walks(target, pending)
+
+    async def _history_walks(self, target: Target,
+                             pending: set[str]) -> dict[str, OrderState]:
+        """:meth:`_history`'s walks, one margin mode after the other."""
         found: dict[str, OrderState] = {}
         hits: list[str] = []
         empty: list[str] = []
@@ -386,6 +411,7 @@ class Verifier:
             found.update(got)
             pending = pending.difference(got)
         if hits:
+            self._mode_known = True
             self._fruitless.update(empty)
             if self._margins[0] != hits[0]:
                 self._margins.remove(hits[0])
@@ -398,16 +424,28 @@ class Verifier:
         jumping over stretches that hold none of them; by client order id (which gives no
         place to start), down from the newest, a page per 100 ids and two more at most.
 
-        A read that fails ends the walk: what it did not settle goes to order info.
+        A read that fails ends the walk: what it did not settle goes to order info. Every
+        state a page gives an id being verified is kept at once (other walks, running at the
+        same time over overlapping stretches, then skip it).
         """
         got: dict[str, OrderState] = {}
         by_client = target.field == "client_order_id"
+        interest, states = self._interest, self._states
 
         def take(page: list[ListedOrder]) -> None:
+            seen: dict[str, OrderState] = {}
             for order in page:
                 key = order.client_order_id if by_client else order.order_id
-                if key is not None and key in pending and order.state is not None:
-                    got[key] = order.state
+                if key is None or order.state is None:
+                    continue
+                if key in pending:
+                    got[key] = seen[key] = order.state
+                elif key in interest:
+                    seen[key] = order.state
+            self._record(Finding(states=seen))
+
+        def settled(id_: str) -> bool:
+            return id_ in got or ((s := states.get(id_)) is not None and s.final)
 
         try:
             if by_client:
@@ -419,7 +457,9 @@ class Verifier:
                         break
                     cursor = min(int(o.order_id) for o in page)
                 return got
-            wanted = sorted(int(i) for i in pending)
+            wanted = sorted(int(i) for i in pending if not settled(i))
+            if not wanted:
+                return got
             at = 0  # wanted[at] is the smallest asked id not yet passed
             cursor = wanted[0] - 1
             for _ in range(len(wanted)):  # never more pages than order info would cost
@@ -428,7 +468,7 @@ class Verifier:
                 if len(page) < V5_PAGE_SIZE:
                     break
                 last = max(int(o.order_id) for o in page)
-                while at < len(wanted) and (wanted[at] <= last or str(wanted[at]) in got):
+                while at < len(wanted) and (wanted[at] <= last or settled(str(wanted[at]))):
                     at += 1
                 if at == len(wanted):
                     break

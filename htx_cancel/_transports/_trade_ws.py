@@ -86,6 +86,7 @@ class TradeSocketTransport:
         self._conn: WsConnection | None = None
         self._task: asyncio.Task[None] | None = None
         self._up = asyncio.Event()
+        self._tried = asyncio.Event()  # set after each connection attempt, made or not
         self._waiting: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self._cid = 0
         self._connections = 0
@@ -110,7 +111,7 @@ class TradeSocketTransport:
         self._start()
         if self._conn is None:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._up.wait(), within)
+                await asyncio.wait_for(self._tried.wait(), within)
         self._first_done = True
         return self._conn is not None
 
@@ -176,9 +177,12 @@ class TradeSocketTransport:
                 conn = await self._connector.connect(self._url)
             except HTXError as exc:
                 log.info("trade socket: connect failed (%s)", exc)
+                self._tried.set()
             else:
                 try:
-                    if await self._auth(conn):
+                    authed = await self._auth(conn)
+                    self._tried.set()
+                    if authed:
                         delay = self._backoff
                         await self._read(conn)
                 except HTXError as exc:
@@ -240,7 +244,8 @@ class TradeSocketTransport:
         if self._conn is conn:
             self._conn = None
             self._up.clear()
-            log.warning("trade socket: disconnected; cancels go over HTTP meanwhile")
+            if not self._closing:
+                log.warning("trade socket: disconnected; cancels go over HTTP meanwhile")
         for future in self._waiting.values():
             if not future.done():
                 future.set_exception(TransportError("the trade socket closed before the "
