@@ -58,6 +58,20 @@ def client(ex: FakeExchange, **options: Any) -> CancelClient:
     return CancelClient(CREDS, base_url=ex.base_url, rate_limits=None, **options)
 
 
+class Answered:
+    """An ``on_request`` observer: set once ``n`` cancel attempts were answered."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.event = asyncio.Event()
+
+    def __call__(self, event: Any) -> None:
+        if "cancel" in event.endpoint:
+            self.n -= 1
+            if self.n <= 0:
+                self.event.set()
+
+
 async def next_update(updates: AsyncIterator[Any]) -> Any:
     return await asyncio.wait_for(anext(updates), WAIT)
 
@@ -248,12 +262,12 @@ async def test_client_ids_forgotten_after_the_cancel_are_settled(
 async def test_a_stream_that_drops_mid_cancel_misses_no_state(exchange: FakeExchange) -> None:
     ex = exchange
     ids = ex.seed(BTC, n=400)
-    async with client(ex, stream=True, retry=RetryPolicy(deadline=60.0)) as c:
+    answered = Answered(3)
+    async with client(ex, stream=True, retry=RetryPolicy(deadline=60.0),
+                      on_request=answered, max_in_flight=4) as c:
         assert await c.open_stream()
         task = asyncio.ensure_future(c.cancel_orders(BTC, ids, verify=True))
-        while not any(r.path == "/v5/trade/cancel_batch_orders" for r in ex.requests):
-            await asyncio.sleep(0.001)
-        await asyncio.sleep(0.01)
+        await asyncio.wait_for(answered.event.wait(), WAIT)
         assert ex.drop_streams() >= 1
         report = await asyncio.wait_for(task, WAIT)
         stream = c.stats().stream
@@ -288,11 +302,11 @@ async def test_the_trade_socket_falls_back_to_http_when_it_drops(
         exchange: FakeExchange) -> None:
     ex = exchange
     ids = ex.seed(BTC, n=200)
-    async with client(ex, trade_socket=True, max_in_flight=4) as c:
+    answered = Answered(5)
+    async with client(ex, trade_socket=True, max_in_flight=4, on_request=answered) as c:
         await c.cancel_orders(BTC, ids[:10])  # the socket is up
         task = asyncio.ensure_future(c.cancel_orders(BTC, ids[10:], verify=True))
-        while len([r for r in ex.requests if r.method == "WS"]) < 5:
-            await asyncio.sleep(0.001)
+        await asyncio.wait_for(answered.event.wait(), WAIT)
         ex.drop_streams()
         report = await asyncio.wait_for(task, WAIT)
         stats = c.stats().trade_socket
