@@ -233,3 +233,20 @@ def test_the_ratio_warns_near_the_line_and_never_blocks(caplog: pytest.LogCaptur
 ])
 def test_placed_ids(path: str, answer: Any, ids: list[str]) -> None:
     assert placed_ids(path, answer) == ids
+
+
+async def test_metrics_read_the_client_s_stats() -> None:
+    from prometheus_client import CollectorRegistry, generate_latest
+
+    from htx_cancel import CancelClient, Credentials
+    from htx_cancel.metrics import Metrics
+
+    registry = CollectorRegistry()
+    metrics = Metrics(registry)
+    async with CancelClient(Credentials("k", "s"), rate_limits=None) as client:
+        metrics.watch_client(client, "uid-1")
+        client._ratio.placed(["1", "2"], client._clock.now())
+        text = generate_latest(registry).decode()
+    assert 'htx_cancel_cancel_ratio_placed{account="uid-1"} 2.0' in text
+    assert 'htx_cancel_cancel_ratio{account="uid-1"} 0.0' in text
+    assert "htx_cancel_stream_connected{" not in text  # no stream opened
