@@ -136,6 +136,7 @@ class Verifier:
         "_deadline",
         "_fruitless",
         "_interest",
+        "_live_first",
         "_live_reads",
         "_margins",
         "_mode_known",
@@ -176,6 +177,7 @@ class Verifier:
         self._prefetching: set[asyncio.Task[None]] = set()
         self._watch = watch
         self._live_reads: Counter[str] = Counter()  # v5: reads in a row that showed it live
+        self._live_first: dict[str, float] = {}  # when a read first showed it live
         self._margins = list(V5_MARGIN_MODES)  # history's margin modes, the one seen first
         self._fruitless: set[str] = set()
         self._mode_known = False
@@ -311,6 +313,7 @@ class Verifier:
         for id_ in ids:
             self._recancels[id_] += 1
             self._live_reads.pop(id_, None)
+            self._live_first.pop(id_, None)
             self._states.pop(id_, None)
             self._rc_failed.pop(id_, None)
             self._rc_unknown.pop(id_, None)
@@ -555,13 +558,18 @@ class Verifier:
     def _record(self, finding: Finding) -> None:
         """Keep what a query learned; forget older reasons for ids now settled."""
         self._states.update(finding.states)
-        live = self._live_reads
+        live, first = self._live_reads, self._live_first
+        now = self._clock.now()
         for id_, state in finding.states.items():
             self._unread.pop(id_, None)
-            if state.live:
-                live[id_] += 1
-            else:
+            if not state.live:
                 live.pop(id_, None)
+                first.pop(id_, None)
+            elif id_ not in first:
+                first[id_] = now
+                live[id_] = 1
+            elif now - first[id_] >= self._policy.backoff / 2:
+                live[id_] = 2  # seen live again, a backoff later: not the lag
         for id_, why in finding.unread.items():
             self._states.pop(id_, None)
             self._unread[id_] = why
