@@ -54,6 +54,6 @@ QUICK = Sizes(
     queued_normal=100,
     urgent_cancels=4,
     latency_runs=30,
-    stream_ids=1000,
+    stream_ids=300,
     socket_runs=1,
 )
