@@ -16,6 +16,15 @@ from htx_cancel._signing import Signer, canonical_query, format_timestamp
 from htx_cancel.testing import FakeExchange
 from htx_cancel.testing.pytest_plugin import fake_credentials, fake_exchange
 
+
+def signed_query(method: str, host: str, path: str, access: str, secret: str, timestamp: str,
+                 params: dict[str, str] | None = None) -> str:
+    """A signed query string as the library's client signs it (these tests act as clients)."""
+    signed = Signer(access, secret, host).params(method, path, timestamp, params)
+    signature = quote(signed.pop("Signature"), safe="")
+    return f"{canonical_query(signed)}&Signature={signature}"
+
+
 __all__ = [
     "Api",
     "Reply",
@@ -89,11 +98,9 @@ class Api:
         real = "/linear-swap-api/" + (name if "/" in name else f"v1/{name}")  # v3/swap_hisorders
         path = overrides.get("path", real)
         stamp = overrides.get("timestamp", format_timestamp(time.time()))
-        signer = Signer(overrides.get("access", self.access),
-                        overrides.get("secret", self.secret), host)
-        params = signer.params("POST", path, stamp)
-        signature = quote(params.pop("Signature"), safe="")
-        return f"{self.exchange.base_url}{real}?{canonical_query(params)}&Signature={signature}"
+        query = signed_query("POST", host, path, overrides.get("access", self.access),
+                             overrides.get("secret", self.secret), stamp)
+        return f"{self.exchange.base_url}{real}?{query}"
 
     async def post(
         self, name: str, body: dict[str, Any], wait: float = 5.0, **overrides: Any

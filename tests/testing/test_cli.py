@@ -14,9 +14,11 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from htx_cancel._signing import format_timestamp, signed_query
+from htx_cancel._signing import format_timestamp
 from htx_cancel.testing import FakeExchange
 from htx_cancel.testing.__main__ import SeedSpec, build_parser, parse_seed_spec, serve
+
+from .conftest import signed_query
 
 ROOT = Path(__file__).resolve().parents[2]
 
