@@ -36,6 +36,7 @@ from ._ids import (
 )
 from ._limiter import DEFAULT_LIMITS, Limiter, RateLimits, check_priority, shared_limiter
 from ._models import cancel_body, encode_body
+from ._order_state import OrderState
 from ._protocol import Call, Target, targets_for_ids, targets_from_report
 from ._protocol._push import OrderUpdate
 from ._ratio import CancelRatio, placed_ids
@@ -254,6 +255,8 @@ class CancelClient:
             feed.flush()
             if call.stop is None:  # a rejected key or a migrated account: refused again
                 await verifier.run(call.report, targets)
+        self._ratio.filled(i for i, s in call.report.states.items()
+                           if s in (OrderState.FILLED, OrderState.PARTIALLY_FILLED_CANCELLED))
         return call.report
 
     async def _watch(self, contract_code: str) -> Watch | None:
@@ -365,6 +368,7 @@ class CancelClient:
             call.settle(0, await self._driver.run_batch(call, batch), record)
         finally:
             call.finish()
+            self._ratio.cancelled(call.report.cancelled, self._clock.now())
         return call.report
 
     async def cancel_orders(self, contract_code: str, order_ids: Ids = (),

@@ -344,5 +344,7 @@ async def test_the_cancellation_ratio_counts_placements_and_quick_cancels(
             placed.append(str(answer["data"]["order_id"]))
         await c.cancel_orders(BTC, placed[:4])
         ratio = c.stats().cancel_ratio
-    assert ratio.placed == 5 and ratio.quick_cancels == 4 and ratio.ratio == 0.8
-    assert not ratio.near and not ratio.over
+        assert ratio.placed == 5 and ratio.quick_cancels == 4 and ratio.ratio == 0.8
+        assert not ratio.near and not ratio.over
+        await c.cancel_all_orders(BTC)  # a cancel-all's ids count too
+        assert c.stats().cancel_ratio.quick_cancels == 5
