@@ -89,8 +89,9 @@ class CancelClient:
     :class:`~htx_cancel.RequestEvent` after every attempt.
 
     v5 only: ``stream=True`` keeps HTX's order stream (``/ws/v5/notification``, every
-    contract) open from the first verified cancel (or :meth:`open_stream`), so that
-    ``verify=True`` learns states from its pushes instead of the read pool (docs/streams.md);
+    contract) open, connecting in the background from ``async with`` (:meth:`open_stream`
+    waits for it), so that ``verify=True`` learns states from its pushes instead of the read
+    pool; a cancel never waits for it (docs/streams.md);
     ``trade_socket=True`` sends cancels on the trade socket (``/linear-swap-trade``), over HTTP
     while it is down.
     """
@@ -158,6 +159,8 @@ class CancelClient:
         return self._api.name
 
     async def __aenter__(self) -> CancelClient:
+        if self._stream_wanted:  # stream=True: connecting in the background from now
+            self._order_stream().want(ALL)
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None,
@@ -262,16 +265,15 @@ class CancelClient:
     async def _watch(self, contract_code: str) -> Watch | None:
         """A watch of the order stream when it covers the contract now (v5); None otherwise.
 
-        With ``stream=True`` the first call opens the stream and waits for it (every contract,
-        the timeouts' connect time at most); later calls never wait for it: a stream that is
-        down or reconnecting means verification reads REST.
+        A cancel never waits for the stream: with ``stream=True`` it is started (every
+        contract) if it is not yet, and a stream not yet subscribed, down or reconnecting means
+        verification reads REST this time (``open_stream()`` at start-up makes a warm client).
         """
         if self._api.name != "v5":
             return None
+        if self._stream_wanted:
+            self._order_stream().want(ALL)
         stream = self._stream
-        if stream is None and self._stream_wanted:
-            await self.open_stream()
-            stream = self._stream
         if stream is None or not stream.covers(contract_code):
             return None
         return stream.watch()

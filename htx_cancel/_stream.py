@@ -205,6 +205,7 @@ class OrderStream:
         self._down_since: float | None = None
         self._auth_error: str | None = None
         self._cid = 0
+        self._subbing: set[asyncio.Task[None]] = set()
 
     # -- state ---------------------------------------------------------------------------------
 
@@ -249,6 +250,18 @@ class OrderStream:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._changed.wait(), left)
         return True
+
+    def want(self, contract_code: str) -> None:
+        """Subscribe a contract (or ``*``) as soon as the stream can, without waiting; starts
+        the stream if need be."""
+        if contract_code not in self._wanted and ALL not in self._wanted:
+            self._wanted[contract_code] = None
+            conn = self._conn
+            if conn is not None and self._connected:
+                task = asyncio.get_running_loop().create_task(self._sub(conn, contract_code))
+                self._subbing.add(task)
+                task.add_done_callback(self._subbing.discard)
+        self.start()
 
     def watch(self) -> Watch:
         """A :class:`Watch` collecting every push from now on (close it when done)."""
@@ -386,11 +399,15 @@ class OrderStream:
             return None
 
     async def _sub(self, conn: WsConnection, code: str) -> None:
-        """Ask for a contract's (or every contract's) ``orders`` pushes."""
+        """Ask for a contract's (or every contract's) ``orders`` pushes (a connection that is
+        gone subscribes everything again when it is back)."""
         self._cid += 1
         message = {"op": "sub", "cid": f"htx-cancel-{self._cid}", "topic": "orders",
                    "contract_code": code}
-        await conn.send(_encode(message))
+        try:
+            await conn.send(_encode(message))
+        except HTXError as exc:
+            log.info("order stream: sub %s not sent (%s); sent again on reconnect", code, exc)
 
     def _acked_sub(self, ack: SubAck) -> None:
         """A sub ack: the contract's pushes now come (or why not)."""

@@ -162,6 +162,7 @@ async def test_verify_with_the_stream_reads_nothing(exchange: FakeExchange) -> N
     ex = exchange
     ids = ex.seed(BTC, n=300)
     async with client(ex, stream=True) as c:
+        assert await c.open_stream()
         report = await c.cancel_orders(BTC, ids, verify=True)
     assert reads(ex) == []
     assert report.states == v5_truth(ex, ids)
@@ -178,6 +179,7 @@ async def test_verify_with_the_stream_reads_rest_for_what_no_push_settled(
     ex = exchange
     ids = ex.seed(BTC, n=300)
     async with client(ex, stream=True) as c:
+        assert await c.open_stream()
         report = await c.cancel_orders(BTC, ids, verify=VerifyPolicy(stream_wait=0.5))
     assert report.states == v5_truth(ex, ids)
     assert not report.unknown
@@ -234,6 +236,7 @@ async def test_filled_before_the_cancel_is_a_failure_with_its_state(
     ex = exchange
     ids = ex.seed(BTC, n=40)
     async with client(ex, stream=True) as c:
+        assert await c.open_stream()
         report = await c.cancel_orders(BTC, ids, verify=True)
     truth = v5_truth(ex, ids)
     filled = {i for i, s in truth.items() if s is OrderState.FILLED}
@@ -250,6 +253,8 @@ async def test_client_ids_forgotten_after_the_cancel_are_settled(
     ids = ex.seed(BTC, n=30, with_client_ids=True)
     cids = [str(ex.client_id_of(i)) for i in ids]
     async with client(ex, stream=stream) as c:
+        if stream:
+            assert await c.open_stream()
         report = await asyncio.wait_for(
             c.cancel_orders(BTC, client_order_ids=cids, verify=True), WAIT)
     assert sorted(report.cancelled) == sorted(cids) and not report.unknown
@@ -275,6 +280,20 @@ async def test_a_stream_that_drops_mid_cancel_misses_no_state(exchange: FakeExch
     assert report.states == v5_truth(ex, ids)
     assert not report.unknown
     assert 0 < len(reads(ex)) <= len(ids) // 100 + 8
+
+
+async def test_a_cold_stream_never_delays_the_cancel(exchange: FakeExchange) -> None:
+    ex = exchange
+    ids = ex.seed(BTC, n=20)
+    async with client(ex, stream=True) as c:
+        report = await c.cancel_orders(BTC, ids, verify=True)  # the stream is still connecting
+        assert sorted(report.cancelled) == sorted(ids)
+        assert reads(ex)  # so this call read REST
+        assert await c.open_stream()  # and by now the stream is up for the next one
+        more = ex.seed(BTC, n=20)
+        ex.clear_records()
+        again = await c.cancel_orders(BTC, more, verify=True)
+    assert sorted(again.cancelled) == sorted(more) and reads(ex) == []
 
 
 # -- the trade socket ----------------------------------------------------------------------------
