@@ -350,9 +350,10 @@ class OrderStream:
                 await conn.send(pong_for(push))
             elif isinstance(push, AuthAck):
                 if not push.ok:
-                    self._auth_error = f"{push.code}: {push.message}"
-                    log.error("order stream: the exchange refused the key (%s)",
-                              self._auth_error)
+                    why = f"{push.code}: {push.message}"
+                    level = logging.ERROR if why != self._auth_error else logging.INFO
+                    self._auth_error = why
+                    log.log(level, "order stream: the exchange refused the key (%s)", why)
                     self._changed.set()
                     return
                 break

@@ -95,6 +95,7 @@ class TradeSocketTransport:
         self._over_http = 0
         self._lost = 0
         self._closing = False
+        self._refused = False  # the key was refused (logged once at ERROR)
 
     @property
     def connected(self) -> bool:
@@ -209,9 +210,12 @@ class TradeSocketTransport:
                 await conn.send(pong_for(push))
             elif isinstance(push, AuthAck):
                 if not push.ok:
-                    log.error("trade socket: the exchange refused the key (%s: %s); cancels "
-                              "go over HTTP", push.code, push.message)
+                    level = logging.INFO if self._refused else logging.ERROR
+                    self._refused = True
+                    log.log(level, "trade socket: the exchange refused the key (%s: %s); "
+                            "cancels go over HTTP", push.code, push.message)
                     return False
+                self._refused = False
                 self._conn = conn
                 self._connections += 1
                 self._up.set()

@@ -367,3 +367,19 @@ async def test_the_cancellation_ratio_counts_placements_and_quick_cancels(
         assert not ratio.near and not ratio.over
         await c.cancel_all_orders(BTC)  # a cancel-all's ids count too
         assert c.stats().cancel_ratio.quick_cancels == 5
+
+
+async def test_the_trade_socket_draws_on_the_same_limiter() -> None:
+    from htx_cancel import RateLimiter, RateLimits
+
+    limits = RateLimits(trade=(24, 1.0), read=(24, 1.0))
+    async with FakeExchange(KEY, trade_limit=(24, 1.0)) as ex:
+        ids = ex.seed(BTC, n=300)  # 30 requests: more than one window of the pool
+        c = CancelClient(CREDS, base_url=ex.base_url, rate_limits=limits,
+                         limiter=RateLimiter(limits), trade_socket=True)
+        async with c:
+            report = await asyncio.wait_for(c.cancel_orders(BTC, ids), WAIT)
+            stats = c.stats().trade_socket
+        assert sorted(report.cancelled) == sorted(ids)
+        assert ex.rejected_1032 == 0  # the socket's ops counted in the exchange's trade pool
+        assert stats is not None and stats.on_socket == 30
