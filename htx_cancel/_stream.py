@@ -79,7 +79,7 @@ class Watch:
     """Every push since it began, by order id and client order id, and whether the stream
     stayed up meanwhile (verification's view; see ``_verification.PushWatch``)."""
 
-    __slots__ = ("_by_client", "_by_id", "_changed", "_covers", "_stream", "broken")
+    __slots__ = ("_by_client", "_by_id", "_changed", "_covers", "_last", "_stream", "broken")
 
     def __init__(self, stream: OrderStream) -> None:
         self._stream = stream
@@ -87,6 +87,7 @@ class Watch:
         self._by_id: dict[str, OrderUpdate] = {}
         self._by_client: dict[str, OrderUpdate] = {}
         self._changed = asyncio.Event()
+        self._last = 0.0  # the loop's time of the last push
         self.broken = not stream.connected
 
     def intact(self, contract_code: str) -> bool:
@@ -105,16 +106,19 @@ class Watch:
         return book.get(id_)
 
     async def wait_final(self, contract_code: str, field: str, ids: Sequence[str],
-                         within: float) -> None:
-        """Return once every id has a final pushed state, the stream breaks, or ``within``
-        seconds pass."""
+                         within: float, quiet: float | None = None) -> None:
+        """Return once every id has a final pushed state, the stream breaks, ``within``
+        seconds pass, or (``quiet``) no push came for that long."""
         loop = asyncio.get_running_loop()
-        end = loop.time() + within
+        start = loop.time()
+        end = start + within
         waiting = list(ids)
         while not self.broken:
             waiting = [i for i in waiting
                        if (s := self.state(field, i)) is None or not s.final]
-            left = end - loop.time()
+            now = loop.time()
+            stop = end if quiet is None else min(end, max(start, self._last) + quiet)
+            left = stop - now
             if not waiting or left <= 0:
                 return
             self._changed.clear()
@@ -132,6 +136,7 @@ class Watch:
         self.close()
 
     def _push(self, update: OrderUpdate) -> None:
+        self._last = asyncio.get_running_loop().time()
         _keep(self._by_id, update.order_id, update)
         if update.client_order_id:
             _keep(self._by_client, update.client_order_id, update)

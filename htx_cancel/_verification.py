@@ -76,9 +76,9 @@ class PushWatch(Protocol):
         ...
 
     async def wait_final(self, contract_code: str, field: str, ids: Sequence[str],
-                         within: float) -> None:
-        """Return once every id has a final pushed state, the stream breaks, or ``within``
-        seconds pass."""
+                         within: float, quiet: float | None = None) -> None:
+        """Return once every id has a final pushed state, the stream breaks, ``within``
+        seconds pass, or (``quiet``) no push came for that long."""
         ...
 
 _T = TypeVar("_T")
@@ -97,7 +97,8 @@ class VerifyPolicy:
     ``max_rounds``: times verification asks again about orders still in motion (the call's
     deadline, when it has one, usually ends this first). ``stream_wait``: on v5 with the order
     stream, how long to wait for the pushes of accepted cancels before asking REST about the
-    ids still without a final state. ``info_at_most``: on v5, fewer ids than this are read by
+    ids still without a final state; ``stream_quiet``: ask REST sooner once no push came for
+    that long. ``info_at_most``: on v5, fewer ids than this are read by
     order info (one request each) rather than through the listings (100 a page).
     """
 
@@ -109,6 +110,7 @@ class VerifyPolicy:
     listing_passes: int = 3
     max_rounds: int = 8
     stream_wait: float = 2.0
+    stream_quiet: float = 0.5
     info_at_most: int = 3
 
     def __post_init__(self) -> None:
@@ -118,6 +120,8 @@ class VerifyPolicy:
             raise ValueError("listing_passes >= 1 and max_rounds >= 0 required")
         if self.backoff < 0 or self.backoff_max < 0:
             raise ValueError("backoff and backoff_max must not be negative")
+        if self.stream_wait < 0 or self.stream_quiet <= 0 or self.info_at_most < 0:
+            raise ValueError("stream_wait >= 0, stream_quiet > 0 and info_at_most >= 0 required")
 
 
 class _Unread(Exception):
@@ -365,7 +369,7 @@ class Verifier:
             wait = self._policy.stream_wait
             if self._deadline is not None:
                 wait = max(0.0, min(wait, self._deadline - self._clock.now()))
-            await watch.wait_final(code, field, pending, wait)
+            await watch.wait_final(code, field, pending, wait, self._policy.stream_quiet)
             pushed = {i: st for i in pending
                       if (st := watch.state(field, i)) is not None and st.final}
             self._record(Finding(states=pushed))
