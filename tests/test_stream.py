@@ -250,3 +250,20 @@ async def test_metrics_read_the_client_s_stats() -> None:
     assert 'htx_cancel_cancel_ratio_placed{account="uid-1"} 2.0' in text
     assert 'htx_cancel_cancel_ratio{account="uid-1"} 0.0' in text
     assert "htx_cancel_stream_connected{" not in text  # no stream opened
+
+
+def test_trade_socket_answers_read_as_rest_answers() -> None:
+    from htx_cancel._transports._trade_ws import _path_of, _rate_limit, _rekey
+
+    body = {"code": 200, "cid": "4", "data": [{"orderId": "1", "clientOrderId": "2",
+                                               "code": 200}],
+            "rate_limit": {"limit": 24, "interval": 3000, "remaining": 20, "reset": 1500}}
+    assert _rekey(body) == {"code": 200, "data": [{"order_id": "1", "client_order_id": "2",
+                                                   "code": 200}]}
+    rl = _rate_limit(body["rate_limit"])
+    assert rl is not None and (rl.limit, rl.interval_ms, rl.remaining) == (24, 3000, 20)
+    assert _rate_limit({"limit": "x"}) is None and _rate_limit(None) is None
+    assert _rekey({"code": 200, "data": {"orderId": "1"}}) == {"code": 200,
+                                                               "data": {"order_id": "1"}}
+    assert _path_of("https://h:1/v5/trade/cancel_order?a=b") == "/v5/trade/cancel_order"
+    assert _path_of("https://h") == "/"

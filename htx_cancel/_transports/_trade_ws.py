@@ -25,6 +25,7 @@ import msgspec
 
 from .._clock import Clock
 from .._errors import HTXError, RequestTimeout, TransportError
+from .._models import RateLimitHeaders
 from .._protocol._push import AuthAck, Close, Ping, TradeAnswer, decode_frame, judge_push, pong_for
 from .._signing import Signer, format_timestamp
 from ._base import Answer, Request, Transport
@@ -152,7 +153,7 @@ class TradeSocketTransport:
                 raise
         finally:
             self._waiting.pop(cid, None)
-        return Answer(200, _encode(_rekey(body)))
+        return Answer(200, _encode(_rekey(body)), _rate_limit(body.get("rate_limit")))
 
     async def close(self) -> None:
         """Close the socket and the HTTP transport."""
@@ -274,9 +275,21 @@ def _path_of(url: str) -> str:
     return rest[slash:].split("?", 1)[0]
 
 
+def _rate_limit(raw: object) -> RateLimitHeaders | None:
+    """The ``rate_limit`` object some trade-socket answers carry (``{limit, interval,
+    remaining, reset}``, gocryptotrader and sieblyio model it), as the REST headers would be."""
+    if not isinstance(raw, dict):
+        return None
+    try:
+        return RateLimitHeaders(*(int(raw[k]) for k in ("limit", "interval", "remaining",
+                                                         "reset")))
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
 def _rekey(body: dict[str, Any]) -> dict[str, Any]:
     """The answer as REST sends it: ``cid`` dropped, camelCase item ids renamed."""
-    out = {k: v for k, v in body.items() if k != "cid"}
+    out = {k: v for k, v in body.items() if k not in ("cid", "rate_limit")}
     data = out.get("data")
     if isinstance(data, list):
         out["data"] = [{_CAMEL.get(k, k): v for k, v in item.items()}
