@@ -91,7 +91,8 @@ async def run_streams(ex: ExchangeProcess, sizes: Sizes) -> Section:
         "ids are in report.failed.",
         "The fake pushes an order that fills during its cancel's lag as new (its lagged view) "
         "and nothing after; verification waits for a final push until no push came for "
-        "VerifyPolicy.stream_quiet (0.5 s), then reads those ids from the listings: the stream row with fills shows that cost, "
-        "the row without fills what the stream gives when every change is pushed.",
+        "VerifyPolicy.stream_quiet (0.5 s), then reads those ids from the listings: the stream "
+        "row with fills shows that cost, the row without fills what the stream gives when "
+        "every change is pushed.",
     ]
     return section
