@@ -250,7 +250,8 @@ class CancelClient:
         own = ep.kind
         assert own is not None
         table = self._api
-        async with self._verifier(priority, call.deadline, verify, watch) as verifier:
+        async with self._verifier(priority, call.deadline, verify, watch,
+                                  call.report.order_ids) as verifier:
             # Regular orders are read as their batches settle, while the cancel goes on.
             feed = verifier.feed(own, ep.margin, code, table.name)
             call.observers.append(feed)
@@ -486,7 +487,8 @@ class CancelClient:
         policy = policy or VerifyPolicy()
         if not recancel:
             policy = dataclasses.replace(policy, max_recancels=0)
-        async with self._verifier(priority, self._driver.deadline(), policy) as verifier:
+        async with self._verifier(priority, self._driver.deadline(), policy, None,
+                                  report.order_ids) as verifier:
             await verifier.run(report, targets)
         return report
 
@@ -506,7 +508,8 @@ class CancelClient:
                            on_off=self._api.switch_flags)
 
     def _verifier(self, priority: Priority, deadline: float | None,
-                  policy: bool | VerifyPolicy, watch: Watch | None = None) -> Verifier:
+                  policy: bool | VerifyPolicy, watch: Watch | None = None,
+                  order_ids: Mapping[str, str] | None = None) -> Verifier:
         """A verifier reading through ``request()`` and cancelling again within ``deadline``."""
 
         async def again(target: Target) -> CancelReport:
@@ -518,7 +521,7 @@ class CancelClient:
 
         rules = policy if isinstance(policy, VerifyPolicy) else VerifyPolicy()
         return Verifier(self._repeatable, again, self._clock, priority=priority, policy=rules,
-                        deadline=deadline, watch=watch)
+                        deadline=deadline, watch=watch, order_ids=order_ids)
 
     async def _repeatable(self, path: str, body: Mapping[str, Any], priority: Priority, /, *,
                           method: str = "POST", attempts: int | None = None) -> Any:

@@ -49,6 +49,9 @@ __all__ = ["Feed", "PushWatch", "Recancel", "Requester", "Verifier", "VerifyPoli
 
 log = logging.getLogger("htx_cancel")
 
+CLIENT_WALK_PAGES = 20  # v5: pages of a listing walked for client ids before order info
+
+
 class Requester(Protocol):
     """``await request(path, body, priority, method=..., attempts=...)``: one signed request
     that is safe to repeat, sent through its attempts (at most ``attempts``); the decoded
@@ -146,6 +149,7 @@ class Verifier:
         "_mode_known",
         "_mode_lock",
         "_open",
+        "_order_of",
         "_policy",
         "_prefetch_lock",
         "_prefetching",
@@ -164,8 +168,12 @@ class Verifier:
 
     def __init__(self, request: Requester, recancel: Recancel, clock: Clock, *,
                  priority: Priority = "high", policy: VerifyPolicy = VerifyPolicy(),
-                 deadline: float | None = None, watch: PushWatch | None = None) -> None:
+                 deadline: float | None = None, watch: PushWatch | None = None,
+                 order_ids: Mapping[str, str] | None = None) -> None:
         self._request = request
+        # v5: the exchange's id of each client order id, as the cancel answers named them (the
+        # report's live map: a client id v5 forgot is still found by its order id)
+        self._order_of: Mapping[str, str] = {} if order_ids is None else order_ids
         self._recancel = recancel
         self._clock = clock
         self._priority: Priority = priority
@@ -244,6 +252,8 @@ class Verifier:
         await self._clock.sleep(self._policy.backoff)
         async with self._prefetch_lock:  # one walk at a time: pages of one settle others' ids
             ids = [i for i in target.ids if i not in self._states]
+            if target.field == "client_order_id" and ids:
+                ids = await self._by_order_ids(target, ids)
             if len(ids) >= self._policy.info_at_most:
                 # the history only: what is not there yet is read once, by run()
                 await self._history(target, set(ids))
@@ -273,13 +283,14 @@ class Verifier:
             async with asyncio.TaskGroup() as group:
                 for target in targets:
                     group.create_task(self._settle(report, target, eligible))
+        asked = {*report.cancelled, *report.failed, *report.unknown}
         fold_states(report, self._states, self._unread, self._recancels, self._rc_failed,
-             self._rc_unknown)
-        states = self._states
+                    self._rc_unknown)
+        states = {i: st for i, st in self._states.items() if i in asked}
         counts = Counter(s.value for s in states.values())
         log.info("verified %d ids: %s", len(states),
                  ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "nothing learned")
-        return dict(states)
+        return states
 
     # -- one target: learn, re-cancel, ask again -----------------------------------------------
 
@@ -364,6 +375,10 @@ class Verifier:
         one id a request, only for what neither settled.
         """
         pending = list(dict.fromkeys(ids))
+        if target.field == "client_order_id":
+            pending = await self._by_order_ids(target, pending)
+            if not pending:
+                return
         watch, code, field = self._watch, target.contract_code, target.field
         if watch is not None and watch.intact(code):
             wait = self._policy.stream_wait
@@ -385,6 +400,22 @@ class Verifier:
         if pending:
             await self._each(info_queries(target.with_ids(pending)),
                              lambda q: self._ask_info(q, field))
+
+    async def _by_order_ids(self, target: Target, client_ids: list[str]) -> list[str]:
+        """Learn client ids through the order ids their cancel answers named (v5 forgets a
+        client id once the order is done); the client ids this learned nothing of."""
+        known = {cid: oid for cid in client_ids if (oid := self._order_of.get(cid))}
+        if not known:
+            return client_ids
+        by_order = Target(target.kind, target.margin, target.contract_code, "order_id",
+                          tuple(known.values()), target.api)
+        await self._learn_v5(by_order, list(known.values()))
+        states, unread = self._states, self._unread
+        learned = {cid: states[oid] for cid, oid in known.items() if oid in states}
+        why = {cid: unread[oid] for cid, oid in known.items()
+               if oid not in states and oid in unread}
+        self._record(Finding(states=learned, unread=why))
+        return [cid for cid in client_ids if cid not in learned]
 
     async def _sweep(self, target: Target, ids: Sequence[str]) -> dict[str, OrderState]:
         """The states the history (each margin mode, the one that had orders first) and then
@@ -429,7 +460,9 @@ class Verifier:
                     mode: str | None) -> dict[str, OrderState]:
         """Walk one v5 listing for ``pending`` ids: by order id, up from the smallest asked,
         jumping over stretches that hold none of them; by client order id (which gives no
-        place to start), down from the newest, a page per 100 ids and two more at most.
+        place to start), down from the newest, ``CLIENT_WALK_PAGES`` pages at most (or a page
+        per 100 ids and two more, when that is more). Client ids whose order id a cancel
+        answer named go by order id instead (:meth:`_by_order_ids`).
 
         A read that fails ends the walk: what it did not settle goes to order info. Every
         state a page gives an id being verified is kept at once (other walks, running at the
@@ -457,7 +490,9 @@ class Verifier:
         try:
             if by_client:
                 cursor: int | None = None
-                for _ in range(-(-len(pending) // V5_PAGE_SIZE) + 2):
+                # a client id gives no place to start: walk down from the newest, further
+                # than the ids alone would need (others' orders sit between them), capped
+                for _ in range(max(-(-len(pending) // V5_PAGE_SIZE) + 2, CLIENT_WALK_PAGES)):
                     page = await self._page(target, path, cursor, mode, "prev")
                     take(page)
                     if len(page) < V5_PAGE_SIZE or len(got) == len(pending):

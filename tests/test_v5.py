@@ -501,3 +501,33 @@ async def test_request_decodes_the_answer_s_data_into_a_type() -> None:
 def test_a_failure_s_numeric_view() -> None:
     assert Failure(1061, "no").number == 1061
     assert Failure("not-sent", "refused").number is None
+
+
+async def test_a_cancel_by_client_ids_keeps_the_order_ids_the_answer_names() -> None:
+    def handler(req: MockRequest) -> Any:
+        if "order_id" in req.body:
+            return ok(items(req))
+        return ok([{"order_id": "9" + c, "client_order_id": c, "code": 200}
+                   for c in req.body["client_order_id"]])
+
+    rig = Rig(handler)
+    report = await rig.run(rig.client.cancel_orders("BTC-USDT", client_order_ids=["1", "2"]))
+    assert report.order_ids == {"1": "91", "2": "92"}
+    by_order = await rig.run(rig.client.cancel_orders("BTC-USDT", ["5"]))
+    assert by_order.order_ids == {}  # asked by order id: nothing to map
+
+
+async def test_a_retried_cancel_by_client_ids_that_finds_nothing_is_unknown_not_failed() -> None:
+    # the lost first attempt may have cancelled them, and v5 then forgets their client ids
+    def handler(req: MockRequest) -> Any:
+        if req.n == 1:
+            return LOST
+        return ok(items(req, "client_order_id", code=1061, message="not found"))
+
+    rig = Rig(handler)
+    report = await rig.run(rig.client.cancel_orders("BTC-USDT", client_order_ids=["7"]))
+    assert report.unknown == ["7"] and not report.failed
+    assert "earlier attempt" in report.unknown_reasons["7"]
+    fresh = Rig(lambda req: ok(items(req, "client_order_id", code=1061, message="no")))
+    first = await fresh.run(fresh.client.cancel_orders("BTC-USDT", client_order_ids=["7"]))
+    assert first.failed["7"].code == 1061  # asked once: not found is a failure
