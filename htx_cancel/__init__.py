@@ -21,11 +21,18 @@ from ._errors import (
     TransportError,
 )
 from ._events import RequestEvent
-from ._limiter import Limiter, RateLimiter, RateLimits, shared_limiter
+from ._limits import (
+    Feedback,
+    Limiter,
+    LimiterStats,
+    PoolStats,
+    RateLimiter,
+    RateLimits,
+    shared_limiter,
+)
 from ._report import BatchRecord, CancelFailed, CancelReport, Failure
 from ._retry import RetryPolicy
 from ._states import OrderState
-from ._stats import LimiterStats, PoolStats
 from ._transport import Answer, Timeouts, Transport
 from ._verifier import VerifyPolicy
 
@@ -48,6 +55,7 @@ __all__ = [
     "Credentials",
     "DecodeError",
     "Failure",
+    "Feedback",
     "HTXError",
     "Kind",
     "Limiter",

@@ -22,7 +22,7 @@ from ._driver import Batch, Call, Driver
 from ._errors import TransportError
 from ._events import RequestObserver
 from ._ids import DIRECTIONS, OFFSETS, chunk, validate_choice, validate_contract_code, validate_ids
-from ._limiter import DEFAULT_LIMITS, Limiter, RateLimits, check_priority, shared_limiter
+from ._limits import DEFAULT_LIMITS, Limiter, RateLimits, check_priority, shared_limiter
 from ._models import encode_body
 from ._report import BatchRecord, CancelReport
 from ._retry import RetryPolicy

@@ -29,11 +29,10 @@ from ._catalog import Endpoint, Priority
 from ._clock import Clock
 from ._errors import DecodeError, HTXError, TransportError
 from ._events import RequestEvent, RequestObserver
-from ._limiter import Limiter
+from ._limits import Limiter, Ticket
 from ._models import decode_timestamp
 from ._report import BatchOutcome, BatchRecord, CancelReport, Failure, fail_all, unknown_all
 from ._retry import Action, RetryPolicy
-from ._scheduler import Ticket
 from ._signing import Signer
 from ._transport import Answer, Transport
 

@@ -42,7 +42,7 @@ LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
 
 
 class PoolStatsLike(Protocol):
-    """The shape of ``htx_cancel._stats.PoolStats`` this module reads."""
+    """The shape of ``htx_cancel._limits.stats.PoolStats`` this module reads."""
 
     @property
     def name(self) -> str: ...
@@ -63,7 +63,7 @@ class PoolStatsLike(Protocol):
 
 
 class LimiterStatsLike(Protocol):
-    """The shape of ``htx_cancel._stats.LimiterStats`` this module reads."""
+    """The shape of ``htx_cancel._limits.stats.LimiterStats`` this module reads."""
 
     @property
     def pools(self) -> Mapping[str, PoolStatsLike]: ...

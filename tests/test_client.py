@@ -28,7 +28,7 @@ from htx_cancel import (
     shared_limiter,
 )
 from htx_cancel._catalog import Endpoint
-from htx_cancel._scheduler import Ticket
+from htx_cancel._limits import Ticket
 from htx_cancel._signing import format_timestamp, signed_query
 from htx_cancel.testing import FakeClock, MockRequest, MockTransport
 

@@ -12,7 +12,7 @@ from prometheus_client import CollectorRegistry, generate_latest  # noqa: E402
 
 from htx_cancel import CancelClient, Credentials, LimiterStats, PoolStats  # noqa: E402
 from htx_cancel._events import RequestEvent  # noqa: E402
-from htx_cancel._limiter import RateLimiter, RateLimits  # noqa: E402
+from htx_cancel._limits import RateLimiter, RateLimits  # noqa: E402
 from htx_cancel.metrics import Metrics  # noqa: E402
 from htx_cancel.testing import FakeExchange  # noqa: E402
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from htx_cancel._scheduler import PoolSpec, Scheduler, Ticket
+from htx_cancel._limits import PoolSpec, Scheduler, Ticket
 
 TRADE = PoolSpec("trade", 6, 1.0)
 READ = PoolSpec("read", 4, 1.0)

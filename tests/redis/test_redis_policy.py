@@ -54,8 +54,8 @@ async def test_a_high_waiter_in_another_process_goes_before_normal_ones(redis_ur
 
 async def test_slot_the_read_pool_and_stats(redis_url: str, account: str) -> None:
     async with RedisLimiter(redis_url, account, TINY, lease=1.0) as limiter:
-        async with limiter.slot("/linear-swap-api/v1/swap_order", priority="high") as ticket:
-            assert ticket.priority == "high" and ticket.pools == ("trade",)
+        async with limiter.slot("/linear-swap-api/v1/swap_order", priority="high") as slot:
+            assert slot.ticket.priority == "high" and slot.ticket.pools == ("trade",)
             reads = [await asyncio.wait_for(limiter.acquire(INFO), 0.5) for _ in range(2)]
             shared = await limiter.fetch_stats()
             assert (shared.pools["trade"].in_flight, shared.pools["read"].in_flight) == (1, 2)
@@ -152,12 +152,13 @@ def assert_no_grant_past_a_registered_higher_waiter(calls: list[Any],
     by_tid: dict[str, list[Any]] = {}
     for tid, sent, answered, answer in calls:
         by_tid.setdefault(tid, []).append((sent, answered, answer))
-    granting = {tid: next((s, a) for s, a, ans in seq if ans[0]) for tid, seq in by_tid.items()}
+    granting = {tid: next((s, a) for s, a, ans in seq if ans[0] == 1)
+                for tid, seq in by_tid.items()}
     for high, seq in by_tid.items():
         h_pools, h_level = tickets[high]
         seq.sort()
         for (_, registered, answer), (next_sent, _, _) in itertools.pairwise(seq):
-            if answer[0] or answer[1] <= 0 or not answer[2]:
+            if answer[0] != 0 or answer[1] <= 0 or not answer[2]:
                 continue
             for low, (sent, answered) in granting.items():
                 l_pools, l_level = tickets[low]

@@ -15,8 +15,9 @@ import sys
 import time
 from pathlib import Path
 
-from htx_cancel import CancelClient, Credentials, RateLimits, RetryPolicy, Timeouts
 from htx_cancel.redis_limiter import RedisLimiter
+
+from htx_cancel import CancelClient, Credentials, RateLimits, RetryPolicy, Timeouts
 
 
 async def cancel(argv: list[str], ids: list[str]) -> dict[str, object]:
