@@ -33,7 +33,7 @@ def library_client(base_url: str, limits: RateLimits | None, *,
                    max_in_flight: int = 100) -> CancelClient:
     """A CancelClient with its own limiter (never the process-wide shared one)."""
     limiter = RateLimiter(limits) if limits is not None else None
-    return CancelClient(CREDS, base_url=base_url, rate_limits=limits, limiter=limiter,
+    return CancelClient(CREDS, api="v1", base_url=base_url, rate_limits=limits, limiter=limiter,
                         max_in_flight=max_in_flight)
 
 

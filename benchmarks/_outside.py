@@ -34,7 +34,7 @@ async def outsider(url: str, rate: float, stop: asyncio.Event,
     loop = asyncio.get_running_loop()
     sent = 0
     tasks: set[asyncio.Task[object]] = set()
-    async with CancelClient(creds, base_url=url, rate_limits=None,
+    async with CancelClient(creds, api="v1", base_url=url, rate_limits=None,
                             retry=RetryPolicy(max_attempts=1)) as other:
         start = loop.time()
         while not stop.is_set():
@@ -66,7 +66,7 @@ async def run_outside(ex: ExchangeProcess, sizes: Sizes) -> Section:
         await asyncio.sleep(2 * t)  # the outsider runs steadily before the cancel starts
         limiter = RateLimiter(RateLimits(trade=sizes.trade_limit,
                                          strategy=sizes.strategy_limit))
-        async with CancelClient(CREDS, base_url=url, limiter=limiter) as client:
+        async with CancelClient(CREDS, api="v1", base_url=url, limiter=limiter) as client:
             start = time.perf_counter()
             report = await client.cancel_orders(CONTRACT, ids)
             elapsed = time.perf_counter() - start
@@ -110,8 +110,9 @@ async def run_priority(ex: ExchangeProcess, sizes: Sizes) -> Section:
         if event.endpoint == "swap_cancel":
             urgent_waits.append(event.wait)
 
-    async with CancelClient(CREDS, base_url=url, limiter=limiter, on_request=record) as client, \
-            CancelClient(CREDS, base_url=url, rate_limits=None) as sender:
+    async with CancelClient(CREDS, api="v1", base_url=url, limiter=limiter,
+                            on_request=record) as client, \
+            CancelClient(CREDS, api="v1", base_url=url, rate_limits=None) as sender:
 
         async def placement(i: int) -> None:
             async with limiter.slot("/linear-swap-api/v1/swap_order"):

@@ -35,7 +35,8 @@ class _Count:
 
 
 def _client(url: str, limits: RateLimits, count: _Count | None = None) -> CancelClient:
-    return CancelClient(CREDS, base_url=url, rate_limits=limits, limiter=RateLimiter(limits),
+    return CancelClient(CREDS, api="v1", base_url=url, rate_limits=limits,
+                        limiter=RateLimiter(limits),
                         on_request=count)
 
 

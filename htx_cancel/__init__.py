@@ -1,4 +1,4 @@
-"""htx_cancel: cancel HTX USDT-margined swap orders from asyncio, within the rate limits.
+"""htx_cancel: cancel HTX USDT-margined futures orders from asyncio, within the rate limits.
 
 What a user needs is here; the rest (the endpoint catalog's lookups, the aiohttp transport,
 clocks, wire models, id validation) is reachable from its module.
@@ -16,6 +16,7 @@ from ._errors import (
     ConnectError,
     DecodeError,
     HTXError,
+    MigratedAccountError,
     RateLimiterError,
     RequestTimeout,
     TransportError,
@@ -61,6 +62,7 @@ __all__ = [
     "Limiter",
     "LimiterStats",
     "Margin",
+    "MigratedAccountError",
     "OrderState",
     "PoolStats",
     "Priority",

@@ -14,18 +14,37 @@ from typing import Any, Literal
 
 import msgspec
 
+from ._catalog import Endpoint
 from ._errors import (
     APIError,
     AuthenticationError,
     ConnectError,
     DecodeError,
     HTXError,
+    MigratedAccountError,
     RequestTimeout,
     TransportError,
 )
 from ._events import RequestOutcome
-from ._models import Head, code_of, decode_any, decode_envelope, head_of
-from ._report import NOT_SENT, BatchOutcome, Failure, merge_all, merge_batch
+from ._models import (
+    Envelope,
+    Head,
+    ItemsEnvelope,
+    code_of,
+    decode_any,
+    decode_envelope,
+    decode_items,
+    head_of,
+)
+from ._report import (
+    NOT_SENT,
+    BatchOutcome,
+    Failure,
+    merge_all,
+    merge_batch,
+    merge_items,
+    merge_items_all,
+)
 from ._retry import MAINTENANCE, RATE_LIMITED, Action, RetryPolicy, classify
 
 __all__ = ["RESYNC", "SEND", "Attempts", "Done", "Sleep", "Step", "Verdict", "judge_cancel",
@@ -37,7 +56,7 @@ _PROVES_KEY = frozenset({Action.OK, Action.RETRY, Action.PAUSE, Action.FAIL})
 _EVENT: dict[Action, RequestOutcome] = {
     Action.OK: "ok", Action.RETRY: "api_error", Action.FAIL: "api_error",
     Action.PAUSE: "rate_limited", Action.RESYNC: "auth_error", Action.AUTH: "auth_error",
-    Action.LOST: "http_error", Action.NOT_SENT: "not_sent",
+    Action.LOST: "http_error", Action.NOT_SENT: "not_sent", Action.MIGRATED: "api_error",
 }
 
 
@@ -111,6 +130,9 @@ def judge_head(head: Head, status: int) -> Verdict | None:
         return _rejected(Failure(MAINTENANCE, "exchange under maintenance"), status)
     raw = head.raw_code()
     if raw is None:
+        if head.success is not None:  # v5's ``{"success": true, ...}`` without a code
+            return None if head.success else _rejected(Failure(0, head.text() or
+                                                               "success: false"), status)
         if not head.status:
             return _not_json(status)
         return _rejected(Failure(0, head.text() or f"status {head.status!r} without a code"),
@@ -125,6 +147,11 @@ def _rejected(failure: Failure, status: int) -> Verdict:
     """A whole-request rejection, classified by its code."""
     action = classify(failure.code)
     cls = AuthenticationError if action in (Action.AUTH, Action.RESYNC) else APIError
+    if action is Action.MIGRATED:  # every id fails with a message that says to use v5
+        moved = MigratedAccountError(failure.code, failure.message, status=status)
+        failure = Failure(failure.code, moved.message)
+        return Verdict(action, f"{failure.code}: {failure.message}", failure=failure,
+                       error=moved)
     error = cls(failure.code, failure.message, status=status)
     if action is Action.LOST:  # the exchange's own "timeout": outcome unknown
         return Verdict(action, f"{failure.code}: {failure.message}", error=error,
@@ -132,25 +159,34 @@ def _rejected(failure: Failure, status: int) -> Verdict:
     return Verdict(action, f"{failure.code}: {failure.message}", failure=failure, error=error)
 
 
-def judge_cancel(status: int, body: bytes, ids: Sequence[str], *, cancel_all: bool,
-                 retried: bool) -> Verdict:
+def judge_cancel(status: int, body: bytes, endpoint: Endpoint, ids: Sequence[str],
+                 field: str | None, *, retried: bool) -> Verdict:
     """Judge a cancel answer; when it settles the batch, ``value`` is the batch outcome.
 
-    ``retried``: an earlier attempt may have reached the exchange (so 1071 means cancelled).
+    The endpoint's API says the answer's shape: v1's ``{errors, successes}`` or v5's list of
+    per-id items (matched by the request's id ``field``). ``retried``: an earlier attempt may
+    have reached the exchange (a cancel-all's answer then may not list all it cancelled).
     """
     if status >= 429:
         early = _judge_status(status)
         if early is not None:
             return early
+    v5 = endpoint.api == "v5"
     try:
-        env = decode_envelope(body)
-    except msgspec.DecodeError:
-        return _not_json(status)
+        env: Head = decode_items(body) if v5 else decode_envelope(body)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return _not_json(status)  # not HTX's JSON, or an id as a float (digits may be lost)
     verdict = judge_head(env, status)
+    cancel_all = endpoint.cancel_all
     if verdict is None:
         if cancel_all:
-            return Verdict(Action.OK, _LOST_NOTE if retried else "", value=merge_all(env.data))
-        return Verdict(Action.OK, value=merge_batch(ids, env.data, retried=retried))
+            value = (merge_items_all(env.items()) if isinstance(env, ItemsEnvelope)
+                     else merge_all(env.data if isinstance(env, Envelope) else None))
+            return Verdict(Action.OK, _LOST_NOTE if retried else "", value=value)
+        if isinstance(env, ItemsEnvelope):
+            return Verdict(Action.OK, value=merge_items(ids, field or "order_id", env.items()))
+        assert isinstance(env, Envelope)
+        return Verdict(Action.OK, value=merge_batch(ids, env.data))
     if cancel_all and verdict.failure is not None and verdict.failure.code == NO_ORDERS:
         # After a lost attempt, "nothing open" may be because that attempt cancelled it all.
         note = f"{NO_ORDERS}: {verdict.failure.message}"
@@ -232,23 +268,29 @@ class Done:
 class Attempts:
     """The retry rules for one request, fed verdicts and the time, telling what comes next.
 
-    ``retry_lost=False`` is for requests that are not idempotent (placements): once an attempt
-    may have reached the exchange, it is not sent again; only what certainly never left
-    (connect errors, 1032) is retried. ``limited=False`` when no limiter holds the pool after a
-    1032: the machine then sleeps until the reset itself (or a backoff, without headers).
+    Every request the library sends goes through one of these: cancels, reads, the switch,
+    placements. ``retry_lost=False`` is for requests that are not idempotent (placements): once
+    an attempt may have reached the exchange, it is not sent again; only what certainly never
+    left (connect errors, 1032) is retried. ``patient=True`` is for requests that are safe to
+    repeat and worth waiting for (verification's reads, the switch): maintenance (1431) is
+    backed off and tried again too, as busy is. ``limited=False`` when no limiter holds the
+    pool after a 1032: the machine then sleeps until the reset itself (or a backoff, without
+    headers). ``attempts`` overrides the policy's ``max_attempts`` for this request.
     """
 
-    __slots__ = ("_deadline", "_delivered", "_last", "_limit", "_limited", "_policy",
-                 "_resynced", "_retry_lost", "_rng", "attempts")
+    __slots__ = ("_deadline", "_delivered", "_last", "_limit", "_limited", "_patient",
+                 "_policy", "_resynced", "_retry_lost", "_rng", "attempts")
 
     def __init__(self, policy: RetryPolicy, deadline: float | None, rng: random.Random, *,
-                 retry_lost: bool = True, limited: bool = True) -> None:
+                 retry_lost: bool = True, limited: bool = True, patient: bool = False,
+                 attempts: int | None = None) -> None:
         self._policy = policy
         self._deadline = deadline
         self._rng = rng
         self._retry_lost = retry_lost
         self._limited = limited
-        self._limit = policy.max_attempts
+        self._patient = patient
+        self._limit = policy.max_attempts if attempts is None else max(1, attempts)
         self._delivered = False
         self._resynced = False
         self._last: Verdict | None = None
@@ -298,11 +340,16 @@ class Attempts:
             return self._sleep(now, wait, "the pool's reset comes after the retry deadline")
         if action is Action.RETRY and self._retry_lost:
             return self._backoff(now)
+        if (action is Action.FAIL and self._patient and verdict.failure is not None
+                and verdict.failure.code == MAINTENANCE):
+            return self._backoff(now)
         if action is Action.RESYNC and not self._resynced:
             self._resynced = True
             self._limit += 1  # the rejected attempt does not count
             return RESYNC
-        if action in (Action.AUTH, Action.RESYNC):  # a timestamp still rejected after a re-sync
+        if action in (Action.AUTH, Action.RESYNC, Action.MIGRATED):
+            # a rejected key, a timestamp still rejected after a re-sync, a migrated account:
+            # every other request of the call would be refused the same way
             done = self.give_up()
             done.stop = True
             return done

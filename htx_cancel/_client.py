@@ -14,16 +14,26 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from ._catalog import Endpoint, Kind, Margin, Priority, endpoint_for, endpoint_for_path
+from ._catalog import ApiName, Endpoint, Kind, Margin, Priority, api_table, endpoint_for_path
 from ._clock import Clock, LoopClock
 from ._credentials import Credentials
 from ._deadman import CancelAfter, FailureCallback
 from ._driver import Batch, Call, Driver
 from ._errors import TransportError
 from ._events import RequestObserver
-from ._ids import DIRECTIONS, OFFSETS, chunk, validate_choice, validate_contract_code, validate_ids
+from ._ids import (
+    FILTER_CHOICES,
+    Direction,
+    Offset,
+    PositionSide,
+    Side,
+    chunk,
+    validate_choice,
+    validate_contract_code,
+    validate_ids,
+)
 from ._limits import DEFAULT_LIMITS, Limiter, RateLimits, check_priority, shared_limiter
-from ._models import encode_body
+from ._models import cancel_body, encode_body
 from ._report import BatchRecord, CancelReport
 from ._retry import RetryPolicy
 from ._signing import Signer
@@ -42,6 +52,9 @@ def _signed_host(base_url: str) -> tuple[str, str]:
     parts = urlsplit(base_url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError(f"base_url must be an http(s) URL with a host, got {base_url!r}")
+    if parts.path.strip("/") or parts.query or parts.fragment:
+        raise ValueError(f"base_url must be the exchange's address alone (scheme, host, port), "
+                         f"without a path or query: got {base_url!r}")
     host = parts.hostname.lower()
     default = 443 if parts.scheme == "https" else 80
     if parts.port is not None and parts.port != default:
@@ -63,13 +76,14 @@ class CancelClient:
     :class:`~htx_cancel.RequestEvent` after every attempt.
     """
 
-    __slots__ = ("_base", "_clock", "_credentials", "_driver", "_limiter", "_max_in_flight",
-                 "_transport")
+    __slots__ = ("_api", "_base", "_clock", "_credentials", "_driver", "_limiter",
+                 "_max_in_flight", "_transport")
 
     def __init__(
         self,
         credentials: Credentials,
         *,
+        api: ApiName = "v5",
         base_url: str = "https://api.hbdm.com",
         rate_limits: RateLimits | None = DEFAULT_LIMITS,
         limiter: Limiter | None = None,
@@ -86,6 +100,7 @@ class CancelClient:
             raise TypeError("credentials must be a htx_cancel.Credentials")
         if max_in_flight < 1:
             raise ValueError(f"max_in_flight must be at least 1, got {max_in_flight}")
+        self._api = api_table(api)
         self._base, host = _signed_host(base_url)
         self._credentials = credentials
         self._clock: Clock = clock or LoopClock()
@@ -100,7 +115,13 @@ class CancelClient:
                               random.Random(seed), on_request)
 
     def __repr__(self) -> str:
-        return f"CancelClient(base_url={self._base!r}, credentials={self._credentials!r})"
+        return (f"CancelClient(api={self._api.name!r}, base_url={self._base!r}, "
+                f"credentials={self._credentials!r})")
+
+    @property
+    def api(self) -> ApiName:
+        """``"v5"`` or ``"v1"``: the API this client speaks."""
+        return self._api.name
 
     async def __aenter__(self) -> CancelClient:
         return self
@@ -134,70 +155,94 @@ class CancelClient:
     # -- public cancels --------------------------------------------------------------------
 
     async def cancel(self, kind: Kind, contract_code: str, order_ids: Iterable[str | int] = (),
-                     *, client_order_ids: Iterable[str | int] = (), margin: Margin = "isolated",
+                     *, client_order_ids: Iterable[str | int] = (), margin: Margin | None = None,
                      priority: Priority = "high", report: CancelReport | None = None,
                      verify: bool | VerifyPolicy = False) -> CancelReport:
-        """Cancel orders of one kind (order, trigger, tpsl, track) by id.
+        """Cancel orders of one kind by id: on v5 ``order`` or ``algo`` (``trigger``, ``tpsl``
+        and ``track`` mean ``algo`` there), on v1 ``order``, ``trigger``, ``tpsl``, ``track``.
 
         Ids are checked before anything is sent, de-duplicated and sent in batches of the
-        endpoint's size. Order ids and client order ids (regular orders only) go in separate
-        requests; an id may not be in both lists. Pass ``report`` to watch it fill as batches
-        settle (and keep what was confirmed if the call is cancelled or times out).
+        endpoint's size (v5: 10; v1: 25, strategy 20 or 10). Order ids and client order ids go
+        in separate requests; an id may not be in both lists. ``margin`` (``isolated``, the
+        default, or ``cross``) picks the v1 endpoint family; v5 cancels take none. Pass
+        ``report`` to watch it fill as batches settle (and keep what was confirmed if the call
+        is cancelled or times out).
 
         ``verify=True`` (or a :class:`VerifyPolicy`) then asks the exchange what became of every
         id (read pool), cancels again what is still live, and fills ``report.states``; see
         docs/verifying.md.
         """
-        ep = endpoint_for(kind, margin)
+        table = self._api
+        ep = table.cancel(kind, margin)
         code = validate_contract_code(contract_code)
         check_priority(priority)
-        oids = validate_ids(order_ids, "order_id")
-        cids = validate_ids(client_order_ids, "client_order_id")
-        if cids and "client_order_id" not in ep.id_fields:
+        fields = ep.id_fields
+        oids = validate_ids(order_ids, fields[0])
+        cids = validate_ids(client_order_ids, fields[-1])
+        if cids and len(fields) < 2:
             raise ValueError(f"{ep.name} takes order ids only, not client order ids")
         if cids and oids:
             both = set(oids).intersection(cids)
             if both:
-                raise ValueError(f"id {min(both)!r} is given both as order_id and "
-                                 "client_order_id")
-        jobs = [(field, ids) for field, ids in (("order_id", oids), ("client_order_id", cids))
-                if ids]
+                raise ValueError(f"id {min(both)!r} is given both as {fields[0]} and "
+                                 f"{fields[-1]}")
+        jobs = [(f, ids) for f, ids in zip(fields, (oids, cids), strict=False) if ids]
         call = Call(self._driver.deadline(), priority, CancelReport() if report is None else report)
         if verify is False:
             return await self._cancel(call, ep, code, jobs)
-        targets = [Target(kind, margin, code, f, tuple(ids)) for f, ids in jobs]
+        own = ep.kind
+        assert own is not None
+        targets = [Target(own, ep.margin, code, f, tuple(ids), table.name) for f, ids in jobs]
         report = call.report
         async with self._verifier(priority, call.deadline, verify) as verifier:
             # Regular orders are read as their batches settle, while the cancel goes on.
-            feed, theirs = verifier.feed(kind, margin, code), report.on_batch
+            feed, theirs = verifier.feed(own, ep.margin, code, table.name), report.on_batch
             report.on_batch = feed if theirs is None else _both(feed, theirs)
             try:
                 await self._cancel(call, ep, code, jobs)
             finally:
                 report.on_batch = theirs
             feed.flush()
-            if report.auth_failure is None:  # a rejected key would be rejected again
+            if report.auth_failure is None and call.stop is None:  # it would be refused again
                 report.states.update(await verifier.run(report, targets))
         return report
 
-    async def cancel_all(self, kind: Kind, contract_code: str, direction: str | None = None,
-                         offset: str | None = None, *, margin: Margin = "isolated",
-                         priority: Priority = "high",
+    async def cancel_all(self, kind: Kind, contract_code: str | None = None,
+                         direction: Direction | None = None, offset: Offset | None = None, *,
+                         side: Side | None = None, position_side: PositionSide | None = None,
+                         margin: Margin | None = None, priority: Priority = "high",
                          report: CancelReport | None = None) -> CancelReport:
-        """Cancel every open order of one kind on a contract, optionally one direction/offset.
+        """Cancel every open order of one kind, optionally filtered.
 
-        The report lists the ids the exchange names in its answer. (tp/sl cancel-all takes no
-        offset.)
+        v5: regular orders only; ``contract_code`` None cancels every open order of the account
+        on every contract; filters ``side`` (buy, sell) and ``position_side`` (long, short,
+        both). v1: ``contract_code`` is required; filters ``direction`` (buy, sell) and
+        ``offset`` (open, close; tp/sl takes none); ``margin`` picks the family. A filter of
+        the other API is a ``ValueError``. The report lists every id the exchange's answer
+        names.
         """
-        ep = endpoint_for(kind, margin, cancel_all=True)
-        body: dict[str, str] = {"contract_code": validate_contract_code(contract_code)}
+        table = self._api
+        ep = table.cancel(kind, margin, cancel_all=True)
         check_priority(priority)
-        if validate_choice("direction", direction, DIRECTIONS) is not None:
-            body["direction"] = direction  # type: ignore[assignment]
-        if validate_choice("offset", offset, OFFSETS) is not None:
-            if not ep.offsets:
-                raise ValueError(f"{ep.name} takes no offset, got {offset!r}")
-            body["offset"] = offset  # type: ignore[assignment]
+        body: dict[str, str] = {}
+        if contract_code is not None:
+            body["contract_code"] = validate_contract_code(contract_code)
+        elif table.margins:
+            raise ValueError("contract_code is required by v1's cancel-all (v5 cancels every "
+                             "contract's orders when it is None)")
+        given = {"direction": direction, "offset": offset, "side": side,
+                 "position_side": position_side}
+        for name, value in given.items():
+            if value is None:
+                continue
+            if name not in ep.filters:
+                where = "v1" if name in ("direction", "offset") else "v5"
+                if where != table.name:
+                    raise ValueError(f"{name}= is a {where} filter; the {table.name} cancel-all "
+                                     f"takes {', '.join(table.filters)}")
+                raise ValueError(f"{ep.name} takes no {name}, got {value!r}")
+            validate_choice(name, value, FILTER_CHOICES[name])
+            body[name] = value
         call = Call(self._driver.deadline(), priority, CancelReport() if report is None else report)
         record = BatchRecord(ep.name, (), None, queued_at=self._clock.now())
         call.report.batches.append(record)
@@ -210,75 +255,97 @@ class CancelClient:
 
     async def cancel_orders(self, contract_code: str, order_ids: Iterable[str | int] = (),
                             client_order_ids: Iterable[str | int] = (), *,
-                            margin: Margin = "isolated", priority: Priority = "high",
+                            margin: Margin | None = None, priority: Priority = "high",
                             report: CancelReport | None = None,
                             verify: bool | VerifyPolicy = False) -> CancelReport:
-        """Cancel regular orders by order id and/or client order id (25 per request)."""
+        """Cancel regular orders by order id and/or client order id (v5: 10 a request on
+        ``cancel_batch_orders``; v1: 25 on ``swap_cancel`` / ``swap_cross_cancel``)."""
         return await self.cancel("order", contract_code, order_ids,
                                  client_order_ids=client_order_ids, margin=margin,
                                  priority=priority, report=report, verify=verify)
 
+    async def cancel_algo_orders(self, contract_code: str, algo_ids: Iterable[str | int] = (),
+                                 algo_client_order_ids: Iterable[str | int] = (), *,
+                                 priority: Priority = "high",
+                                 report: CancelReport | None = None,
+                                 verify: bool | VerifyPolicy = False) -> CancelReport:
+        """Cancel v5 algo orders (trigger, tp/sl, trailing) by algo id and/or algo client order
+        id, 10 a request on ``/v5/algo/cancel_orders`` (v5 only; on v1 use
+        ``cancel_trigger_orders``, ``cancel_tpsl_orders``, ``cancel_track_orders``)."""
+        return await self.cancel("algo", contract_code, algo_ids,
+                                 client_order_ids=algo_client_order_ids, priority=priority,
+                                 report=report, verify=verify)
+
     async def cancel_trigger_orders(self, contract_code: str, order_ids: Iterable[str | int],
-                                    *, margin: Margin = "isolated", priority: Priority = "high",
+                                    *, margin: Margin | None = None,
+                                    priority: Priority = "high",
                                     report: CancelReport | None = None,
                                     verify: bool | VerifyPolicy = False) -> CancelReport:
-        """Cancel trigger orders (20 per request; 10 for cross margin)."""
+        """Cancel trigger orders (v1: 20 a request, 10 for cross; v5: algo orders by id)."""
         return await self.cancel("trigger", contract_code, order_ids, margin=margin,
                                  priority=priority, report=report, verify=verify)
 
     async def cancel_tpsl_orders(self, contract_code: str, order_ids: Iterable[str | int],
-                                 *, margin: Margin = "isolated", priority: Priority = "high",
+                                 *, margin: Margin | None = None, priority: Priority = "high",
                                  report: CancelReport | None = None,
                                  verify: bool | VerifyPolicy = False) -> CancelReport:
-        """Cancel take-profit / stop-loss orders (10 per request)."""
+        """Cancel take-profit / stop-loss orders (v1: 10 a request; v5: algo orders by id)."""
         return await self.cancel("tpsl", contract_code, order_ids, margin=margin,
                                  priority=priority, report=report, verify=verify)
 
     async def cancel_track_orders(self, contract_code: str, order_ids: Iterable[str | int],
-                                  *, margin: Margin = "isolated", priority: Priority = "high",
+                                  *, margin: Margin | None = None, priority: Priority = "high",
                                   report: CancelReport | None = None,
                                   verify: bool | VerifyPolicy = False) -> CancelReport:
-        """Cancel trailing (track) orders (10 per request)."""
+        """Cancel trailing (track) orders (v1: 10 a request; v5: algo orders by id)."""
         return await self.cancel("track", contract_code, order_ids, margin=margin,
                                  priority=priority, report=report, verify=verify)
 
-    async def cancel_all_orders(self, contract_code: str, direction: str | None = None,
-                                offset: str | None = None, *, margin: Margin = "isolated",
-                                priority: Priority = "high",
+    async def cancel_all_orders(self, contract_code: str | None = None,
+                                direction: Direction | None = None,
+                                offset: Offset | None = None, *, side: Side | None = None,
+                                position_side: PositionSide | None = None,
+                                margin: Margin | None = None, priority: Priority = "high",
                                 report: CancelReport | None = None) -> CancelReport:
-        """Cancel every open regular order of a contract, optionally one direction/offset."""
-        return await self.cancel_all("order", contract_code, direction, offset, margin=margin,
+        """Cancel every open regular order: on v5 of the account (or of one contract, one
+        ``side``, one ``position_side``), on v1 of a contract (one ``direction``/``offset``)."""
+        return await self.cancel_all("order", contract_code, direction, offset, side=side,
+                                     position_side=position_side, margin=margin,
                                      priority=priority, report=report)
 
-    async def cancel_all_trigger_orders(self, contract_code: str, direction: str | None = None,
-                                        offset: str | None = None, *,
-                                        margin: Margin = "isolated",
+    async def cancel_all_trigger_orders(self, contract_code: str,
+                                        direction: Direction | None = None,
+                                        offset: Offset | None = None, *,
+                                        margin: Margin | None = None,
                                         priority: Priority = "high",
                                         report: CancelReport | None = None) -> CancelReport:
-        """Cancel every open trigger order of a contract."""
+        """Cancel every open trigger order of a contract (v1 only)."""
         return await self.cancel_all("trigger", contract_code, direction, offset, margin=margin,
                                      priority=priority, report=report)
 
-    async def cancel_all_tpsl_orders(self, contract_code: str, direction: str | None = None,
-                                     *, margin: Margin = "isolated",
+    async def cancel_all_tpsl_orders(self, contract_code: str,
+                                     direction: Direction | None = None, *,
+                                     margin: Margin | None = None,
                                      priority: Priority = "high",
                                      report: CancelReport | None = None) -> CancelReport:
-        """Cancel every open tp/sl order of a contract (tp/sl cancel-all takes no offset)."""
+        """Cancel every open tp/sl order of a contract (v1 only; it takes no offset)."""
         return await self.cancel_all("tpsl", contract_code, direction, margin=margin,
                                      priority=priority, report=report)
 
-    async def cancel_all_track_orders(self, contract_code: str, direction: str | None = None,
-                                      offset: str | None = None, *,
-                                      margin: Margin = "isolated", priority: Priority = "high",
+    async def cancel_all_track_orders(self, contract_code: str,
+                                      direction: Direction | None = None,
+                                      offset: Offset | None = None, *,
+                                      margin: Margin | None = None,
+                                      priority: Priority = "high",
                                       report: CancelReport | None = None) -> CancelReport:
-        """Cancel every open track order of a contract."""
+        """Cancel every open track order of a contract (v1 only)."""
         return await self.cancel_all("track", contract_code, direction, offset, margin=margin,
                                      priority=priority, report=report)
 
     # -- verification and the dead man's switch --------------------------------------------
 
     async def verify(self, ids_or_report: CancelReport | Iterable[str | int],
-                     contract_code: str, *, kind: Kind = "order", margin: Margin = "isolated",
+                     contract_code: str, *, kind: Kind = "order", margin: Margin | None = None,
                      client_order_ids: Iterable[str | int] = (), recancel: bool = True,
                      priority: Priority = "high",
                      policy: VerifyPolicy | None = None) -> CancelReport:
@@ -295,7 +362,7 @@ class CancelClient:
             targets = targets_from_report(report, contract_code)
         else:
             report, targets = targets_for_ids(contract_code, ids_or_report, client_order_ids,
-                                              kind=kind, margin=margin)
+                                              kind=kind, margin=margin, api=self._api.name)
         policy = policy or VerifyPolicy()
         if not recancel:
             policy = dataclasses.replace(policy, max_recancels=0)
@@ -313,8 +380,10 @@ class CancelClient:
         ``on_failure``. A clean exit disarms it unless ``stay_armed``; an exit by exception
         leaves it armed, so the exchange cancels every open order when it runs out.
         """
+        switch = self._api.switch
         return CancelAfter(self._repeatable, self._clock, timeout, on_failure=on_failure,
-                           stay_armed=stay_armed, interval=interval)
+                           stay_armed=stay_armed, interval=interval, path=switch.path,
+                           on_off=self._api.switch_flags)
 
     def _verifier(self, priority: Priority, deadline: float | None,
                   policy: bool | VerifyPolicy) -> Verifier:
@@ -323,7 +392,7 @@ class CancelClient:
         async def again(target: Target) -> CancelReport:
             # the ids were checked by the call that cancelled them; the call's deadline holds
             call = Call(deadline, priority, CancelReport())
-            ep = endpoint_for(target.kind, target.margin)
+            ep = api_table(target.api).cancel(target.kind, target.margin)
             return await self._cancel(call, ep, target.contract_code,
                                       [(target.field, list(target.ids))])
 
@@ -331,10 +400,12 @@ class CancelClient:
         return Verifier(self._repeatable, again, self._clock, priority=priority, policy=rules,
                         deadline=deadline)
 
-    async def _repeatable(self, path: str, body: Mapping[str, Any], priority: Priority) -> Any:
-        """``request()`` as verification and the switch call it (their requests are reads and
-        arms of the switch: safe to send again, which they decide themselves)."""
-        return await self.request(path, body, priority=priority)
+    async def _repeatable(self, path: str, body: Mapping[str, Any], priority: Priority, /, *,
+                          method: str = "POST", attempts: int | None = None) -> Any:
+        """A request that is safe to send again (verification's reads, arms of the switch):
+        the attempt machine repeats it after a lost answer, busy or maintenance."""
+        return await self._request(path, body, method, priority, None, repeatable=True,
+                                   attempts=attempts)
 
     # -- any other private request ---------------------------------------------------------
 
@@ -355,6 +426,12 @@ class CancelClient:
         never sent again. Only what certainly did not leave (a refused connection, a 1032 after
         the pause, a timestamp rejected before a re-sync) is retried.
         """
+        return await self._request(path, body, method, priority, pools)
+
+    async def _request(self, path: str, body: Mapping[str, Any] | None, method: str,
+                       priority: Priority, pools: tuple[str, ...] | None, *,
+                       repeatable: bool = False, attempts: int | None = None) -> Any:
+        """Check, build and send one request through its attempts; its JSON or the error."""
         method = method.upper()
         if method not in ("GET", "POST"):
             raise ValueError(f"method must be GET or POST, got {method!r}")
@@ -369,7 +446,7 @@ class CancelClient:
         record = BatchRecord(ep.name, (), None, queued_at=self._clock.now())
         call = Call(self._driver.deadline(), priority, CancelReport())
         batch = Batch(ep, (), payload, record, False, params)
-        done = await self._driver.request(call, batch)
+        done = await self._driver.request(call, batch, repeatable=repeatable, attempts=attempts)
         last = done.last
         if done.outcome == "ok" and last is not None:
             return last.value
@@ -390,7 +467,7 @@ class CancelClient:
             for i, (field, part) in pending:
                 record = BatchRecord(ep.name, tuple(part), field, queued_at=self._clock.now())
                 report.batches.append(record)
-                body = encode_body({"contract_code": contract_code, field: ",".join(part)})
+                body = cancel_body(ep.ids_as, contract_code, field, part)
                 batch = Batch(ep, part, body, record, True)
                 call.settle(i, await self._driver.run_batch(call, batch), record)
 

@@ -1,4 +1,4 @@
-"""HTX's dead man's switch (``linear-cancel-after``), armed and kept armed from one task.
+"""HTX's dead man's switch (v5 ``cancel-after``, v1 ``linear-cancel-after``), kept armed.
 
 Armed, the exchange cancels every open order of the account when ``time_out`` passes without
 another arm. The switch re-arms well before that from a single background task, so if the bot's
@@ -15,18 +15,15 @@ from typing import Any
 
 import msgspec
 
+from ._attempt import judge_head
 from ._catalog import CATALOG, Priority
 from ._clock import Clock
 from ._errors import (
-    APIError,
-    AuthenticationError,
     DecodeError,
     HTXError,
     RequestTimeout,
-    TransportError,
 )
-from ._models import code_of
-from ._retry import Action, classify, worth_repeating
+from ._models import decode_any, head_of
 from ._verifier import Requester
 
 __all__ = ["CANCEL_AFTER_PATH", "MIN_TIMEOUT", "CancelAfter", "parse_cancel_after"]
@@ -35,9 +32,7 @@ log = logging.getLogger("htx_cancel")
 
 CANCEL_AFTER_PATH = CATALOG["linear-cancel-after"].path
 MIN_TIMEOUT = 5.0  # HTX's smallest time_out, in seconds
-_OK = 200
 _ATTEMPTS = 3  # tries of the first arm and of the disarm (re-arms retry on their own)
-_PAUSE = 0.2  # seconds before the second try, twice that before the third
 _MARGIN = 1.0  # a re-arm still unanswered this long before the switch fires counts as failed
 _LEAST_WAIT = 0.5  # ...but it is given at least this long
 
@@ -51,40 +46,30 @@ class _Times(msgspec.Struct, frozen=True):
     trigger_time: int | str = 0
 
 
-class _CancelAfterAnswer(msgspec.Struct, frozen=True):
-    """``{"code": 200, "msg": "", "ts": ..., "data": {...}}``, or an error in another shape."""
+class _CancelAfterData(msgspec.Struct, frozen=True):
+    """What a cancel-after answer holds beyond its head (which ``judge_head`` reads)."""
 
-    code: int | str | None = None
-    msg: str | None = None
-    message: str | None = None
-    status: str = ""
-    err_code: int | str | None = None
-    err_msg: str | None = None
     data: _Times | None = None
-
-
-_decoder = msgspec.json.Decoder(_CancelAfterAnswer)
 
 
 def parse_cancel_after(answer: object) -> tuple[int, int]:
     """The ``(current_time, trigger_time)`` of a cancel-after answer, in epoch ms.
 
-    A disarm answers without times: ``(0, 0)``. Raises :class:`APIError` for an error answer
-    and :class:`DecodeError` for one that is not this endpoint's shape.
+    The answer's head is judged by the one reader of HTX's envelopes (``judge_head``): an
+    error answer raises its :class:`APIError` (:class:`AuthenticationError` for a rejected
+    key), one that is not HTX's JSON :class:`DecodeError`. A disarm answers without times:
+    ``(0, 0)``.
     """
     try:
-        if isinstance(answer, (bytes, bytearray, memoryview)):
-            parsed = _decoder.decode(answer)
-        else:
-            parsed = msgspec.convert(answer, _CancelAfterAnswer)
+        obj = decode_any(answer) if isinstance(answer, (bytes, bytearray, memoryview)) else answer
+        head = head_of(obj)
+        parsed = msgspec.convert(obj, _CancelAfterData)
     except (msgspec.DecodeError, msgspec.ValidationError) as exc:
         raise DecodeError(f"cancel-after answer is not the expected shape: {exc}") from None
-    raw = parsed.code if parsed.code is not None else parsed.err_code
-    code = code_of(raw)
-    if (code != _OK) if raw is not None else parsed.status != "ok":
-        message = parsed.msg or parsed.message or parsed.err_msg or "cancel-after refused"
-        auth = classify(code) in (Action.AUTH, Action.RESYNC)
-        raise (AuthenticationError if auth else APIError)(code, message)
+    verdict = judge_head(head, 200)
+    if verdict is not None:
+        error = verdict.error
+        raise error if error is not None else DecodeError(verdict.reason)
     times = parsed.data or _Times()
     return _ms(times.current_time), _ms(times.trigger_time)
 
@@ -100,13 +85,16 @@ class CancelAfter:
     exchange cancels the orders when it runs out: that is the point.
     """
 
-    __slots__ = ("_busy", "_clock", "_interval", "_on_failure", "_priority", "_request",
+    __slots__ = ("_busy", "_clock", "_interval", "_on_failure", "_on_off", "_path", "_priority",
+                 "_request",
                  "_stay_armed", "_stopping", "_task", "armed_at", "current_time", "failures",
                  "last_error", "rearms", "timeout", "trigger_time")
 
     def __init__(self, request: Requester, clock: Clock, timeout: float, *,
                  on_failure: FailureCallback | None = None, stay_armed: bool = False,
-                 interval: float | None = None, priority: Priority = "high") -> None:
+                 interval: float | None = None, priority: Priority = "high",
+                 path: str = CANCEL_AFTER_PATH,
+                 on_off: tuple[int | str, int | str] = (1, 0)) -> None:
         if not timeout >= MIN_TIMEOUT:
             raise ValueError(f"timeout must be at least {MIN_TIMEOUT:g} s (HTX's minimum), "
                              f"got {timeout!r}")
@@ -115,6 +103,8 @@ class CancelAfter:
             raise ValueError(f"interval must be between 0 and the timeout, got {interval!r}")
         self._request = request
         self._clock = clock
+        self._path = path
+        self._on_off = on_off
         self.timeout = timeout
         self._interval = interval
         self._on_failure = on_failure
@@ -195,30 +185,22 @@ class CancelAfter:
     async def _arm(self, attempts: int = 1) -> None:
         """Arm: ``on_off`` 1 with the timeout; remember when it fires."""
         sent = self._clock.now()
-        body = {"on_off": 1, "time_out": round(self.timeout * 1000)}
+        body = {"on_off": self._on_off[0], "time_out": round(self.timeout * 1000)}
         times = await self._send(body, attempts)
         self.current_time, self.trigger_time = _times(times)
         self.armed_at = sent
 
     async def _disarm(self) -> None:
         """``on_off`` 0: the exchange forgets the timer."""
-        await self._send({"on_off": 0}, _ATTEMPTS)
+        await self._send({"on_off": self._on_off[1]}, _ATTEMPTS)
         self.trigger_time = self.armed_at = None
         log.info("dead man's switch disarmed")
 
-    async def _send(self, body: dict[str, int], attempts: int) -> tuple[int, int]:
-        """One cancel-after request, tried again on transient failures (it is idempotent)."""
-        for attempt in range(1, attempts + 1):
-            try:
-                return parse_cancel_after(
-                    await self._request(CANCEL_AFTER_PATH, body, self._priority))
-            except (TransportError, DecodeError, APIError) as exc:
-                transient = not isinstance(exc, APIError) or worth_repeating(exc.code)
-                if attempt == attempts or not transient or isinstance(exc, AuthenticationError):
-                    raise
-                log.info("dead man's switch: %s; trying again", exc)
-            await self._clock.sleep(_PAUSE * attempt)
-        raise AssertionError("unreachable")
+    async def _send(self, body: dict[str, int | str], attempts: int) -> tuple[int, int]:
+        """One cancel-after request, at most ``attempts`` tries (it is idempotent: the
+        client's attempt machine repeats it on transient failures)."""
+        return parse_cancel_after(
+            await self._request(self._path, body, self._priority, attempts=attempts))
 
     async def _keep_armed(self) -> None:
         """Re-arm every ``interval`` from the last arm (sooner after a failure) until stopped.

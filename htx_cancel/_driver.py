@@ -27,7 +27,7 @@ from ._attempt import (
 )
 from ._catalog import Endpoint, Priority
 from ._clock import Clock
-from ._errors import DecodeError, HTXError, TransportError
+from ._errors import AuthenticationError, DecodeError, HTXError, TransportError
 from ._events import RequestEvent, RequestObserver
 from ._limits import Limiter, Ticket
 from ._models import decode_timestamp
@@ -181,10 +181,17 @@ class Driver:
         d = self._retry.deadline
         return None if d is None else self._clock.now() + d
 
-    async def request(self, call: Call, batch: Batch) -> Done:
-        """One request that is not idempotent: never sent again once it may have arrived."""
-        machine = Attempts(self._retry, call.deadline, self._rng, retry_lost=False,
-                           limited=self._limiter is not None)
+    async def request(self, call: Call, batch: Batch, *, repeatable: bool = False,
+                      attempts: int | None = None) -> Done:
+        """One request that is not a cancel batch.
+
+        Not ``repeatable`` (a placement): never sent again once it may have arrived.
+        ``repeatable`` (a read, an arm of the switch): tried again after a lost answer, busy
+        or maintenance, up to ``attempts`` (the retry policy's by default).
+        """
+        machine = Attempts(self._retry, call.deadline, self._rng, retry_lost=repeatable,
+                           limited=self._limiter is not None, patient=repeatable,
+                           attempts=attempts)
         return await self.drive(call, batch, machine)
 
     async def run_batch(self, call: Call, batch: Batch) -> BatchOutcome:
@@ -216,9 +223,14 @@ class Driver:
     def _stop(self, call: Call, batch: Batch, last: Verdict) -> None:
         """The key or signature was rejected: nothing more of this call is sent."""
         failure = last.failure or Failure(0, last.reason)
-        call.stop = call.report.auth_failure = failure
-        log.info("%s: key or signature rejected (%s: %s); the call stops, batches not yet "
-                 "sent fail with it", batch.endpoint.name, failure.code, failure.message)
+        call.stop = failure
+        if isinstance(last.error, AuthenticationError):
+            call.report.auth_failure = failure
+            why = "key or signature rejected"
+        else:
+            why = "the account is on HTX's v5 system"
+        log.info("%s: %s (%s: %s); the call stops, batches not yet sent fail with it",
+                 batch.endpoint.name, why, failure.code, failure.message)
 
     async def drive(self, call: Call, batch: Batch, machine: Attempts) -> Done:
         """Do what the attempt machine says until it is done.
@@ -319,8 +331,8 @@ class Driver:
             if answer is not None:
                 record.status = answer.status
                 if batch.cancel:
-                    verdict = judge_cancel(answer.status, answer.body, batch.ids,
-                                           cancel_all=ep.cancel_all, retried=machine.delivered)
+                    verdict = judge_cancel(answer.status, answer.body, ep, batch.ids,
+                                           record.id_field, retried=machine.delivered)
                 else:
                     verdict = judge_request(answer.status, answer.body)
                 if verdict.action is Action.PAUSE:

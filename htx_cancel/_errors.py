@@ -6,7 +6,8 @@
     │   └── RequestTimeout      no complete answer within the configured timeout
     ├── DecodeError             an answer came back but is not the JSON HTX sends
     ├── APIError                the exchange rejected a whole request (``code``, ``message``)
-    │   └── AuthenticationError key, signature or timestamp rejected
+    │   ├── AuthenticationError key, signature or timestamp rejected
+    │   └── MigratedAccountError a v1 path on an account HTX moved to v5 (6023, 6002)
     ├── RateLimiterError        the shared limiter backend could not be used
     └── CancelFailed            raised by ``CancelReport.raise_for_failures()`` (in ``_report``)
 
@@ -22,6 +23,7 @@ __all__ = [
     "ConnectError",
     "DecodeError",
     "HTXError",
+    "MigratedAccountError",
     "RateLimiterError",
     "RequestTimeout",
     "TransportError",
@@ -72,3 +74,16 @@ class AuthenticationError(APIError):
 
 class RateLimiterError(HTXError):
     """The rate limiter's backend (e.g. Redis) could not be reached or used."""
+
+
+class MigratedAccountError(APIError):
+    """A v1 (``/linear-swap-api/v1``) request on an account HTX moved to its v5 system.
+
+    HTX answers such requests 6023 ("The new feature is temporarily unavailable.") or 6002; the
+    same request will be refused again. Use ``CancelClient(credentials, api="v5")``.
+    """
+
+    ADVICE = 'this account trades through HTX\'s v5 API: use CancelClient(..., api="v5")'
+
+    def __init__(self, code: int | str, message: str, *, status: int | None = None) -> None:
+        super().__init__(code, f"{message} ({self.ADVICE})", status=status)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from typing import Literal
 
 __all__ = ["chunk", "validate_choice", "validate_contract_code", "validate_ids"]
 
@@ -11,8 +12,17 @@ MAX_ID = 2**63 - 1
 _MAX_TEXT = str(MAX_ID)
 _PLAIN = re.compile(r"[1-9][0-9]{0,18}").fullmatch  # ASCII digits only, no leading zero
 _CONTRACT = re.compile(r"[A-Z0-9_-]+").fullmatch
-DIRECTIONS = ("buy", "sell")
-OFFSETS = ("open", "close")
+Direction = Literal["buy", "sell"]
+Offset = Literal["open", "close"]
+Side = Literal["buy", "sell"]
+PositionSide = Literal["long", "short", "both"]
+DIRECTIONS: tuple[Direction, ...] = ("buy", "sell")
+OFFSETS: tuple[Offset, ...] = ("open", "close")
+SIDES: tuple[Side, ...] = ("buy", "sell")
+POSITION_SIDES: tuple[PositionSide, ...] = ("long", "short", "both")
+FILTER_CHOICES: dict[str, tuple[str, ...]] = {
+    "direction": DIRECTIONS, "offset": OFFSETS, "side": SIDES, "position_side": POSITION_SIDES,
+}
 
 
 def _normalise(raw: object, what: str) -> str:
@@ -66,8 +76,10 @@ def validate_contract_code(contract_code: object) -> str:
     return code
 
 
-def validate_choice(name: str, value: str | None, allowed: tuple[str, ...]) -> str | None:
+def validate_choice(name: str, value: object, allowed: tuple[str, ...]) -> str | None:
     """None or one of ``allowed``; ValueError naming the bad value otherwise."""
-    if value is None or value in allowed:
+    if value is None:
+        return None
+    if isinstance(value, str) and value in allowed:
         return value
     raise ValueError(f"{name} must be one of {', '.join(allowed)} or None, got {value!r}")

@@ -2,14 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import msgspec
 
-__all__ = ["BatchData", "Envelope", "ErrorItem", "Head", "RateLimitHeaders", "TimestampAnswer",
-           "code_of", "decode_any", "decode_envelope", "decode_timestamp", "encode_body",
-           "head_of"]
+__all__ = [
+    "BatchData",
+    "Envelope",
+    "ErrorItem",
+    "Head",
+    "Item",
+    "ItemsEnvelope",
+    "RateLimitHeaders",
+    "TimestampAnswer",
+    "cancel_body",
+    "code_of",
+    "decode_any",
+    "decode_envelope",
+    "decode_items",
+    "decode_timestamp",
+    "encode_body",
+    "head_of",
+    "id_text",
+]
 
 # A ratelimit-reset above this is an epoch time in ms (2001-09-09); below, a delay in ms.
 _EPOCH_MS = 1_000_000_000_000
@@ -38,7 +55,8 @@ class Head(msgspec.Struct, frozen=True):
 
     ``status`` ``"ok"`` / ``"error"`` / ``"maintain"``, or absent; the code as ``err_code``,
     ``err-code`` or ``code`` and the message as ``err_msg``, ``err-msg``, ``msg`` or
-    ``message``; ``ts`` as a number or a string. Unknown fields are ignored.
+    ``message`` (v5 may send ``"message": null``, ``"success": true``, no ``ts``); ``ts`` as
+    a number or a string. Unknown fields are ignored.
     """
 
     status: str = ""
@@ -49,7 +67,8 @@ class Head(msgspec.Struct, frozen=True):
     code: Code | None = None
     msg: str | None = None
     message: str | None = None
-    ts: int | str = 0
+    success: bool | None = None
+    ts: int | str | None = 0
 
     def raw_code(self) -> Code | None:
         """The whole-request code, whichever field carries it."""
@@ -63,9 +82,51 @@ class Head(msgspec.Struct, frozen=True):
 
 
 class Envelope(Head, frozen=True):
-    """A cancel endpoint's answer: the head, and the batch result in ``data``."""
+    """A v1 cancel endpoint's answer: the head, and the batch result in ``data``."""
 
     data: BatchData | None = None
+
+
+class Item(msgspec.Struct, frozen=True):
+    """One per-id result of a v5 answer (batch cancel, algo cancel, cancel-all).
+
+    HTX's shape is ``{order_id, client_order_id, code, message}`` (algo: ``algo_id``,
+    ``algo_client_order_id``); the Java SDK models ``success``, ``error_code``, ``error_msg``.
+    Every field is optional; ids may be strings or exact JSON integers (never floats).
+    """
+
+    order_id: str | int | None = None
+    client_order_id: str | int | None = None
+    algo_id: str | int | None = None
+    algo_client_order_id: str | int | None = None
+    code: Code | None = None
+    message: str | None = None
+    msg: str | None = None
+    success: bool | None = None
+    error_code: Code | None = None
+    error_msg: str | None = None
+
+    def id_for(self, field: str) -> str:
+        """The id this item gives in ``field`` (``order_id``, ``algo_id``...), "" if none."""
+        return id_text(getattr(self, field, None))
+
+    def text(self) -> str:
+        """The item's message, whichever field carries it."""
+        return self.message or self.msg or self.error_msg or ""
+
+
+class ItemsEnvelope(Head, frozen=True):
+    """A v5 cancel answer: the head, and per-id results in ``data`` (a list; a single
+    object for ``cancel_order``)."""
+
+    data: list[Item] | Item | None = None
+
+    def items(self) -> list[Item]:
+        """``data`` as a list."""
+        data = self.data
+        if data is None:
+            return []
+        return data if isinstance(data, list) else [data]
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +165,13 @@ class TimestampAnswer(msgspec.Struct, frozen=True):
         return self.ts if isinstance(self.ts, int) else int(self.ts) if self.ts.isdigit() else 0
 
 
+def id_text(raw: str | int | None) -> str:
+    """An id as its decimal string ("" when absent); ints are exact, never through a float."""
+    if raw is None:
+        return ""
+    return raw if isinstance(raw, str) else str(raw)
+
+
 def code_of(raw: Code | None) -> Code:
     """A code as an int when it is numeric (``1032``, ``"1032"``), else the string itself."""
     if isinstance(raw, int):
@@ -117,14 +185,32 @@ def code_of(raw: Code | None) -> Code:
 
 
 _envelope_decoder = msgspec.json.Decoder(Envelope)
+_items_decoder = msgspec.json.Decoder(ItemsEnvelope)
 _timestamp_decoder = msgspec.json.Decoder(TimestampAnswer)
 _any_decoder = msgspec.json.Decoder()
 _encoder = msgspec.json.Encoder()
 
 decode_envelope = _envelope_decoder.decode
+decode_items = _items_decoder.decode
 decode_timestamp = _timestamp_decoder.decode
 decode_any = _any_decoder.decode
 encode_body = _encoder.encode
+
+
+def cancel_body(ids_as: str, contract_code: str, field: str, ids: Sequence[str]) -> bytes:
+    """A by-id cancel's JSON body, ids carried as the endpoint says.
+
+    ``"comma"``: ``{"contract_code": c, field: "1,2"}`` (v1); ``"array"``: ``{"contract_code":
+    c, field: ["1", "2"]}`` (v5); ``"items"``: ``[{"contract_code": c, field: "1"}, ...]`` (v5
+    algo cancels).
+    """
+    if ids_as == "comma":
+        return _encoder.encode({"contract_code": contract_code, field: ",".join(ids)})
+    if ids_as == "array":
+        return _encoder.encode({"contract_code": contract_code, field: list(ids)})
+    if ids_as == "items":
+        return _encoder.encode([{"contract_code": contract_code, field: i} for i in ids])
+    raise ValueError(f"unknown id encoding {ids_as!r}")
 
 
 def head_of(obj: Any) -> Head:

@@ -9,7 +9,7 @@ from typing import Literal
 import msgspec
 
 from ._errors import AuthenticationError, HTXError
-from ._models import BatchData, Code, ErrorItem, code_of
+from ._models import BatchData, Code, ErrorItem, Item, code_of
 from ._states import OrderState
 
 __all__ = [
@@ -21,11 +21,13 @@ __all__ = [
     "fail_all",
     "merge_all",
     "merge_batch",
+    "merge_items",
+    "merge_items_all",
     "unknown_all",
 ]
 
-REPEATED_CANCEL = 1071
-CANCELLING = 1062
+REPEATED_CANCEL = 1071  # "already cancelled": the order is gone, which is what was asked
+ITEM_OK = frozenset({200, 0})  # a v5 item's success code (gocryptotrader also reads 0)
 
 
 NOT_SENT = "not-sent"
@@ -177,14 +179,12 @@ def _item_id(item: ErrorItem) -> str:
     return "" if raw is None else str(raw)
 
 
-def merge_batch(ids: Sequence[str], data: BatchData | None, *, retried: bool) -> BatchOutcome:
-    """Merge a successful batch answer into one outcome per asked id.
+def merge_batch(ids: Sequence[str], data: BatchData | None) -> BatchOutcome:
+    """Merge a successful v1 batch answer into one outcome per asked id.
 
     - An id in ``successes`` is cancelled, even when ``errors`` also lists it (1062 "cancelling"
       comes with the id in both lists: the exchange accepted the cancel).
-    - 1071 "already cancelled" counts as cancelled only when ``retried`` (an earlier attempt of
-      this batch may have reached the exchange and cancelled it); otherwise it is a failure, so a
-      caller learns the order was not cancelled by this call.
+    - 1071 "already cancelled" is cancelled: the order is gone, by this call or an earlier one.
     - An id the answer does not mention is unknown. Ids the answer names but nobody asked about
       are ignored.
     """
@@ -206,11 +206,62 @@ def merge_batch(ids: Sequence[str], data: BatchData | None, *, retried: bool) ->
         if item is None:
             out.unknown[id_] = "not named in the exchange's answer"
             continue
-        code = code_of(item.err_code)
-        if code == REPEATED_CANCEL and retried:
-            out.cancelled.append(id_)
+        _put(out, id_, code_of(item.err_code), item.err_msg)
+    return out
+
+
+def _put(out: BatchOutcome, id_: str, code: Code | None, message: str) -> None:
+    """One id's per-item result: success codes and 1071 are cancelled, anything else failed."""
+    if code is None or code in ITEM_OK or code == REPEATED_CANCEL:
+        out.cancelled.append(id_)
+    else:
+        out.failed[id_] = Failure(code, message)
+
+
+def _item_code(item: Item) -> Code | None:
+    """A v5 item's code: ``code`` (or ``error_code``); ``success`` alone is 200 or "failed".
+
+    None means the item carries no verdict of its own (``cancel_order`` answers the bare ids):
+    the envelope's success stands for it.
+    """
+    raw = item.code if item.code is not None else item.error_code
+    if raw is not None:
+        return code_of(raw)
+    if item.success is None:
+        return None
+    return 200 if item.success else "failed"
+
+
+def merge_items(ids: Sequence[str], field: str, items: Sequence[Item]) -> BatchOutcome:
+    """Merge a successful v5 answer's per-id items into one outcome per asked id.
+
+    Items are matched by the id in the request's own ``field`` (``order_id``,
+    ``client_order_id``, ``algo_id``, ``algo_client_order_id``), never by position: HTX answers
+    in another order, and names both ids of an order. The item rules are those of
+    :func:`merge_batch`; an id no item names is unknown.
+    """
+    out = BatchOutcome()
+    by_id: dict[str, Item] = {}
+    for item in items:
+        key = item.id_for(field)
+        if key:
+            by_id.setdefault(key, item)
+    for id_ in ids:
+        named = by_id.get(id_)
+        if named is None:
+            out.unknown[id_] = "not named in the exchange's answer"
         else:
-            out.failed[id_] = Failure(code, item.err_msg)
+            _put(out, id_, _item_code(named), named.text())
+    return out
+
+
+def merge_items_all(items: Sequence[Item]) -> BatchOutcome:
+    """Outcome of a v5 cancel-all answer: every order id it names, cancelled or failed."""
+    out = BatchOutcome()
+    for item in items:
+        id_ = item.id_for("order_id") or item.id_for("algo_id")
+        if id_ and id_ not in out.failed and id_ not in out.cancelled:
+            _put(out, id_, _item_code(item), item.text())
     return out
 
 

@@ -9,6 +9,12 @@ from enum import Enum
 __all__ = ["Action", "RetryPolicy", "backoff", "classify", "worth_repeating"]
 
 RATE_LIMITED = 1032
+# Over the limit: v1's 1032; v5's own code is unconfirmed, so the words other clients map too.
+RATE_LIMITED_CODES = frozenset({RATE_LIMITED, "rate-too-many-requests",
+                                "base-request-exceed-frequency-limit"})
+# A v1 path on an account HTX moved to its new (v5) system: 6023 seen live, 6002 in the Java
+# SDK's checklist. Never worth repeating: the same request is refused the same way.
+MIGRATED_CODES = frozenset({6023, 6002})
 BUSY = 1004
 MAINTENANCE = 1431
 TIMESTAMP = 12001  # "Invalid submission time": the clock is off, the key may be fine
@@ -60,6 +66,7 @@ class Action(Enum):
     PAUSE = "pause"  # rate limited: the limiter holds the pool until its reset, then again
     RESYNC = "resync"  # timestamp rejected: measure server time, then try once more
     AUTH = "auth"  # key or signature rejected: stop the whole call
+    MIGRATED = "migrated"  # a v1 path on an account on the v5 system: stop the whole call
     FAIL = "fail"  # final rejection: every id of the batch failed with it
     LOST = "lost"  # no usable answer: the request may have reached the exchange
     NOT_SENT = "not_sent"  # the request certainly never left
@@ -67,8 +74,10 @@ class Action(Enum):
 
 def classify(code: int | str) -> Action:
     """The action for a whole-request code, numeric or not (``"api-signature-not-valid"``)."""
-    if code == RATE_LIMITED:
+    if code in RATE_LIMITED_CODES:
         return Action.PAUSE
+    if code in MIGRATED_CODES:
+        return Action.MIGRATED
     if code == BUSY:
         return Action.RETRY
     if code == TIMESTAMP:

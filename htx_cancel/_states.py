@@ -67,12 +67,28 @@ _BY_STATUS: dict[int, OrderState] = {
 }
 
 
+# v5's ``state`` strings. ``rejected`` never reached the book: v1's status 10, failed.
+_BY_STATE: dict[str, OrderState] = {
+    "new": OrderState.OPEN,
+    "partially_filled": OrderState.PARTIALLY_FILLED,
+    "filled": OrderState.FILLED,
+    "partially_canceled": OrderState.PARTIALLY_FILLED_CANCELLED,
+    "canceled": OrderState.CANCELLED,
+    "rejected": OrderState.FAILED,
+}
+
+
 def state_for_status(status: int | str) -> OrderState | None:
-    """The state for HTX's order ``status`` (a number, or a digit string); None if unknown."""
+    """The state for HTX's order ``status`` or v5 ``state``; None if unknown.
+
+    v1 numbers (or digit strings: one v5 doc example shows ``"state": 3``) and v5's strings
+    (``new``, ``partially_filled``, ``filled``, ``partially_canceled``, ``canceled``,
+    ``rejected``) are both read.
+    """
     if isinstance(status, bool):
         return None
     if isinstance(status, str):
         if not (status.isascii() and status.isdigit()):
-            return None
+            return _BY_STATE.get(status.strip().lower())
         status = int(status)
     return _BY_STATUS.get(status)

@@ -10,26 +10,27 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
-from ._catalog import Kind, Margin, Priority
+from ._catalog import ApiName, Kind, Margin, Priority
 from ._clock import Clock
 from ._errors import APIError, AuthenticationError, DecodeError, HTXError, TransportError
 from ._report import REPEATED_CANCEL, BatchRecord, CancelReport, Failure
-from ._retry import backoff, worth_repeating
 from ._states import OrderState
 from ._verify import (
     INFO_MAX_IDS,
     NOT_FOUND_CODES,
+    V5_ALGO_TYPES,
+    V5_PAGE_SIZE,
     Finding,
     Listing,
     Query,
     Target,
+    algo_page_query,
     fold,
     info_queries,
     listed_states,
@@ -37,14 +38,23 @@ from ._verify import (
     not_found,
     parse_info,
     parse_listing,
+    parse_v5_page,
 )
 
 __all__ = ["Feed", "Recancel", "Requester", "Verifier", "VerifyPolicy"]
 
 log = logging.getLogger("htx_cancel")
 
-Requester = Callable[[str, Mapping[str, Any], Priority], Awaitable[Any]]
-"""``await request(path, body, priority)``: one signed read request, the decoded answer."""
+class Requester(Protocol):
+    """``await request(path, body, priority, method=..., attempts=...)``: one signed request
+    that is safe to repeat, sent through its attempts (at most ``attempts``); the decoded
+    answer, or the library's error (``method="GET"`` for v5's reads; POST otherwise)."""
+
+    def __call__(self, path: str, body: Mapping[str, Any], priority: Priority, /, *,
+                 method: str = "POST", attempts: int | None = None) -> Awaitable[Any]: ...
+
+
+
 Recancel = Callable[[Target], Awaitable[CancelReport]]
 """``await recancel(target)``: cancel the target's ids once more."""
 
@@ -56,7 +66,8 @@ class VerifyPolicy:
     """How hard verification tries.
 
     ``max_recancels``: more cancels sent for an order still live after its cancel was
-    accepted. ``attempts``: tries per read request (reads are safe to repeat). ``backoff``:
+    accepted. ``attempts``: tries per read request (reads are safe to repeat: the client's
+    one attempt machine repeats them, with its retry policy's backoff). ``backoff``:
     the first wait before asking again about a cancelling or re-cancelled order; it doubles
     up to ``backoff_max``. ``concurrency``: read requests in flight at once (the limiter paces
     them). ``listing_passes``: reads of a multi-page listing until one is consistent.
@@ -105,21 +116,19 @@ class Verifier:
         "_recancels",
         "_refused",
         "_request",
-        "_rng",
         "_states",
         "_unread",
     )
 
     def __init__(self, request: Requester, recancel: Recancel, clock: Clock, *,
                  priority: Priority = "high", policy: VerifyPolicy = VerifyPolicy(),
-                 deadline: float | None = None, seed: int | None = None) -> None:
+                 deadline: float | None = None) -> None:
         self._request = request
         self._recancel = recancel
         self._clock = clock
         self._priority: Priority = priority
         self._policy = policy
         self._deadline = deadline
-        self._rng = random.Random(seed)
         self._states: dict[str, OrderState] = {}
         self._unread: dict[str, str] = {}
         self._recancels: Counter[str] = Counter()
@@ -169,9 +178,10 @@ class Verifier:
             self._prefetching.add(task)
             task.add_done_callback(self._prefetching.discard)
 
-    def feed(self, kind: Kind, margin: Margin, contract_code: str) -> Feed:
+    def feed(self, kind: Kind, margin: Margin | None, contract_code: str,
+             api: ApiName = "v1") -> Feed:
         """A ``report.on_batch`` hook that prefetches each settled batch's ids, 50 at a time."""
-        return Feed(self, kind, margin, contract_code)
+        return Feed(self, kind, margin, contract_code, api)
 
     async def run(self, report: CancelReport, targets: Sequence[Target]) -> dict[str, OrderState]:
         """Verify every target's ids, fold the outcome into ``report``, return the states."""
@@ -270,6 +280,9 @@ class Verifier:
 
     async def _learn_listed(self, target: Target, ids: Sequence[str]) -> None:
         """Read the strategy listing until a pass is consistent; absent ids are gone."""
+        if target.api == "v5":
+            await self._learn_algo(target, ids)
+            return
         seen: frozenset[str] = frozenset()
         try:
             for _ in range(self._policy.listing_passes):
@@ -286,6 +299,31 @@ class Verifier:
         listed = [i for i in ids if i in seen]
         unread = {i: reason for i in ids if i not in seen}
         self._record(Finding(states=dict.fromkeys(listed, OrderState.OPEN), unread=unread))
+
+    async def _learn_algo(self, target: Target, ids: Sequence[str]) -> None:
+        """v5 algo orders: every type's open listing, walked by its id cursor; absent is gone.
+
+        A cursor cannot skip an order that stays open while others leave (unlike v1's page
+        numbers), so one pass is enough.
+        """
+        seen: set[str] = set()
+        try:
+            for algo_type in V5_ALGO_TYPES:
+                cursor: str | None = None
+                while True:
+                    page = parse_v5_page(await self._ask(algo_page_query(target, algo_type,
+                                                                         cursor)))
+                    seen.update(page)
+                    if len(page) < V5_PAGE_SIZE:
+                        break
+                    cursor = max(page, key=int)
+        except (_Unread, _NotFound, ValueError) as exc:
+            reason = f"the open algo-order listing failed: {exc}"
+            listed = [i for i in ids if i in seen]
+            self._record(Finding(states=dict.fromkeys(listed, OrderState.OPEN),
+                                 unread={i: reason for i in ids if i not in seen}))
+            return
+        self._record(Finding(states=listed_states(ids, seen)))
 
     async def _read_listing(self, target: Target) -> list[Listing]:
         """Every page of a strategy listing: the first, then the rest at once."""
@@ -326,31 +364,26 @@ class Verifier:
                 group.create_task(worker())
 
     async def _ask(self, query: Query) -> Any:
-        """One read request through its attempts; ``_Unread`` when none settled it."""
+        """One read request, ``_Unread`` when it settled nothing.
+
+        The read is repeatable: the client's attempt machine tries it up to the policy's
+        ``attempts`` times (lost answers, busy, maintenance, rate limits); what reaches here
+        is final.
+        """
         if self._refused is not None:  # a rejected key costs one read, not one per query
             raise _Unread(f"not sent: {self._refused}")
-        reason = "not sent"
-        for attempt in range(1, self._policy.attempts + 1):
-            try:
-                return await self._request(query.path, query.body, self._priority)
-            except AuthenticationError as exc:
-                self._refused = str(exc)
-                raise _Unread(str(exc)) from None
-            except APIError as exc:
-                if exc.code in NOT_FOUND_CODES:
-                    raise _NotFound from None
-                if not worth_repeating(exc.code):
-                    raise _Unread(str(exc)) from None
-                reason = str(exc)
-            except (TransportError, DecodeError) as exc:
-                reason = str(exc) or type(exc).__name__
-            if attempt == self._policy.attempts:
-                break
-            delay = backoff(attempt, self._policy.backoff, self._policy.backoff_max, self._rng)
-            if not self._time_for(delay):
-                break
-            await self._clock.sleep(delay)
-        raise _Unread(reason)
+        try:
+            return await self._request(query.path, query.body, self._priority,
+                                       method=query.method, attempts=self._policy.attempts)
+        except AuthenticationError as exc:
+            self._refused = str(exc)
+            raise _Unread(str(exc)) from None
+        except APIError as exc:
+            if exc.code in NOT_FOUND_CODES:
+                raise _NotFound from None
+            raise _Unread(str(exc)) from None
+        except (TransportError, DecodeError) as exc:
+            raise _Unread(str(exc) or type(exc).__name__) from None
 
 
 class Feed:
@@ -360,13 +393,14 @@ class Feed:
     field are collected (order info's request size), and ``flush`` sends the rest.
     """
 
-    __slots__ = ("_buffers", "_contract_code", "_kind", "_margin", "_verifier")
+    __slots__ = ("_api", "_buffers", "_contract_code", "_kind", "_margin", "_verifier")
 
-    def __init__(self, verifier: Verifier, kind: Kind, margin: Margin,
-                 contract_code: str) -> None:
+    def __init__(self, verifier: Verifier, kind: Kind, margin: Margin | None,
+                 contract_code: str, api: ApiName = "v1") -> None:
         self._verifier = verifier
         self._kind: Kind = kind
-        self._margin: Margin = margin
+        self._margin = margin
+        self._api: ApiName = api
         self._contract_code = contract_code
         self._buffers: dict[str, list[str]] = {}
 
@@ -391,7 +425,7 @@ class Feed:
     def _send(self, field: str, ids: list[str]) -> None:
         """Prefetch one request's worth of ids."""
         self._verifier.prefetch(Target(self._kind, self._margin, self._contract_code, field,
-                                       tuple(ids)))
+                                       tuple(ids), self._api))
 
 
 def _first_error(tasks: set[asyncio.Task[None]]) -> BaseException | None:

@@ -14,7 +14,7 @@ from typing import Any
 
 import msgspec
 
-from ._catalog import CATALOG, KINDS, MARGINS, Kind, Margin
+from ._catalog import CATALOG, ApiName, Kind, Margin, api_table
 from ._ids import chunk, validate_contract_code, validate_ids
 from ._report import CancelReport, Failure
 from ._states import OrderState, state_for_status
@@ -40,28 +40,38 @@ __all__ = [
 
 INFO_MAX_IDS = 50  # order info takes at most 50 ids per request
 PAGE_SIZE = 50  # the open-orders listings give at most 50 orders per page
+V5_PAGE_SIZE = 100  # v5 listings: at most 100 a page, paged by an order-id cursor
+V5_ALGO_LISTING = "/v5/algo/order/opens"
+# v5's algo ``type`` values (the Java SDK, ccxt, gocryptotrader); the listing needs one.
+V5_ALGO_TYPES = ("trigger", "tp", "sl", "tpsl", "trailing_stop")
 NOT_FOUND_CODES = frozenset({1017, 1061})  # order info: none of the asked orders exists
 NOT_CANCELLED = 1061  # the code a cancel of a filled or unknown order answers
 STILL_OPEN = 0  # no exchange code: the order was still live when verification ended
 
-_ID_FIELDS = ("order_id", "client_order_id")
+_ID_FIELDS = ("order_id", "client_order_id", "algo_id", "algo_client_order_id")
+_CLIENT_FIELDS = {"client_order_id": "order", "algo_client_order_id": "algo"}
 
 
 @dataclass(frozen=True, slots=True)
 class Target:
-    """Ids of one order kind, margin mode, contract and id field: verified the same way."""
+    """Ids of one API, order kind, margin mode, contract and id field: verified the same way.
+
+    ``margin`` is None on v5 (its cancels and lookups take none).
+    """
 
     kind: Kind
-    margin: Margin
+    margin: Margin | None
     contract_code: str
-    field: str  # "order_id" or "client_order_id"
+    field: str  # "order_id", "client_order_id"; v5 algo: "algo_id", "algo_client_order_id"
     ids: tuple[str, ...]
+    api: ApiName = "v1"
 
     def __post_init__(self) -> None:
         if self.field not in _ID_FIELDS:
-            raise ValueError(f"field must be order_id or client_order_id, got {self.field!r}")
-        if self.field == "client_order_id" and self.kind != "order":
-            raise ValueError("only regular orders have client order ids")
+            raise ValueError(f"field must be one of {', '.join(_ID_FIELDS)}, got {self.field!r}")
+        owner = _CLIENT_FIELDS.get(self.field)
+        if owner is not None and self.kind != owner:
+            raise ValueError(f"only {owner} orders have {self.field}s")
 
     @property
     def listed(self) -> bool:
@@ -70,7 +80,8 @@ class Target:
 
     def with_ids(self, ids: Iterable[str]) -> Target:
         """The same target for other ids."""
-        return Target(self.kind, self.margin, self.contract_code, self.field, tuple(ids))
+        return Target(self.kind, self.margin, self.contract_code, self.field, tuple(ids),
+                      self.api)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,17 +91,18 @@ class Query:
     path: str
     body: dict[str, Any]
     ids: tuple[str, ...] = ()
+    method: str = "POST"
 
 
 # -- planning ------------------------------------------------------------------------------------
 
 
-def info_path(margin: Margin) -> str:
-    """The order-info path for a margin mode."""
-    return CATALOG["swap_cross_order_info" if margin == "cross" else "swap_order_info"].path
+def info_path(margin: Margin | None, api: ApiName = "v1") -> str:
+    """The order-info path of an API (and, on v1, a margin mode)."""
+    return api_table(api).order_info[margin].path
 
 
-def listing_path(kind: Kind, margin: Margin) -> str:
+def listing_path(kind: Kind, margin: Margin | None) -> str:
     """The open-orders listing of a strategy order kind."""
     if kind == "order":
         raise ValueError("regular orders are verified through order info, not a listing")
@@ -99,8 +111,13 @@ def listing_path(kind: Kind, margin: Margin) -> str:
 
 
 def info_queries(target: Target) -> list[Query]:
-    """Order-info requests for a target's ids: 50 per request, one id field per request."""
-    path = info_path(target.margin)
+    """Order-info requests for a target's ids, one id field per request: v1 50 ids a POST,
+    v5 one id a GET."""
+    ep = api_table(target.api).order_info[target.margin]
+    if ep.method == "GET":
+        return [Query(ep.path, {"contract_code": target.contract_code, target.field: id_},
+                      (id_,), "GET") for id_ in target.ids]
+    path = ep.path
     return [
         Query(path, {"contract_code": target.contract_code, target.field: ",".join(part)},
               tuple(part))
@@ -115,29 +132,42 @@ def listing_query(target: Target, page_index: int) -> Query:
     return Query(listing_path(target.kind, target.margin), body)
 
 
+def algo_page_query(target: Target, algo_type: str, cursor: str | None) -> Query:
+    """One page of v5's open algo orders of one type: ``from`` the last id seen, upwards.
+
+    HTX pages v5 listings by ``from`` / ``limit`` (at most 100) / ``direct``; that ``from`` is
+    an order-id cursor is this library's reading (docs/v5.md).
+    """
+    body: dict[str, Any] = {"contract_code": target.contract_code, "type": algo_type,
+                            "limit": V5_PAGE_SIZE, "direct": "next"}
+    if cursor is not None:
+        body["from"] = cursor
+    return Query(V5_ALGO_LISTING, body, (), "GET")
+
+
 def targets_for_ids(contract_code: str, order_ids: Iterable[str | int],
                     client_order_ids: Iterable[str | int], *, kind: str = "order",
-                    margin: str = "isolated") -> tuple[CancelReport, list[Target]]:
+                    margin: str | None = None,
+                    api: ApiName = "v1") -> tuple[CancelReport, list[Target]]:
     """A report holding validated ids as unknown ("not verified"), and their targets.
 
     For ids cancelled elsewhere or earlier: verification then moves each where it belongs.
     """
-    if kind not in KINDS:
-        raise ValueError(f"unknown order kind {kind!r}; expected one of {', '.join(KINDS)}")
-    if margin not in MARGINS:
-        raise ValueError(f"unknown margin mode {margin!r}; expected 'isolated' or 'cross'")
+    ep = api_table(api).cancel(kind, margin)
+    assert ep.kind is not None
     code = validate_contract_code(contract_code)
-    oids = validate_ids(order_ids, "order_id")
-    cids = validate_ids(client_order_ids, "client_order_id")
-    if cids and kind != "order":
+    fields = ep.id_fields
+    oids = validate_ids(order_ids, fields[0])
+    cids = validate_ids(client_order_ids, fields[-1])
+    if cids and len(fields) < 2:
         raise ValueError(f"{kind} orders have no client order ids")
     both = set(oids).intersection(cids)
     if both:
-        raise ValueError(f"id {min(both)!r} is given both as order_id and client_order_id")
+        raise ValueError(f"id {min(both)!r} is given both as {fields[0]} and {fields[-1]}")
     ids = [*oids, *cids]
     report = CancelReport(unknown=ids, unknown_reasons=dict.fromkeys(ids, "not verified"))
-    targets = [Target(kind, margin, code, f, tuple(part))
-               for f, part in (("order_id", oids), ("client_order_id", cids)) if part]
+    targets = [Target(ep.kind, ep.margin, code, f, tuple(part), api)
+               for f, part in zip(fields, (oids, cids), strict=False) if part]
     return report, targets
 
 
@@ -147,17 +177,17 @@ def targets_from_report(report: CancelReport, contract_code: str) -> list[Target
     A by-id batch names its id field; ids a cancel-all reported are order ids of its kind.
     """
     contract_code = validate_contract_code(contract_code)
-    groups: dict[tuple[Kind, Margin, str], dict[str, None]] = {}
+    groups: dict[tuple[Kind, Margin | None, ApiName, str], dict[str, None]] = {}
     seen: set[str] = set()
-    sweeps: list[tuple[Kind, Margin]] = []
+    sweeps: list[tuple[Kind, Margin | None, ApiName]] = []
     for batch in report.batches:
         ep = CATALOG.get(batch.endpoint)
         if ep is None or ep.kind is None:
             continue
         if batch.id_field is None:  # a cancel-all: its ids are in the report, not the batch
-            sweeps.append((ep.kind, ep.margin))
+            sweeps.append((ep.kind, ep.margin, ep.api))
             continue
-        group = groups.setdefault((ep.kind, ep.margin, batch.id_field), {})
+        group = groups.setdefault((ep.kind, ep.margin, ep.api, batch.id_field), {})
         for id_ in batch.ids:
             group[id_] = None
             seen.add(id_)
@@ -167,29 +197,31 @@ def targets_from_report(report: CancelReport, contract_code: str) -> list[Target
             if len(set(sweeps)) > 1:
                 raise ValueError("the report holds cancel-alls of several order kinds: "
                                  "verify each call's report on its own")
-            kind, margin = sweeps[0]
-            groups.setdefault((kind, margin, "order_id"), {}).update(dict.fromkeys(rest))
-    return [Target(kind, margin, contract_code, field, tuple(ids))
-            for (kind, margin, field), ids in groups.items() if ids]
+            kind, margin, api = sweeps[0]
+            groups.setdefault((kind, margin, api, "order_id"), {}).update(dict.fromkeys(rest))
+    return [Target(kind, margin, contract_code, field, tuple(ids), api)
+            for (kind, margin, api, field), ids in groups.items() if ids]
 
 
 # -- parsing -------------------------------------------------------------------------------------
 
 
 class _InfoItem(msgspec.Struct, frozen=True):
-    """One order of an order-info answer (unknown fields ignored)."""
+    """One order of an order-info answer (unknown fields ignored): v1's numeric ``status``
+    or v5's ``state``."""
 
     order_id: int | str | None = None
     order_id_str: str | None = None
     client_order_id: int | str | None = None
     status: int | str | None = None
+    state: int | str | None = None
 
 
 class _InfoAnswer(msgspec.Struct, frozen=True):
-    """An order-info answer: ``data`` is the list of the orders found."""
+    """An order-info answer: ``data`` is the list of the orders found (v5: one object)."""
 
     status: str = ""
-    data: list[_InfoItem] | None = None
+    data: list[_InfoItem] | _InfoItem | None = None
 
 
 class _ListedOrder(msgspec.Struct, frozen=True):
@@ -256,19 +288,21 @@ def parse_info(query_ids: Sequence[str], id_field: str, answer: object) -> Findi
     answer cannot be read.
     """
     parsed: _InfoAnswer = _read(answer, _info_decoder, _InfoAnswer)
-    if parsed.data is None:
+    data = parsed.data
+    if data is None:
         raise ValueError("order info answered without data")
     by_client = id_field == "client_order_id"
     asked = set(query_ids)
     out = Finding()
-    for item in parsed.data:
+    for item in data if isinstance(data, list) else [data]:
         key = (_id_text(None, item.client_order_id) if by_client
                else _id_text(item.order_id_str, item.order_id))
         if key not in asked:
             continue
-        state = None if item.status is None else state_for_status(item.status)
+        raw = item.status if item.status is not None else item.state
+        state = None if raw is None else state_for_status(raw)
         if state is None:
-            out.unread[key] = f"order info gave status {item.status!r}, which is not HTX's"
+            out.unread[key] = f"order info gave state {raw!r}, which is not HTX's"
         else:
             out.states[key] = state
     for id_ in query_ids:
@@ -299,6 +333,42 @@ def parse_listing(answer: object) -> Listing:
     data = parsed.data
     ids = frozenset(_id_text(o.order_id_str, o.order_id) for o in data.orders)
     return Listing(ids - {""}, max(_number(data.total_page), 1), _number(data.total_size))
+
+
+class _V5Listed(msgspec.Struct, frozen=True):
+    """One order of a v5 listing (regular or algo)."""
+
+    order_id: int | str | None = None
+    algo_id: int | str | None = None
+
+
+class _V5ListingAnswer(msgspec.Struct, frozen=True):
+    """A v5 listing: ``data`` a bare list (HTX's examples), or an object holding one."""
+
+    data: list[_V5Listed] | dict[str, Any] | None = None
+
+
+_v5_listing_decoder = msgspec.json.Decoder(_V5ListingAnswer)
+
+
+def parse_v5_page(answer: object) -> list[str]:
+    """The ids (algo ids, else order ids) on one page of a v5 listing, in the page's order.
+
+    ``data`` may be the list itself or an object with the list under ``orders``, ``list`` or
+    ``data``; ``ValueError`` when neither is there.
+    """
+    parsed: _V5ListingAnswer = _read(answer, _v5_listing_decoder, _V5ListingAnswer)
+    data = parsed.data
+    if isinstance(data, dict):
+        inner = next((data[k] for k in ("orders", "list", "data") if isinstance(
+            data.get(k), list)), None)
+        if inner is None:
+            raise ValueError("the v5 listing's data holds no list of orders")
+        data = msgspec.convert(inner, list[_V5Listed])
+    if data is None:
+        raise ValueError("the v5 listing answered without data")
+    ids = [_id_text(None, o.algo_id) or _id_text(None, o.order_id) for o in data]
+    return [i for i in ids if i]
 
 
 def _number(raw: int | str) -> int:

@@ -21,11 +21,15 @@ from htx_cancel._attempt import (
     judge_error,
     judge_request,
 )
+from htx_cancel._catalog import CATALOG
 from htx_cancel._errors import RequestTimeout, TransportError
 from htx_cancel._report import NOT_SENT, BatchOutcome, Failure
 from htx_cancel._retry import Action, RetryPolicy, classify, worth_repeating
 
 POLICY = RetryPolicy(max_attempts=3, backoff=0.1, backoff_max=0.4, deadline=10.0)
+
+SWAP_CANCEL = CATALOG["swap_cancel"]
+SWAP_CANCELALL = CATALOG["swap_cancelall"]
 
 
 def v(action: Action, code: int | str | None = None) -> Verdict:
@@ -224,7 +228,7 @@ OK_BODY = {"status": "ok", "data": {"errors": [], "successes": "1,2"}, "ts": 1}
 def test_every_envelope(status: int, answer: Any, action: Action,
                         code: int | str | None) -> None:
     raw = answer.encode() if isinstance(answer, str) else body(answer)
-    verdict = judge_cancel(status, raw, ["1", "2"], cancel_all=False, retried=False)
+    verdict = judge_cancel(status, raw, SWAP_CANCEL, ["1", "2"], "order_id", retried=False)
     assert verdict.action is action
     assert (verdict.failure.code if verdict.failure else None) == code
     request_verdict = judge_request(status, raw)
@@ -257,17 +261,17 @@ def test_code_200_without_status_is_a_success() -> None:
 
 def test_cancel_all_with_nothing_open_is_settled_and_empty() -> None:
     verdict = judge_cancel(200, body({"status": "error", "err_code": 1051, "err_msg": "none"}),
-                           (), cancel_all=True, retried=False)
+                           SWAP_CANCELALL, (), None, retried=False)
     assert verdict.action is Action.OK and verdict.value == BatchOutcome()
     assert "1051" in verdict.reason
-    retried = judge_cancel(200, body({"status": "ok", "data": {"successes": "7"}}), (),
-                           cancel_all=True, retried=True)
+    retried = judge_cancel(200, body({"status": "ok", "data": {"successes": "7"}}),
+                           SWAP_CANCELALL, (), None, retried=True)
     assert retried.value.cancelled == ["7"] and "earlier attempt" in retried.reason
 
 
 def test_a_retried_cancel_all_that_finds_nothing_keeps_the_lost_attempt_note() -> None:
     answer = body({"status": "error", "err_code": 1051, "err_msg": "No orders to cancel."})
-    verdict = judge_cancel(200, answer, (), cancel_all=True, retried=True)
+    verdict = judge_cancel(200, answer, SWAP_CANCELALL, (), None, retried=True)
     assert verdict.action is Action.OK and verdict.value == BatchOutcome()
     # the lost attempt may have cancelled every open order: that is why none are left
     assert "1051" in verdict.reason and "earlier attempt got no answer" in verdict.reason

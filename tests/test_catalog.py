@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from htx_cancel import CATALOG
-from htx_cancel._catalog import endpoint_for, endpoint_for_path
+from htx_cancel._catalog import api_table, endpoint_for, endpoint_for_path
 
 EXPECTED_MAX = {
     "swap_cancel": 25, "swap_cross_cancel": 25,
@@ -17,7 +17,7 @@ def test_every_cancel_endpoint_is_in_the_catalog() -> None:
     alls = {"swap_cancelall", "swap_cross_cancelall", "swap_trigger_cancelall",
             "swap_cross_trigger_cancelall", "swap_tpsl_cancelall", "swap_cross_tpsl_cancelall",
             "swap_track_cancelall", "swap_cross_track_cancelall"}
-    cancels = {name: ep for name, ep in CATALOG.items() if ep.is_cancel}
+    cancels = {name: ep for name, ep in CATALOG.items() if ep.is_cancel and ep.api == "v1"}
     assert set(cancels) == set(EXPECTED_MAX) | alls
     for name, ep in cancels.items():
         assert ep.path == f"/linear-swap-api/v1/{name}"
@@ -95,3 +95,66 @@ def test_v3_paths_and_unknown_paths() -> None:
             endpoint_for_path(bad)
     with pytest.raises(ValueError, match="pools"):
         endpoint_for_path("swap_order", ())
+
+
+V5_CANCELS = {
+    # name: (kind, cancel-all, ids per request, id fields, how ids travel, pools)
+    "v5/trade/cancel_batch_orders": ("order", False, 10, ("order_id", "client_order_id"),
+                                     "array", ("trade",)),
+    "v5/trade/cancel_all_orders": ("order", True, 0, (), "array", ("trade",)),
+    "v5/algo/cancel_orders": ("algo", False, 10, ("algo_id", "algo_client_order_id"), "items",
+                              ("trade", "v5/algo/cancel_orders")),
+}
+
+
+def test_the_v5_table() -> None:
+    cancels = {name: ep for name, ep in CATALOG.items() if ep.is_cancel and ep.api == "v5"}
+    assert set(cancels) == set(V5_CANCELS)
+    for name, (kind, all_, max_ids, fields, ids_as, pools) in V5_CANCELS.items():
+        ep = cancels[name]
+        assert (ep.kind, ep.cancel_all, ep.max_ids, ep.id_fields, ep.ids_as, ep.pools) == (
+            kind, all_, max_ids, fields, ids_as, pools)
+        assert ep.path == f"/{name}" and ep.margin is None and ep.method == "POST"
+    assert CATALOG["v5/trade/cancel_all_orders"].filters == ("side", "position_side")
+
+
+@pytest.mark.parametrize(("kind", "name"), [
+    ("order", "v5/trade/cancel_batch_orders"), ("algo", "v5/algo/cancel_orders"),
+    ("trigger", "v5/algo/cancel_orders"), ("tpsl", "v5/algo/cancel_orders"),
+    ("track", "v5/algo/cancel_orders")])
+def test_v5_kinds_and_aliases(kind: str, name: str) -> None:
+    assert endpoint_for(kind, None, api="v5").name == name
+
+
+def test_each_api_refuses_the_other_s_words() -> None:
+    with pytest.raises(ValueError, match="v1 filter"):
+        api_table("v5").cancel("order", "cross")
+    with pytest.raises(ValueError, match="not on the v1 API"):
+        endpoint_for("algo", "isolated", api="v1")
+    with pytest.raises(ValueError, match="no cancel-all"):
+        endpoint_for("algo", None, cancel_all=True, api="v5")
+    with pytest.raises(ValueError, match="api must be"):
+        endpoint_for("order", api="v2")
+
+
+@pytest.mark.parametrize(("path", "method", "pools"), [
+    ("/v5/trade/order", "POST", ("trade",)), ("/v5/trade/order", "GET", ("read",)),
+    ("/v5/trade/batch_orders", "POST", ("trade",)),
+    ("/v5/trade/order/opens", "GET", ("read",)), ("/v5/trade/order/history", "GET", ("read",)),
+    ("/v5/algo/order", "POST", ("trade",)), ("/v5/algo/order/opens", "GET", ("read",)),
+    ("/v5/position/mode", "POST", ("trade",)), ("/v5/position/mode", "GET", ("read",)),
+    ("/v5/position/lever", "POST", ("trade",)), ("/v5/account/balance", "GET", ("read",)),
+    ("/v5/trade/cancel-after", "POST", ("trade",)),
+    ("/v5/trade/position/opens", "GET", ("read",)),
+])
+def test_v5_paths_a_bot_sends_know_their_pool(path: str, method: str,
+                                              pools: tuple[str, ...]) -> None:
+    ep = endpoint_for_path(path, method=method)
+    assert ep.pools == pools and ep.api == "v5" and ep.path == path
+
+
+def test_an_unknown_v5_path_needs_its_pools() -> None:
+    with pytest.raises(ValueError, match="not in the catalog"):
+        endpoint_for_path("/v5/trade/something_new")
+    ep = endpoint_for_path("/v5/trade/something_new", ("trade",))
+    assert ep.api == "v5" and ep.pools == ("trade",) and ep.name == "v5/trade/something_new"

@@ -343,7 +343,7 @@ async def test_the_clients_limiter_offers_slot_and_stats() -> None:
     """``client.limiter`` (typed as the Limiter protocol) has ``slot`` and ``stats``."""
     from htx_cancel import CancelClient, Credentials, Limiter
 
-    async with CancelClient(Credentials("k", "s"), base_url="http://127.0.0.1:9",
+    async with CancelClient(Credentials("k", "s"), api="v1", base_url="http://127.0.0.1:9",
                             rate_limits=RateLimits(trade=(3, 1.0), probe=False)) as client:
         limiter: Limiter | None = client.limiter
         assert limiter is not None

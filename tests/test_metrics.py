@@ -114,7 +114,7 @@ async def test_real_limiter_stats() -> None:
     Metrics(registry).watch(limiter, account="a")
     async with FakeExchange({"k": "s"}) as ex:
         ids = ex.seed("BTC-USDT", "order", "isolated", 100)
-        async with CancelClient(Credentials("k", "s"), base_url=ex.base_url,
+        async with CancelClient(Credentials("k", "s"), api="v1", base_url=ex.base_url,
                                 limiter=limiter) as client:
             await client.cancel_orders("BTC-USDT", ids)
     value = registry.get_sample_value
@@ -136,7 +136,8 @@ async def test_fed_by_a_real_client() -> None:
     async with FakeExchange({"k": "s"}, trade_limit=window) as ex:
         ids = ex.seed("BTC-USDT", "order", "isolated", 30)
         ex.faults.script("swap_cancel", ["rate_limit"])
-        async with CancelClient(Credentials("k", "s"), base_url=ex.base_url, limiter=limiter,
+        async with CancelClient(Credentials("k", "s"), api="v1", base_url=ex.base_url,
+                                limiter=limiter,
                                 on_request=metrics.observe) as client:
             report = await client.cancel_orders("BTC-USDT", ids)
     assert sorted(report.cancelled) == sorted(ids)

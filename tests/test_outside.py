@@ -109,7 +109,7 @@ async def test_a_steady_outsider_and_a_large_cancel_on_fake_time(window: Window,
     await clock.advance(2.5)  # the outsider runs steadily before the cancel starts
     limiter = RateLimiter(RateLimits(trade=TRADE), clock=clock)
     ids = [str(10**18 + i) for i in range(80 * PER_REQUEST)]
-    async with CancelClient(CREDS, base_url="http://127.0.0.1:8080",
+    async with CancelClient(CREDS, api="v1", base_url="http://127.0.0.1:8080",
                             transport=MockTransport(account.answer), clock=clock,
                             limiter=limiter) as client:
         start = clock.now()
@@ -136,7 +136,7 @@ async def test_a_steady_outsider_and_a_large_cancel_through_real_http() -> None:
         other = asyncio.ensure_future(outsider(ex.base_url, OUTSIDE_RATE, stop, CREDS))
         await asyncio.sleep(2.5)  # the outsider runs steadily before the cancel starts
         limiter = RateLimiter(RateLimits(trade=TRADE))
-        async with CancelClient(CREDS, base_url=ex.base_url, limiter=limiter) as client:
+        async with CancelClient(CREDS, api="v1", base_url=ex.base_url, limiter=limiter) as client:
             loop = asyncio.get_running_loop()
             start = loop.time()
             report = await asyncio.wait_for(client.cancel_orders("BTC-USDT", ids), 30)

@@ -17,8 +17,7 @@ def test_decodes_a_batch_answer_keeping_big_ids_as_strings() -> None:
             b'"ts":1603701351602,"extra":{"ignored":true}}')
     env = decode_envelope(body)
     assert env.status == "ok" and env.data is not None
-    out = merge_batch(["9223372036854775807", "22", "1234567890123456789"], env.data,
-                      retried=False)
+    out = merge_batch(["9223372036854775807", "22", "1234567890123456789"], env.data)
     assert out.cancelled == ["9223372036854775807", "22"]
     assert out.failed == {"1234567890123456789": Failure(1061, "no")}
 
@@ -35,30 +34,29 @@ def test_decodes_whole_request_errors_and_maintenance() -> None:
 def test_1062_listed_in_both_lists_is_cancelled() -> None:
     data = BatchData(errors=[ErrorItem(order_id="5", err_code=1062, err_msg="Cancelling")],
                      successes="5")
-    assert merge_batch(["5"], data, retried=False).cancelled == ["5"]
+    assert merge_batch(["5"], data).cancelled == ["5"]
 
 
 def test_1062_alone_is_a_failure() -> None:
     data = BatchData(errors=[ErrorItem(order_id="5", err_code=1062, err_msg="Cancelling")])
-    assert merge_batch(["5"], data, retried=False).failed == {"5": Failure(1062, "Cancelling")}
+    assert merge_batch(["5"], data).failed == {"5": Failure(1062, "Cancelling")}
 
 
 def test_1071_counts_as_cancelled_only_on_a_retry() -> None:
     data = BatchData(errors=[ErrorItem(order_id="5", err_code=1071, err_msg="Repeated")])
-    assert merge_batch(["5"], data, retried=False).failed["5"].code == 1071
-    assert merge_batch(["5"], data, retried=True).cancelled == ["5"]
+    assert merge_batch(["5"], data).cancelled == ["5"]  # already cancelled: gone, as asked
 
 
 def test_client_order_id_errors_and_string_codes() -> None:
     data = BatchData(errors=[ErrorItem(order_id="", client_order_id=77, err_code="1061")])
-    assert merge_batch(["77"], data, retried=False).failed["77"].code == 1061
+    assert merge_batch(["77"], data).failed["77"].code == 1061
 
 
 def test_missing_ids_are_unknown_and_strangers_ignored() -> None:
     data = BatchData(errors=[ErrorItem(order_id="999", err_code=1061)], successes="1,888")
-    out = merge_batch(["1", "2"], data, retried=False)
+    out = merge_batch(["1", "2"], data)
     assert out.cancelled == ["1"] and list(out.unknown) == ["2"] and not out.failed
-    assert merge_batch(["1"], None, retried=False).unknown == {"1": "answer had no data"}
+    assert merge_batch(["1"], None).unknown == {"1": "answer had no data"}
 
 
 def test_cancel_all_lists_what_the_exchange_names() -> None:
@@ -70,7 +68,7 @@ def test_cancel_all_lists_what_the_exchange_names() -> None:
 
 def test_report_accounting_and_raise_for_failures() -> None:
     report = CancelReport()
-    report.add(merge_batch(["1", "2"], BatchData(successes="1,2"), retried=False))
+    report.add(merge_batch(["1", "2"], BatchData(successes="1,2")))
     assert report.ok and report.raise_for_failures() is report
     report.add(fail_all(["3"], Failure(1056, "settlement")))
     report.add(unknown_all(["4"], "timeout"))
@@ -103,15 +101,15 @@ def test_every_id_lands_in_exactly_one_outcome(
         batches: list[tuple[list[str], BatchData, bool]]) -> None:
     report = CancelReport()
     asked: list[str] = []
-    for ids, data, retried in batches:
+    for ids, data, _ in batches:
         fresh = [i for i in ids if i not in asked]
         asked += fresh
-        out = merge_batch(fresh, data, retried=retried)
+        out = merge_batch(fresh, data)
         report.add(out)
         succ = set(filter(None, (data.successes or "").split(",")))
         for id_ in fresh:
             assert (id_ in out.cancelled) == (id_ in succ or (
-                retried and any(e.order_id == id_ and e.err_code == 1071 for e in data.errors)))
+                any(e.order_id == id_ and e.err_code == 1071 for e in data.errors)))
     groups = [set(report.cancelled), set(report.failed), set(report.unknown)]
     assert sum(map(len, groups)) == len(asked) == report.total
     assert set().union(*groups) == set(asked)

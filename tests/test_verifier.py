@@ -39,9 +39,12 @@ class Reads:
         self.settle_after: dict[str, float] = {}  # cancelling until this fake time
         self.recancels: list[tuple[str, ...]] = []
         self.on_page: dict[int, Any] = {}  # page -> callable run before answering it
+        self.attempts: list[int | None] = []  # the attempts each request was allowed
 
-    async def request(self, path: str, body: Mapping[str, Any], priority: str) -> Any:
+    async def request(self, path: str, body: Mapping[str, Any], priority: str, *,
+                      method: str = "POST", attempts: int | None = None) -> Any:
         self.calls.append((path, dict(body), priority))
+        self.attempts.append(attempts)
         await asyncio.sleep(0)
         if self.errors:
             raise self.errors.pop(0)
@@ -114,7 +117,7 @@ def reads(clock: FakeClock) -> Reads:
 async def run(reads: Reads, clock: FakeClock, report: CancelReport, targets: list[Target],
               deadline: float | None = None, **policy: Any) -> dict[str, OrderState]:
     verifier = Verifier(reads.request, reads.recancel, clock, deadline=deadline,
-                        policy=VerifyPolicy(**policy), seed=1)
+                        policy=VerifyPolicy(**policy))
     task = asyncio.create_task(verifier.run(report, targets))
     await clock.run_until(task.done)
     return task.result()
@@ -206,12 +209,16 @@ async def test_still_cancelling_at_the_deadline_is_unknown(reads: Reads,
     assert report.unknown == ["1"] and "cancelling" in report.unknown_reasons["1"]
 
 
-async def test_transient_read_errors_are_retried(reads: Reads, clock: FakeClock) -> None:
+async def test_each_read_is_allowed_the_policy_s_attempts_and_its_failure_is_final(
+        reads: Reads, clock: FakeClock) -> None:
+    # repeating a read is the attempt machine's job (tests/test_v5.py, test_client.py): the
+    # verifier asks once, with the attempts allowed, and takes what comes back as final
     reads.status["1"] = 7
-    reads.errors += [TransportError("reset"), APIError(1004, "busy")]
-    states = await run(reads, clock, accepted("1"), [regular(["1"])], attempts=3)
-    assert states == {"1": OrderState.CANCELLED}
-    assert len(reads.calls) == 3
+    reads.errors += [TransportError("reset")]
+    report = accepted("1")
+    states = await run(reads, clock, report, [regular(["1"])], attempts=3)
+    assert states == {} and reads.attempts == [3]
+    assert report.cancelled == ["1"]  # accepted, and nothing learned since
 
 
 async def test_reads_that_fail_leave_the_unknown_ids_unknown_with_the_reason(
@@ -303,16 +310,6 @@ def test_policy_rejects_nonsense() -> None:
         VerifyPolicy(backoff=-1)
     with pytest.raises(ValueError):
         VerifyPolicy(listing_passes=0)
-
-
-async def test_timeout_and_maintenance_codes_are_read_again(reads: Reads,
-                                                            clock: FakeClock) -> None:
-    reads.status["1"] = 7
-    timeout = APIError(0, "timeout")
-    timeout.code = "timeout"  # type: ignore[assignment]  # HTX's non-numeric code
-    reads.errors += [timeout, APIError(1431, "maintenance")]
-    states = await run(reads, clock, accepted("1"), [regular(["1"])], attempts=3)
-    assert states == {"1": OrderState.CANCELLED} and len(reads.calls) == 3
 
 
 async def test_other_api_errors_are_not_repeated(reads: Reads, clock: FakeClock) -> None:

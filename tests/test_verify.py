@@ -66,7 +66,7 @@ def test_strategy_orders_are_read_from_their_listing_50_per_page(
 def test_listing_and_target_reject_what_htx_has_not() -> None:
     with pytest.raises(ValueError, match="order info"):
         listing_path("order", "isolated")
-    with pytest.raises(ValueError, match="client order ids"):
+    with pytest.raises(ValueError, match="client_order_id"):
         target(["1"], "trigger", field="client_order_id")
     with pytest.raises(ValueError, match="field"):
         target(["1"], field="id")

@@ -194,7 +194,7 @@ async def clock(args: argparse.Namespace, streams: Streams) -> int:
     """``htx-cancel time``: the exchange's clock minus this machine's."""
     # GET /api/v1/timestamp is public; the client wants a key pair, so it gets a dummy one.
     try:
-        client = CancelClient(Credentials("public", "public"), base_url=args.base_url,
+        client = CancelClient(Credentials("public", "public"), api="v1", base_url=args.base_url,
                               rate_limits=None)
     except ValueError as exc:
         raise UsageError(str(exc)) from None

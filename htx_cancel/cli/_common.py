@@ -47,7 +47,7 @@ def make_client(credentials: Credentials, base_url: str,
                 limiter: Limiter | None = None) -> CancelClient:
     """A client on ``limiter`` (default: HTX's limits, its own); UsageError for a bad URL."""
     try:
-        return CancelClient(credentials, base_url=base_url,
+        return CancelClient(credentials, api="v1", base_url=base_url,
                             limiter=limiter if limiter is not None else RateLimiter(DEFAULT_LIMITS))
     except ValueError as exc:
         raise UsageError(str(exc)) from None

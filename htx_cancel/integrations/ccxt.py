@@ -1,4 +1,4 @@
-"""Every private USDT-margined swap request of ccxt's async ``htx`` through a limiter.
+"""Every private USDT-margined futures request of ccxt's async ``htx`` through a limiter.
 
 ::
 
@@ -6,18 +6,20 @@
     from htx_cancel.integrations.ccxt import limit_ccxt
 
     exchange = limit_ccxt(ccxt.htx({"apiKey": key, "secret": secret}), client.limiter)
-    await exchange.request("linear-swap-api/v1/swap_order", ["contract", "private"], "POST",
+    await exchange.request("v5/trade/order", ["contract", "private"], "POST",
                            {...}, {"htx_priority": "normal"})
 
 The slot is taken around ccxt's ``fetch2``, the step that signs and sends, so the signature's
-timestamp is made after the grant, never before a wait. The request's path picks the pools
-from the catalog (a ``linear-swap-api`` path the catalog does not know takes
+timestamp is made after the grant, never before a wait. The request's path and method pick
+the pools from the catalog: ccxt's v5 calls (``v5/trade/...``, ``v5/algo/...``,
+``v5/position/...``, ``v5/account/...``; a GET of ``v5/trade/order`` is a read, a POST a
+trade) and its v1 ``linear-swap-api`` calls (a path the catalog does not know takes
 ``unknown_pools``); other private requests (spot, coin-margined swaps: pools of their own at
 HTX) and public ones pass through untouched. The ``ratelimit-*`` headers of each answer are fed
-back (``slot.finish``) and an answer whose ``err_code`` is 1032 pauses the pool, as for the
-library's own requests. Needs ccxt (the ``bench`` extra); it is imported by the caller, not
-here. Leave ccxt's own ``maxRetriesOnFailure`` at 0 (its default): a retry inside ``fetch2``
-would reuse the slot.
+back (``slot.finish``) and an answer whose code is the over-limit code (1032, or the words ccxt
+maps to it) pauses the pool, as for the library's own requests. Needs ccxt (the ``bench``
+extra); it is imported by the caller, not here. Leave ccxt's own ``maxRetriesOnFailure`` at
+0 (its default): a retry inside ``fetch2`` would reuse the slot.
 """
 
 from __future__ import annotations
@@ -30,11 +32,11 @@ import msgspec
 from .._catalog import PRIORITIES, Endpoint, Priority, endpoint_for_path
 from .._limits import Feedback, Limiter, Slot, check_priority, hold_slot
 from .._models import RateLimitHeaders
+from .._retry import RATE_LIMITED_CODES
 
 __all__ = ["limit_ccxt"]
 
-_PREFIX = "linear-swap-api/"
-_RATE_LIMITED = 1032
+_PREFIXES = ("linear-swap-api/", "v5/")
 
 
 class _Error(msgspec.Struct, frozen=True):
@@ -48,7 +50,7 @@ _decode_error = msgspec.json.Decoder(_Error).decode
 
 
 def error_code(body: Any) -> int | str | None:
-    """The ``err_code`` (or 2026-style ``code``) of an answer body; None if it has none."""
+    """The ``err_code`` (or v5's ``code``) of an answer body; None if it has none."""
     if not body:
         return None
     try:
@@ -81,7 +83,7 @@ def endpoint_of(path: str, api: Any, method: str,
     """The endpoint (and pools) of a ccxt request, or None when the limiter has no say."""
     private = "private" in api if isinstance(api, (list, tuple)) else api == "private"
     path = path.lstrip("/")
-    if not private or not path.startswith(_PREFIX):
+    if not private or not path.startswith(_PREFIXES) or path.startswith("v5/market/"):
         return None
     try:
         return endpoint_for_path("/" + path, method=method)
@@ -132,7 +134,7 @@ def limit_ccxt(exchange: Any, limiter: Limiter, *, priority: Priority = "normal"
             except Exception:
                 # the code of the answer, never a substring of the message: an order id may
                 # hold the digits 1032
-                if error_code(current.body) == _RATE_LIMITED:
+                if error_code(current.body) in RATE_LIMITED_CODES:
                     slot.finish(Feedback(headers=current.headers, reset_in=current.reset_in,
                                          rate_limited=True))
                 raise

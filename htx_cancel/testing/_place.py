@@ -148,7 +148,7 @@ def _new_order(endpoint: Endpoint, body: dict[str, object], book: OrderBook,
     price_type = _choice(body, "order_price_type", PRICE_TYPES, ERR_PRICE_TYPE)
     price = _price(body, "price", price_type in PRICED)
     cid = _client_id(body, book, taken)
-    return Order(book.new_order_id(), code, "order", endpoint.margin, cid, direction, offset,
+    return Order(book.new_order_id(), code, "order", _mode(endpoint), cid, direction, offset,
                  ctype, volume=volume, price=price, lever_rate=lever,
                  order_price_type=price_type)
 
@@ -209,7 +209,7 @@ def _trigger(endpoint: Endpoint, body: dict[str, object], book: OrderBook, ts: i
     direction = _choice(body, "direction", DIRECTIONS, ERR_DIRECTION)
     offset = _choice(body, "offset", OPEN_OFFSETS, ERR_OFFSET)
     lever = _lever_rate(body)
-    order = Order(book.new_order_id(), code, "trigger", endpoint.margin, None, direction, offset,
+    order = Order(book.new_order_id(), code, "trigger", _mode(endpoint), None, direction, offset,
                   ctype, volume=volume, price=order_price, lever_rate=lever,
                   order_price_type=price_type,
                   extra={"trigger_type": trigger_type, "trigger_price": trigger_price,
@@ -234,7 +234,7 @@ def _tpsl(endpoint: Endpoint, body: dict[str, object], book: OrderBook, ts: int)
         price_type = _choice(body, f"{side}_order_price_type", STRATEGY_PRICE_TYPES,
                              ERR_PRICE_TYPE, default="limit")
         price = _price(body, f"{side}_order_price", price_type == "limit")
-        orders.append(Order(book.new_order_id(), code, "tpsl", endpoint.margin, None, direction,
+        orders.append(Order(book.new_order_id(), code, "tpsl", _mode(endpoint), None, direction,
                             None, ctype, volume=volume, price=price, order_price_type=price_type,
                             extra={"tpsl_order_type": side, "trigger_price": trigger_price,
                                    "order_price": price}))
@@ -254,7 +254,7 @@ def _track(endpoint: Endpoint, body: dict[str, object], book: OrderBook, ts: int
     callback_rate = _number(body, "callback_rate")
     active_price = _number(body, "active_price")
     price_type = _choice(body, "order_price_type", TRACK_PRICE_TYPES, ERR_PRICE_TYPE)
-    order = Order(book.new_order_id(), code, "track", endpoint.margin, None, direction, offset,
+    order = Order(book.new_order_id(), code, "track", _mode(endpoint), None, direction, offset,
                   ctype, volume=volume, lever_rate=lever, order_price_type=price_type,
                   extra={"callback_rate": callback_rate, "active_price": active_price})
     book.add(order)
@@ -288,3 +288,8 @@ def place(endpoint: Endpoint, raw: bytes, book: OrderBook, ts: int) -> Processed
         result = Processed(error_answer(exc.code, exc.message, ts), exc.code)
     result.body = body
     return result
+
+
+def _mode(endpoint: Endpoint) -> str:
+    """The margin mode of a v1 placement endpoint (every v1 endpoint has one)."""
+    return endpoint.margin or "isolated"

@@ -80,8 +80,8 @@ async def test_cancel_reports_failures_with_exit_1(exchange: FakeExchange, run: 
     }
     assert doc["ok"] is False
     human = await run(*_args(exchange, "track", *ids[1:]))  # already cancelled now: 1071
-    assert human.status == 1
-    assert "1071" in human.out and "3 failed" in human.out
+    assert human.status == 0  # "make sure these are gone": 1071 counts as cancelled
+    assert "3 cancelled, 0 failed" in human.out
 
 
 async def test_cancel_unknown_outcome_is_exit_1(exchange: FakeExchange, run: Run) -> None:

@@ -36,7 +36,7 @@ async def test_progress_moves_with_each_settled_batch() -> None:
                                                       "swap_cross_cancel (cid)")
     tracker = Recorder()
     async with (FakeExchange({"k": "s"}) as ex,
-                CancelClient(Credentials("k", "s"), base_url=ex.base_url) as client):
+                CancelClient(Credentials("k", "s"), api="v1", base_url=ex.base_url) as client):
         await run_jobs(client, [job], tracker)
     assert tracker.rows == {"swap_cross_cancel (cid)": 3}
     assert tracker.shown == {"swap_cross_cancel (cid)": (3, 1)}
@@ -56,7 +56,7 @@ async def test_jobs_run_on_the_generic_cancel_and_fill_their_reports() -> None:
                 make_job("client", "BTC-USDT", "isolated", cids),
                 make_job("trigger", "BTC-USDT", "cross", trigger)]
         tracker = Recorder()
-        async with CancelClient(Credentials("k", "s"), base_url=ex.base_url) as client:
+        async with CancelClient(Credentials("k", "s"), api="v1", base_url=ex.base_url) as client:
             await run_jobs(client, jobs, tracker)
         assert ex.open_ids() == set()
     assert [job.report.cancelled for job in jobs] == [regular[10:], cids, trigger]

@@ -59,7 +59,7 @@ async def test_random_faults_lose_nothing(seed: int) -> None:
         already = ex.seed("BTC-USDT", "order", "isolated", 5)
         ex.fill(regular[0])
         strangers = [str(10**17 + seed * 1000 + i) for i in range(5)]
-        async with CancelClient(CREDS, base_url=ex.base_url, rate_limits=LIMITS,
+        async with CancelClient(CREDS, api="v1", base_url=ex.base_url, rate_limits=LIMITS,
                                 timeouts=Timeouts(total=0.25, connect=0.25), seed=seed,
                                 retry=RetryPolicy(max_attempts=4, backoff=0.005,
                                                   backoff_max=0.02)) as c:
@@ -93,7 +93,8 @@ async def test_random_faults_lose_nothing(seed: int) -> None:
 async def test_cancelling_the_caller_stops_requests_and_releases_the_limiter() -> None:
     async with FakeExchange({"test-access": "test-secret"}, trade_limit=(5, 1.0)) as ex:
         ids = ex.seed("BTC-USDT", "order", "isolated", 500)
-        c = CancelClient(CREDS, base_url=ex.base_url, rate_limits=RateLimits(trade=(5, 1.0)))
+        c = CancelClient(CREDS, api="v1", base_url=ex.base_url,
+                         rate_limits=RateLimits(trade=(5, 1.0)))
         before = client_tasks()
         report = CancelReport()
         task = asyncio.create_task(c.cancel_orders("BTC-USDT", ids, report=report))

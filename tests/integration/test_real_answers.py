@@ -19,7 +19,7 @@ ORDER = {"contract_code": "BTC-USDT", "volume": 1, "price": 30000, "direction": 
                                    "code_msg_bare", "code_message_bare"])
 async def test_every_error_style_carries_the_exchange_code(style: Any) -> None:
     ex = FakeExchange({"k": "s"}, error_style=style, ts_as_string=True, trade_limit=SMALL.trade)
-    async with ex, CancelClient(Credentials("k", "s"), base_url=ex.base_url,
+    async with ex, CancelClient(Credentials("k", "s"), api="v1", base_url=ex.base_url,
                                 rate_limits=SMALL, retry=RETRY) as c:
         ids = ex.seed("BTC-USDT", "order", "isolated", 30)
         ex.faults.script("swap_cancel", [Fault("api_error", err_code=1056,
@@ -38,12 +38,12 @@ async def test_ed25519_keys_cancel_and_a_wrong_one_costs_one_request() -> None:
     async with FakeExchange(ed25519_keys={"ed-key": good.public_key()},
                             trade_limit=SMALL.trade) as ex:
         ids = ex.seed("BTC-USDT", "order", "isolated", 60)
-        async with CancelClient(Credentials.ed25519("ed-key", good), base_url=ex.base_url,
+        async with CancelClient(Credentials.ed25519("ed-key", good), api="v1", base_url=ex.base_url,
                                 rate_limits=SMALL) as c:
             assert (await c.cancel_orders("BTC-USDT", ids[:30])).cancelled == ids[:30]
         assert ex.requests[0].query["SignatureMethod"] == "Ed25519"
         sent = len(ex.requests)
-        async with CancelClient(Credentials.ed25519("ed-key", bad), base_url=ex.base_url,
+        async with CancelClient(Credentials.ed25519("ed-key", bad), api="v1", base_url=ex.base_url,
                                 rate_limits=SMALL) as c:
             report = await c.cancel_orders("BTC-USDT", ids[30:])
         assert len(ex.requests) == sent + 1 and len(report.failed) == 30
@@ -52,7 +52,7 @@ async def test_ed25519_keys_cancel_and_a_wrong_one_costs_one_request() -> None:
 
 async def test_placements_through_request_then_cancel() -> None:
     async with FakeExchange({"k": "s"}) as ex, CancelClient(
-            Credentials("k", "s"), base_url=ex.base_url, rate_limits=None) as c:
+            Credentials("k", "s"), api="v1", base_url=ex.base_url, rate_limits=None) as c:
         placed = await c.request("/linear-swap-api/v1/swap_order",
                                  {**ORDER, "client_order_id": 7}, priority="low")
         oid = placed["data"]["order_id_str"]

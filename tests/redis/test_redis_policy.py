@@ -93,7 +93,8 @@ async def test_a_steady_outsider_and_a_cancel_through_redis(redis_url: str, acco
         other = asyncio.ensure_future(outsider(ex.base_url, OUTSIDE_RATE, stop, CREDS))
         await asyncio.sleep(2.5)
         limiter = RedisLimiter(redis_url, account, limits, lease=5.0)
-        async with limiter, CancelClient(CREDS, base_url=ex.base_url, limiter=limiter) as client:
+        async with limiter, CancelClient(CREDS, api="v1", base_url=ex.base_url,
+                                         limiter=limiter) as client:
             report = await asyncio.wait_for(client.cancel_orders("BTC-USDT", ids), 30)
         stop.set()
         await other

@@ -15,9 +15,8 @@ import sys
 import time
 from pathlib import Path
 
-from htx_cancel.redis_limiter import RedisLimiter
-
 from htx_cancel import CancelClient, Credentials, RateLimits, RetryPolicy, Timeouts
+from htx_cancel.redis_limiter import RedisLimiter
 
 
 async def cancel(argv: list[str], ids: list[str]) -> dict[str, object]:
@@ -29,7 +28,7 @@ async def cancel(argv: list[str], ids: list[str]) -> dict[str, object]:
     creds = Credentials("test-access", "test-secret")
     async with RedisLimiter(redis_url, account, limits, lease=lease) as limiter:
         await limiter.ping()
-        async with CancelClient(creds, base_url=base_url, limiter=limiter,
+        async with CancelClient(creds, api="v1", base_url=base_url, limiter=limiter,
                                 timeouts=Timeouts(total=lease / 2, connect=lease / 4),
                                 retry=RetryPolicy(deadline=30.0)) as client:
             await asyncio.sleep(max(0.0, start_at - time.time()))

@@ -9,7 +9,8 @@ from htx_cancel import CancelClient, Credentials
 
 
 async def main(base_url: str, seconds: float) -> None:
-    async with (CancelClient(Credentials("test-access", "test-secret"), base_url=base_url) as c,
+    async with (CancelClient(Credentials("test-access", "test-secret"), api="v1",
+                             base_url=base_url) as c,
                 c.cancel_after(seconds, interval=0.5) as switch):
         print(f"armed {switch.trigger_time}", flush=True)
         await asyncio.Event().wait()

@@ -25,7 +25,7 @@ FAST = RetryPolicy(backoff=0.01, backoff_max=0.05, deadline=20.0)
 
 
 def client(ex: FakeExchange, **kw: object) -> CancelClient:
-    return CancelClient(CREDS, base_url=ex.base_url, rate_limits=LIMITS,
+    return CancelClient(CREDS, api="v1", base_url=ex.base_url, rate_limits=LIMITS,
                         limiter=RateLimiter(LIMITS), retry=FAST, **kw)  # type: ignore[arg-type]
 
 
@@ -200,7 +200,7 @@ async def test_a_wrong_key_costs_one_request_even_with_verify() -> None:
     async with exchange(seed=11) as ex:
         ids = ex.seed("BTC-USDT", "order", "isolated", 80)
         wrong = Credentials("test-access", "not-the-secret")
-        async with CancelClient(wrong, base_url=ex.base_url, rate_limits=LIMITS,
+        async with CancelClient(wrong, api="v1", base_url=ex.base_url, rate_limits=LIMITS,
                                 limiter=RateLimiter(LIMITS)) as c:
             report = await c.cancel_orders("BTC-USDT", order_ids=ids, verify=True)
         assert report.auth_failure is not None and len(report.failed) == 80

@@ -25,7 +25,7 @@ async def until(condition: Callable[[], bool], limit: float = 20.0) -> None:
 
 
 async def test_armed_rearmed_and_disarmed() -> None:
-    async with FakeExchange() as ex, CancelClient(CREDS, base_url=ex.base_url) as c:
+    async with FakeExchange() as ex, CancelClient(CREDS, api="v1", base_url=ex.base_url) as c:
         ids = ex.seed("BTC-USDT", "order", "isolated", 3)
         async with c.cancel_after(5.0, interval=0.1) as switch:
             assert ex.cancel_after.armed
@@ -40,7 +40,7 @@ async def test_armed_rearmed_and_disarmed() -> None:
 
 async def test_failing_to_rearm_is_reported() -> None:
     failures: list[Exception] = []
-    async with FakeExchange() as ex, CancelClient(CREDS, base_url=ex.base_url) as c:
+    async with FakeExchange() as ex, CancelClient(CREDS, api="v1", base_url=ex.base_url) as c:
         async with c.cancel_after(5.0, interval=0.1, on_failure=failures.append) as switch:
             ex.faults.script("linear-cancel-after", ["busy", "maintenance"])
             await until(lambda: switch.rearms >= 2)
@@ -49,7 +49,7 @@ async def test_failing_to_rearm_is_reported() -> None:
 
 
 async def test_stay_armed_fires_after_the_timeout() -> None:
-    async with FakeExchange() as ex, CancelClient(CREDS, base_url=ex.base_url) as c:
+    async with FakeExchange() as ex, CancelClient(CREDS, api="v1", base_url=ex.base_url) as c:
         ids = ex.seed("BTC-USDT", "order", "cross", 4)
         async with c.cancel_after(5.0, stay_armed=True):
             pass
@@ -60,7 +60,7 @@ async def test_stay_armed_fires_after_the_timeout() -> None:
 
 
 async def test_a_failed_disarm_raises() -> None:
-    async with FakeExchange() as ex, CancelClient(CREDS, base_url=ex.base_url) as c:
+    async with FakeExchange() as ex, CancelClient(CREDS, api="v1", base_url=ex.base_url) as c:
         try:
             async with c.cancel_after(5.0):
                 ex.faults.script("linear-cancel-after", ["busy"] * 3)
