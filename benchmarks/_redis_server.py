@@ -8,6 +8,7 @@ persistence does), with a log file. Every wait has a time limit.
 from __future__ import annotations
 
 import contextlib
+import random
 import shutil
 import signal
 import socket
@@ -27,11 +28,28 @@ def have_redis_server() -> bool:
     return shutil.which("redis-server") is not None and shutil.which("redis-cli") is not None
 
 
-def free_port() -> int:
-    """A TCP port of 127.0.0.1 that nothing listens on now."""
+def _bindable(port: int) -> bool:
     with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def free_port(*, cluster: bool = False) -> int:
+    """A TCP port of 127.0.0.1 that nothing listens on now (for a cluster node: one of at most
+    55535 whose bus port, 10000 above it, is free too)."""
+    if not cluster:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            return int(s.getsockname()[1])
+    rng = random.Random()
+    for _ in range(200):
+        port = rng.randrange(20000, 55535)
+        if _bindable(port) and _bindable(port + 10000):
+            return port
+    raise RuntimeError("no free port pair for a cluster node")
 
 
 def _cli(port: int, *args: str, timeout: float = 2.0) -> str:
@@ -49,7 +67,7 @@ class RedisServer:
     (empty), ``flushall``; ``url`` names it. Use as a context manager."""
 
     def __init__(self, port: int | None = None, *, extra: tuple[str, ...] = ()) -> None:
-        self.port = port or free_port()
+        self.port = port or free_port(cluster="--cluster-enabled" in extra)
         self.dir = Path(tempfile.mkdtemp(prefix=f"redis-{self.port}-"))
         self.log = self.dir / "redis.log"
         self.extra = extra

@@ -210,7 +210,7 @@ class RedisLimiter(Backend):
         self._flying: dict[str, Ticket] = {}  # granted, not finished, by ticket id
         self._waiting = dict.fromkeys(LEVELS, 0)
         self._queued: dict[tuple[str, int], int] = {}  # waiters per lane, told to Redis
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks: set[asyncio.Future[Any]] = set()
         self._gen: str | None = None  # the generation of the account's books we wrote to
         self._settle = _ms(queue_ttl + retry_after)
         self._probe_task: asyncio.Task[None] | None = None
@@ -495,6 +495,8 @@ class RedisLimiter(Backend):
         call = asyncio.ensure_future(self._run(
             "acquire", lane.acquire_keys, [ticket.tid, *lane.acquire_args, max(1, queued),
                                            self._gen or ""]))
+        self._tasks.add(call)  # flush() waits for it, and for what its undoing spawns
+        call.add_done_callback(self._tasks.discard)
         try:
             return [int(x) for x in await asyncio.shield(call)]
         except asyncio.CancelledError:

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
+from redis import asyncio as aredis
 
 from htx_cancel import CATALOG, CancelClient, RateLimiter, RateLimits
 from htx_cancel._catalog import Endpoint, Priority
@@ -290,3 +291,28 @@ async def test_both_backends_keep_the_same_reserve(redis_url: str, account: str,
     finally:
         if redis:
             await limiter.close()
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(queued=st.lists(st.tuples(st.sampled_from(["trigger", "tpsl", "track"]),
+                                 st.integers(0, 40), st.integers(1, 20)), max_size=8),
+       cap=st.integers(0, 72))
+def test_the_scripts_reserve_is_the_policys(redis_url: str, queued: list[tuple[str, int, int]],
+                                            cap: int) -> None:
+    """The one rule, twice: the Lua of the acquire script and policy.strategy_reserve."""
+    from htx_cancel._limits import policy
+    from htx_cancel._limits.redis_scripts import RESERVE
+
+    # an endpoint's need is the same wherever it is queued (it is its pool's per-window count)
+    needs = {name: need for name, _, need in queued}
+    queued = [(name, n, needs[name]) for name, n, _ in queued]
+
+    async def lua() -> int:
+        client = aredis.Redis.from_url(redis_url)
+        try:
+            return int(await client.eval(RESERVE, 0, cap,
+                                         *(f"{n} {need} {name}" for name, n, need in queued)))
+        finally:
+            await client.aclose()
+
+    assert asyncio.run(lua()) == policy.strategy_reserve(queued, cap)
