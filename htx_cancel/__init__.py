@@ -28,6 +28,7 @@ from ._limits import (
     LimiterStats,
     PoolStats,
     RateLimiter,
+    RateLimitHeaders,
     RateLimits,
     shared_limiter,
 )
@@ -66,6 +67,7 @@ __all__ = [
     "OrderState",
     "PoolStats",
     "Priority",
+    "RateLimitHeaders",
     "RateLimiter",
     "RateLimiterError",
     "RateLimits",

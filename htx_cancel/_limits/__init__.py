@@ -10,6 +10,7 @@ handle), :mod:`.local` (the asyncio backend), :mod:`.redis_backend` with
 only by ``htx_cancel.redis_limiter``).
 """
 
+from .._models import RateLimitHeaders
 from .feedback import NOT_SENT, SENT, Feedback
 from .limits import DEFAULT_LIMITS, RateLimits
 from .local import RateLimiter, shared_limiter
@@ -28,6 +29,7 @@ __all__ = [
     "LimiterStats",
     "PoolSpec",
     "PoolStats",
+    "RateLimitHeaders",
     "RateLimiter",
     "RateLimits",
     "Scheduler",

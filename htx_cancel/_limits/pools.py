@@ -51,8 +51,8 @@ class PoolSpec:
 class Pool:
     """One pool's bookkeeping: slots in use, pending releases, pauses and outside use."""
 
-    __slots__ = ("busy", "grants", "outside", "paused_until", "releases", "since", "spec",
-                 "waiting")
+    __slots__ = ("busy", "grants", "others", "others_until", "outside", "paused_until",
+                 "releases", "since", "spec", "waiting")
 
     def __init__(self, spec: PoolSpec) -> None:
         self.spec = spec
@@ -64,6 +64,8 @@ class Pool:
         self.grants = 0  # total grants so far, for comparing with the exchange's count
         self.waiting = [0, 0, 0]  # queued tickets by priority level
         self.since: deque[float] = deque()  # grant times of the requests in flight, oldest first
+        self.others = 0  # slots others were seen to hold beyond their share, until others_until
+        self.others_until = 0.0
 
     @property
     def name(self) -> str:
@@ -98,7 +100,13 @@ class Pool:
             return 0
         if self.outside.cold(now):
             return 1 if self.busy == 0 and own < self.limit else 0  # one probe at a time
-        return self.limit - own - self.outside.hold(now)
+        others = self.others if now < self.others_until else 0
+        return self.limit - own - self.outside.hold(now) - others
+
+    def leave_for_others(self, count: int, until: float) -> None:
+        """Keep ``count`` slots free until ``until``: what others hold beyond their share (a
+        switch to share limits right after a window in which some took more than theirs)."""
+        self.others, self.others_until = count, until
 
     def take(self, now: float) -> tuple[int, int]:
         """Count a grant at ``now``; the (slots in use, grants) it leaves, for ``observe``."""
@@ -154,6 +162,8 @@ class Pool:
         times = [self.paused_until] if self.paused_until > now else []
         if self.releases:
             times.append(self.releases[0][0])
+        if self.others_until > now:
+            times.append(self.others_until)
         if (t := self.outside.next_change(now)) is not None:
             times.append(t)
         return min(times) if times else None

@@ -99,7 +99,7 @@ class _Lane:
         self.queue_keys = [k(f"q:{level}:{name}"), k("qlive"), strategic[level],
                            *(w[level] for w in waits), needs[level]]
         per_pool = [[k(f"pool:{p}"), k(f"pause:{p}"), k(f"hold:{p}"), k(f"count:{p}"), *w,
-                     k(f"warm:{p}")] for p, w in zip(pools, waits, strict=True)]
+                     k(f"warm:{p}"), k(f"floor:{p}")] for p, w in zip(pools, waits, strict=True)]
         self.acquire_keys = [*self.queue_keys[:2], *strategic, *needs, k("seq"), k("gen"),
                              k("settle"), *itertools.chain(*per_pool)]
         # a strategy endpoint's reserve is at most what it can send in one trade window
@@ -112,7 +112,7 @@ class _Lane:
             int(strategy), _ms(limiter.lease), _ms(limiter.queue_ttl),
             limiter.reserve_cap, _ms(limiter.poll_cap), level, *(s.limit for s in specs),
             *self.complete_args, int(limiter.limits.probe), cap, name]
-        self.warm_keys = [keys[-1] for keys in per_pool]
+        self.warm_keys = [keys[-2] for keys in per_pool]
         self.warm_ms = _ms(policy.MEMORY * max(s.period for s in specs))
         self.release_keys = list(itertools.chain(*((keys[0], keys[3]) for keys in per_pool)))
         self.pause_keys = {p: keys[1] for p, keys in zip(pools, per_pool, strict=True)}
@@ -164,7 +164,8 @@ class RedisLimiter(Backend):
 
     __slots__ = ("_books", "_client", "_connecting", "_down", "_fallback", "_flying", "_gen",
                  "_lanes", "_locks", "_own_client", "_prefix", "_probe_task", "_queued", "_redis",
-                 "_scripts", "_seq", "_settle", "_tasks", "_token", "_waiting", "_watch_task",
+                 "_scripts", "_seen", "_seq", "_settle", "_tasks", "_token", "_waiting",
+                 "_watch_task",
                  "account", "lease", "limits", "poll_cap", "queue_ttl", "reserve_cap",
                  "retry_after")
 
@@ -208,11 +209,15 @@ class RedisLimiter(Backend):
         self._fallback = (RateLimiter(fallback, scheduler=self._books)
                           if fallback is not None else None)
         self._flying: dict[str, Ticket] = {}  # granted, not finished, by ticket id
+        # pool -> (in use at our last grant, of them ours, when)
+        self._seen: dict[str, tuple[int, int, float]] = {}
         self._waiting = dict.fromkeys(LEVELS, 0)
         self._queued: dict[tuple[str, int], int] = {}  # waiters per lane, told to Redis
         self._tasks: set[asyncio.Future[Any]] = set()
         self._gen: str | None = None  # the generation of the account's books we wrote to
-        self._settle = _ms(queue_ttl + retry_after)
+        # after a loss of the books, grants wait for the others to write theirs back: the
+        # watchers see it within poll_cap, processes on the fallback within retry_after
+        self._settle = _ms(retry_after + 2 * poll_cap)
         self._probe_task: asyncio.Task[None] | None = None
         self._watch_task: asyncio.Task[None] | None = None
 
@@ -322,7 +327,10 @@ class RedisLimiter(Backend):
         finally:
             self._waiting[priority] -= 1
             self._queued[key] -= 1
-        self._books.take(ticket, self._now())
+        now = self._now()
+        self._books.take(ticket, now)
+        for pool, (used, _) in ticket.shared.items():
+            self._seen[pool] = (used, ticket.snapshot[pool][0], now)
         self._flying[ticket.tid] = ticket
         self._watch()
         return ticket
@@ -527,7 +535,8 @@ class RedisLimiter(Backend):
     # -- the books in Redis: generations, writing back, the fallback ----------------------------
 
     def _held(self) -> tuple[list[str], list[int | str], int]:
-        """The slots this process holds, as SEED's pool keys and arguments, and their count."""
+        """The slots this process holds, and what it last saw in use, as SEED's pool keys and
+        arguments; and how many slots it holds."""
         now = self._now()
         lease = _ms(self.lease)
         keys: list[str] = []
@@ -537,10 +546,13 @@ class RedisLimiter(Backend):
             pool.own(now)
             flying = [t.tid for t in self._flying.values() if name in t.pools]
             held = [(tid, _ms(until - now)) for until, tid in pool.releases if tid]
-            if not flying and not held:
+            seen, _, seen_at = self._seen.get(name, (0, 0, now))
+            # what was in use at that grant has lapsed a hold (and a guard) after it
+            seen_ms = _ms(seen_at + pool.period + 2 * self.limits.guard - now)
+            if not flying and not held and not (seen and seen_ms):
                 continue
-            keys.append(self.key(f"pool:{name}"))
-            args.append(len(flying) + len(held))
+            keys += [self.key(f"pool:{name}"), self.key(f"floor:{name}")]
+            args += [seen, seen_ms, len(flying) + len(held)]
             for tid in flying:
                 args += [tid, lease]
             for tid, ms in held:
@@ -575,6 +587,12 @@ class RedisLimiter(Backend):
             return
         self._down = True
         self._books.resize(self._spec(name) for name in self._books.pools)
+        for name, (used, mine, at) in self._seen.items():
+            # the others' part of what was in use at our last grant, beyond their shares, is
+            # not ours to take until it lapses
+            pool = self._books.pools[name]
+            beyond = used - mine - (pool.spec.account - pool.limit)
+            pool.leave_for_others(max(0, beyond), at + pool.period + 2 * self.limits.guard)
         log.info("Redis unusable for account %s (%s); limiting in-process with %r from what "
                  "this process holds, trying Redis every %.2f s", self.account, exc,
                  self._fallback.limits if self._fallback else None, self.retry_after)
@@ -594,6 +612,8 @@ class RedisLimiter(Backend):
                 continue
             self._down = False
             self._books.resize(self._spec(name) for name in self._books.pools)
+            for pool in self._books.pools.values():
+                pool.leave_for_others(0, 0.0)
             log.info("Redis answers again for account %s: back on the shared pools", self.account)
             assert self._fallback is not None
             self._fallback.evict(_Moved())
@@ -601,8 +621,9 @@ class RedisLimiter(Backend):
         self._probe_task = None
 
     def _watch(self) -> None:
-        """While this process holds slots in Redis, check its generation every ``poll_cap``,
-        so that slots lost with Redis's data are written back before others are granted."""
+        """While this process holds slots in Redis (or saw others' lately), check the
+        generation every ``poll_cap``, so that slots lost with Redis's data are written back
+        (and what was in use is known) before others are granted."""
         if self._watch_task is None and not self._down:
             self._watch_task = asyncio.get_running_loop().create_task(self._watching())
 
@@ -610,7 +631,8 @@ class RedisLimiter(Backend):
         try:
             while not self._down:
                 now = self._now()
-                if not self._flying and not any(p.own(now) for p in self._books.pools.values()):
+                if not self._flying and not any(p.own(now) for p in self._books.pools.values()) \
+                        and all(at + self.lease < now for _, _, at in self._seen.values()):
                     break
                 await asyncio.sleep(self.poll_cap)
                 try:

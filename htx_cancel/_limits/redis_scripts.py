@@ -31,6 +31,9 @@ Data model, per account (all keys share one hash tag, so they live in one cluste
   persistence, ``FLUSHALL``, a failover to a replica that missed the last writes) has none, or
   another: every process then writes back the slots it holds (:data:`SEED`) before it is
   granted again, and ``settle`` (PX) holds every grant until the others have done the same.
+- ``floor:<pool>``: after such a loss, the most slots a process saw in use just before it (PX,
+  until they have surely lapsed): a pool counts at least that many, so the slots of a process
+  that ended before the loss (nobody can write them back) still count.
 """
 
 from __future__ import annotations
@@ -67,8 +70,8 @@ for i = 2, #ARGV do entries[#entries + 1] = ARGV[i] end
 return strategy_reserve(entries, tonumber(ARGV[1]))
 """
 
-# KEYS: q, qlive, qstrategy0..2, qneed0..2, seq, gen, settle, then eight per pool: zset, pause,
-#       hold, count, wait0..wait2, warm
+# KEYS: q, qlive, qstrategy0..2, qneed0..2, seq, gen, settle, then nine per pool: zset, pause,
+#       hold, count, wait0..wait2, warm, floor
 # ARGV: tid, strategy (0/1), lease_ms, queue_ttl_ms, reserve_cap, unknown_wait_ms, level,
 #       then the limits of the pools, then their holds after completion (ms), then probe (0/1),
 #       the endpoint's per-window need cap (strategy), the endpoint, the requests queued in the
@@ -84,7 +87,7 @@ local level = tonumber(ARGV[7])
 local q, qlive = KEYS[1], KEYS[2]
 local qstrat, qneed = KEYS[3 + level], KEYS[6 + level]
 local base = 11
-local per = 8
+local per = 9
 local npools = (#KEYS - base) / per
 local probe = ARGV[8 + 2 * npools] == '1'
 local cap = tonumber(ARGV[9 + 2 * npools])
@@ -143,7 +146,11 @@ for i = 1, npools do
   if w <= 0 then
     w = 0
     local used = redis.call('ZCARD', z)
-    local room = tonumber(ARGV[7 + i]) - used
+    -- after a loss of the books: at least what the processes saw in use before it
+    local floor_ttl = redis.call('PTTL', KEYS[k + 9])
+    local counted = used
+    if floor_ttl > 0 then counted = math.max(used, tonumber(redis.call('GET', KEYS[k + 9]))) end
+    local room = tonumber(ARGV[7 + i]) - counted
     local hold_ttl = redis.call('PTTL', hk)
     if hold_ttl > 0 then room = room - tonumber(redis.call('GET', hk)) end
     if i == 1 then room = room - reserve end
@@ -161,6 +168,7 @@ for i = 1, npools do
         w = tonumber(ARGV[6])
       end
       if hold_ttl > 0 and hold_ttl < w then w = hold_ttl end
+      if counted > used and floor_ttl < w then w = floor_ttl end
       if w < 1 then w = 1 end
     end
   end
@@ -209,29 +217,38 @@ end
 return 1
 """
 
-# KEYS: gen, settle, then the zsets of the pools the caller holds slots in. ARGV: the caller's
-# generation token, settle_ms (0: the caller had no books in Redis before), then per pool the
-# number of slots n followed by n pairs (ticket id, ms from now until the slot is free).
-# Writes the caller's slots back (never shortening one) and returns the generation now in force:
-# the caller's token if the account had none (then every grant waits settle_ms, for the other
-# processes to write theirs back).
+# KEYS: gen, settle, then per pool: zset, floor. ARGV: the caller's generation token,
+# settle_ms (0: the caller had no books in Redis before), then per pool: the slots the caller
+# last saw in use there (every process's), ms until those have surely lapsed, the number n of
+# the caller's own slots, and n pairs (ticket id, ms from now until the slot is free).
+# Writes the caller's slots back (never shortening one) and raises the pool's floor (what was
+# in use before a loss: slots of a process that is gone count until they lapse); returns the
+# generation now in force, the caller's token if the account had none (then every grant waits
+# settle_ms, for the other processes to write theirs back).
 SEED = _NOW + """
 if redis.call('SET', KEYS[1], ARGV[1], 'NX') and tonumber(ARGV[2]) > 0 then
   redis.call('SET', KEYS[2], '1', 'PX', tonumber(ARGV[2]))
 end
 local i = 3
-for k = 3, #KEYS do
-  local n = tonumber(ARGV[i])
+for k = 3, #KEYS, 2 do
+  local seen, seen_ms, n = tonumber(ARGV[i]), tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2])
+  local floor = KEYS[k + 1]
+  if seen > 0 and seen_ms > 0 then
+    local ttl = redis.call('PTTL', floor)
+    if ttl <= 0 or tonumber(redis.call('GET', floor)) < seen then
+      redis.call('SET', floor, seen, 'PX', seen_ms)
+    end
+  end
   local longest = 0
   for j = 1, n do
-    local ms = tonumber(ARGV[i + 2 * j])
-    redis.call('ZADD', KEYS[k], 'GT', now + ms + 1, ARGV[i + 2 * j - 1])
+    local ms = tonumber(ARGV[i + 2 + 2 * j])
+    redis.call('ZADD', KEYS[k], 'GT', now + ms + 1, ARGV[i + 1 + 2 * j])
     if ms > longest then longest = ms end
   end
   if n > 0 and redis.call('PTTL', KEYS[k]) < longest * 2 then
     redis.call('PEXPIRE', KEYS[k], longest * 2)
   end
-  i = i + 2 * n + 1
+  i = i + 2 * n + 3
 end
 return redis.call('GET', KEYS[1])
 """

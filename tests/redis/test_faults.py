@@ -71,6 +71,23 @@ async def test_the_fallback_starts_from_what_the_process_holds(server: RedisServ
         assert stats.pools["trade"].held == 4 and stats.pools["trade"].limit == 3
 
 
+async def test_the_fallback_leaves_what_others_took_beyond_their_share(
+        server: RedisServer) -> None:
+    a, b = make(server, fallback=FALLBACK), make(server, fallback=FALLBACK)
+    try:
+        for _ in range(5):
+            a.finish(await a.acquire(REGULAR))  # more than its share of 3: Redis allowed it
+        b.finish(await b.acquire(REGULAR))  # b saw 6 in use, 1 of them its own
+        server.kill()
+        # b's share is 3 and it holds 1, but a holds 2 beyond its share: nothing for b
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(b.acquire(REGULAR), 0.5)
+        assert b.stats().backend == "fallback"
+    finally:
+        await a.close()
+        await b.close()
+
+
 async def test_no_fallback_fails_at_once_naming_redis(server: RedisServer) -> None:
     async with make(server) as limiter:
         limiter.finish(await limiter.acquire(REGULAR))
@@ -127,6 +144,22 @@ async def test_a_flush_is_noticed_and_every_process_writes_its_slots_back(
     finally:
         await a.close()
         await b.close()
+
+
+async def test_after_a_flush_the_slots_of_a_process_that_ended_still_count(
+        server: RedisServer) -> None:
+    gone, alive = make(server), make(server)
+    try:
+        for _ in range(5):
+            gone.finish(await gone.acquire(REGULAR))
+        alive.finish(await alive.acquire(REGULAR))  # it saw the pool full: 6 in use
+        await gone.close()  # ends; its 5 slots are held in Redis only
+        server.flushall()
+        # nobody can write the 5 back, but alive knows 6 were in use: no room until they lapse
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(alive.acquire(REGULAR), 0.5)
+    finally:
+        await alive.close()
 
 
 async def test_after_a_flush_its_own_requests_are_not_outside_use(server: RedisServer) -> None:
