@@ -70,6 +70,8 @@ class FaultResult:
     back_after: float | None = None  # restart: the last worker back on Redis after it answered
     moves: dict[str, list[tuple[float, str]]] = field(default_factory=dict)
     rejected_at: list[float] = field(default_factory=list)  # seconds after the first request
+    trace: list[tuple[float, int | str, bool]] = field(default_factory=list)  # at, worker, accepted
+    first_wall: float = 0.0  # the wall time of the first accepted request
 
     @property
     def vs_bound(self) -> float:
@@ -91,8 +93,8 @@ async def _work(config: dict[str, Any], ids: list[str]) -> dict[str, Any]:
             moves.append((time.time(), record.getMessage()))
 
     logger = logging.getLogger("htx_cancel.redis")
-    logger.addHandler(Moves(logging.INFO))
-    logger.setLevel(logging.INFO)
+    logger.addHandler(Moves(logging.DEBUG))
+    logger.setLevel(logging.DEBUG)
     n, t, lease = int(config["limit"]), float(config["period"]), float(config["lease"])
     limits = RateLimits(trade=(n, t), strategy=(5, t), read=(n, t))
     share = config.get("share")
@@ -186,6 +188,10 @@ async def run_fault(fault: str, sizes: Sizes = FULL, tmp: Path | None = None) ->
             arrivals = sorted(r.arrival for r in ex.requests if r.accepted)
             rejected_at = sorted(r.arrival - arrivals[0] for r in ex.requests
                                  if not r.accepted and r.err_code == 1032 and arrivals)
+            owner = {order_id: i for i, part in enumerate(ids) for order_id in part}
+            wall0 = time.time() - asyncio.get_running_loop().time() + (arrivals or [0.0])[0]
+            trace = [(r.arrival - arrivals[0], owner.get(r.ids[0], -1) if r.ids else r.path,
+                      bool(r.accepted)) for r in ex.requests if arrivals]
             rejected, busiest = ex.rejected_1032, ex.max_in_window("trade")
     survivors = range(sizes.workers - 1) if fault == "kill" else range(sizes.workers)
     if [codes[i] for i in survivors] != [0] * len(survivors):
@@ -202,7 +208,7 @@ async def run_fault(fault: str, sizes: Sizes = FULL, tmp: Path | None = None) ->
     span = arrivals[-1] - arrivals[0] if arrivals else 0.0
     bound = (math.ceil(len(arrivals) / sizes.limit) - 1) * sizes.period
     return FaultResult(fault, len(arrivals), rejected, busiest, sizes.limit, span, bound, lost,
-                       back_after, moves, rejected_at)
+                       back_after, moves, rejected_at, trace, wall0)
 
 
 def _row(r: FaultResult) -> str:

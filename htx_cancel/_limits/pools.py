@@ -98,9 +98,9 @@ class Pool:
         own = self.own(now)
         if now < self.paused_until:
             return 0
-        if self.outside.cold(now):
-            return 1 if self.busy == 0 and own < self.limit else 0  # one probe at a time
         others = self.others if now < self.others_until else 0
+        if self.outside.cold(now):  # one probe at a time
+            return 1 if self.busy == 0 and own + others < self.limit else 0
         return self.limit - own - self.outside.hold(now) - others
 
     def leave_for_others(self, count: int, until: float) -> None:

@@ -162,12 +162,38 @@ class RedisLimiter(Backend):
     through Redis again. Both moves are logged at INFO; ``stats().backend`` says which is used.
     """
 
-    __slots__ = ("_books", "_client", "_connecting", "_down", "_fallback", "_flying", "_gen",
-                 "_lanes", "_locks", "_own_client", "_prefix", "_probe_task", "_queued", "_redis",
-                 "_scripts", "_seen", "_seq", "_settle", "_tasks", "_token", "_waiting",
-                 "_watch_task",
-                 "account", "lease", "limits", "poll_cap", "queue_ttl", "reserve_cap",
-                 "retry_after")
+    __slots__ = (
+        "_asked_at",
+        "_books",
+        "_client",
+        "_connecting",
+        "_down",
+        "_fallback",
+        "_flying",
+        "_gen",
+        "_lanes",
+        "_locks",
+        "_own_client",
+        "_prefix",
+        "_probe_task",
+        "_queued",
+        "_redis",
+        "_scripts",
+        "_seen",
+        "_seq",
+        "_settle",
+        "_tasks",
+        "_token",
+        "_waiting",
+        "_watch_task",
+        "account",
+        "lease",
+        "limits",
+        "poll_cap",
+        "queue_ttl",
+        "reserve_cap",
+        "retry_after",
+    )
 
     def __init__(self, redis: str | Any, account: str, limits: RateLimits = DEFAULT_LIMITS,
                  *, key_prefix: str = "htx_cancel", fallback: RateLimits | None = None,
@@ -211,6 +237,7 @@ class RedisLimiter(Backend):
         self._flying: dict[str, Ticket] = {}  # granted, not finished, by ticket id
         # pool -> (in use at our last grant, of them ours, when)
         self._seen: dict[str, tuple[int, int, float]] = {}
+        self._asked_at = -math.inf  # when the last acquire script was sent
         self._waiting = dict.fromkeys(LEVELS, 0)
         self._queued: dict[tuple[str, int], int] = {}  # waiters per lane, told to Redis
         self._tasks: set[asyncio.Future[Any]] = set()
@@ -301,6 +328,7 @@ class RedisLimiter(Backend):
                     continue  # Redis came back while it waited: queue there
                 ticket.tid = self._new_tid()
                 self._flying[ticket.tid] = ticket
+                log.debug("granted on the fallback: %s", ticket.endpoint)
                 return ticket
             try:
                 return await self._acquire_shared(endpoint, priority)
@@ -327,10 +355,8 @@ class RedisLimiter(Backend):
         finally:
             self._waiting[priority] -= 1
             self._queued[key] -= 1
-        now = self._now()
-        self._books.take(ticket, now)
-        for pool, (used, _) in ticket.shared.items():
-            self._seen[pool] = (used, ticket.snapshot[pool][0], now)
+        self._books.take(ticket, self._now())
+        self._saw(ticket.pools, [used for used, _ in ticket.shared.values()])
         self._flying[ticket.tid] = ticket
         self._watch()
         return ticket
@@ -483,6 +509,7 @@ class RedisLimiter(Backend):
             if answer[0] < 0:  # the account's books are not the ones we wrote to
                 await self._seed()
                 continue
+            self._saw(ticket.pools, answer[3:])
             wait, at_head = answer[1] / 1000, bool(answer[2])
             if at_head:
                 delay = wait
@@ -500,6 +527,7 @@ class RedisLimiter(Backend):
         """Run the acquire script (``queued``: waiters in the ticket's lane); if the caller is
         cancelled meanwhile, undo what it did."""
         lane = ticket.lane
+        self._asked_at = self._now()
         call = asyncio.ensure_future(self._run(
             "acquire", lane.acquire_keys, [ticket.tid, *lane.acquire_args, max(1, queued),
                                            self._gen or ""]))
@@ -527,6 +555,13 @@ class RedisLimiter(Backend):
         ticket.gen = self._gen or ""
         for i, pool in enumerate(ticket.pools):
             ticket.shared[pool] = (answer[3 + 2 * i], answer[4 + 2 * i])
+
+    def _saw(self, pools: Sequence[str], used: Sequence[int]) -> None:
+        """Redis said how many slots of these pools are in use (every process's): keep it with
+        how many of them are this process's, for the fallback and the floor."""
+        now = self._now()
+        for pool, n in zip(pools, used, strict=False):
+            self._seen[pool] = (n, self._books.pools[pool].own(now), now)
 
     def _dequeue(self, ticket: RedisTicket) -> None:
         """Take a waiter that gave up out of the queue."""
@@ -587,12 +622,27 @@ class RedisLimiter(Backend):
             return
         self._down = True
         self._books.resize(self._spec(name) for name in self._books.pools)
-        for name, (used, mine, at) in self._seen.items():
-            # the others' part of what was in use at our last grant, beyond their shares, is
-            # not ours to take until it lapses
-            pool = self._books.pools[name]
+        now = self._now()
+        for name, pool in self._books.pools.items():
+            used, mine, at = self._seen.get(name, (0, 0, -math.inf))
+            # fresh: Redis answered within a poll before the ask that failed (the process was
+            # asking all along); else the others may have taken anything since
+            if self._asked_at - at > 2 * self.poll_cap:
+                # nothing fresh is known of the others: one request goes alone, and its
+                # headers say how much of the account they use (if the exchange sends them)
+                pool.outside.answered_at = None
+                log.debug("fallback %s: own %d, nothing fresh of the others (%.3f s old): "
+                          "probe", name, pool.own(now), self._asked_at - at)
+                continue
+            # the others' part of what was in use at our last answer, beyond their shares, is
+            # not ours to take until it lapses; a re-check the shared books had planned would
+            # send a probe past it
+            pool.outside.recheck_at = None
             beyond = used - mine - (pool.spec.account - pool.limit)
             pool.leave_for_others(max(0, beyond), at + pool.period + 2 * self.limits.guard)
+            log.debug("fallback %s: own %d, %d in use (%d ours) %.3f s ago: %d left for others "
+                      "for %.3f s", name, pool.own(now), used, mine, now - at, max(0, beyond),
+                      at + pool.period + 2 * self.limits.guard - now)
         log.info("Redis unusable for account %s (%s); limiting in-process with %r from what "
                  "this process holds, trying Redis every %.2f s", self.account, exc,
                  self._fallback.limits if self._fallback else None, self.retry_after)

@@ -41,7 +41,13 @@ async def guarded(call: Awaitable[T]) -> T:
 
 
 def _options() -> dict[str, Any]:
-    return {"socket_connect_timeout": 1.0, "socket_timeout": 2.0}
+    """No retries inside redis-py: a failed call is reported at once (the limiter falls back,
+    or raises, and tries again on its own schedule)."""
+    from redis.asyncio.retry import Retry
+    from redis.backoff import NoBackoff
+
+    return {"socket_connect_timeout": 1.0, "socket_timeout": 2.0,
+            "retry": Retry(NoBackoff(), 0)}
 
 
 def make_client(url: str) -> Any:

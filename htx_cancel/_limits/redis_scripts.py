@@ -76,7 +76,8 @@ return strategy_reserve(entries, tonumber(ARGV[1]))
 #       then the limits of the pools, then their holds after completion (ms), then probe (0/1),
 #       the endpoint's per-window need cap (strategy), the endpoint, the requests queued in the
 #       caller's lane (this one included), the generation the caller's books belong to
-# Returns {granted, wait_ms, at_head, then per pool: used, count} (the last two if granted);
+# Returns {granted, wait_ms, at_head, then per pool: used, count} if granted, else
+# {0, wait_ms, at_head, then per pool: slots in use};
 # {-1, 0, 0} when the account's generation is not the caller's (it must SEED first).
 ACQUIRE = _NOW + _RESERVE_FN + """
 local tid = ARGV[1]
@@ -138,10 +139,12 @@ end
 
 local wait = 0
 local higher = false
+local useds = {}
 for i = 1, npools do
   local k = base + (i - 1) * per
   local z, hk = KEYS[k + 1], KEYS[k + 3]
   redis.call('ZREMRANGEBYSCORE', z, '-inf', now)
+  useds[i] = redis.call('ZCARD', z)
   local w = redis.call('PTTL', KEYS[k + 2])
   if w <= 0 then
     w = 0
@@ -188,7 +191,9 @@ for i = 1, npools do
 end
 
 if wait > 0 or head ~= tid or higher then
-  return {0, wait, (head == tid and not higher) and 1 or 0}
+  local out = {0, wait, (head == tid and not higher) and 1 or 0}
+  for i = 1, npools do out[#out + 1] = useds[i] end
+  return out
 end
 
 redis.call('ZREM', q, tid)
