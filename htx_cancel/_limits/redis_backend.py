@@ -71,7 +71,7 @@ class _Moved(Exception):
 class RedisTicket(Ticket):
     """A ticket granted by Redis: its lane's keys, Redis's counts at grant, the generation."""
 
-    __slots__ = ("gen", "lane", "shared")
+    __slots__ = ("gen", "lane", "lapses", "shared")
 
     def __init__(self, endpoint: str, pools: tuple[str, ...], tid: str, lane: _Lane | None,
                  priority: str) -> None:
@@ -80,6 +80,7 @@ class RedisTicket(Ticket):
         self.lane: _Lane = lane  # type: ignore[assignment]  # set by the limiter at once
         self.gen = ""
         self.shared: dict[str, tuple[int, int]] = {}  # pool -> (slots in use, grants) in Redis
+        self.lapses: list[int] = []  # per pool: ms until the last answered slot lapses
 
 
 class _Lane:
@@ -235,8 +236,8 @@ class RedisLimiter(Backend):
         self._fallback = (RateLimiter(fallback, scheduler=self._books)
                           if fallback is not None else None)
         self._flying: dict[str, Ticket] = {}  # granted, not finished, by ticket id
-        # pool -> (in use at our last grant, of them ours, when)
-        self._seen: dict[str, tuple[int, int, float]] = {}
+        # pool -> (in use at our last answer, of them ours, when, when the last answered lapses)
+        self._seen: dict[str, tuple[int, int, float, float]] = {}
         self._asked_at = -math.inf  # when the last acquire script was sent
         self._waiting = dict.fromkeys(LEVELS, 0)
         self._queued: dict[tuple[str, int], int] = {}  # waiters per lane, told to Redis
@@ -356,7 +357,7 @@ class RedisLimiter(Backend):
             self._waiting[priority] -= 1
             self._queued[key] -= 1
         self._books.take(ticket, self._now())
-        self._saw(ticket.pools, [used for used, _ in ticket.shared.values()])
+        self._saw(ticket.pools, [used for used, _ in ticket.shared.values()], ticket.lapses)
         self._flying[ticket.tid] = ticket
         self._watch()
         return ticket
@@ -509,7 +510,8 @@ class RedisLimiter(Backend):
             if answer[0] < 0:  # the account's books are not the ones we wrote to
                 await self._seed()
                 continue
-            self._saw(ticket.pools, answer[3:])
+            n = len(ticket.pools)
+            self._saw(ticket.pools, answer[3:3 + n], answer[3 + n:3 + 2 * n])
             wait, at_head = answer[1] / 1000, bool(answer[2])
             if at_head:
                 delay = wait
@@ -555,13 +557,15 @@ class RedisLimiter(Backend):
         ticket.gen = self._gen or ""
         for i, pool in enumerate(ticket.pools):
             ticket.shared[pool] = (answer[3 + 2 * i], answer[4 + 2 * i])
+        ticket.lapses = list(answer[3 + 2 * len(ticket.pools):])
 
-    def _saw(self, pools: Sequence[str], used: Sequence[int]) -> None:
-        """Redis said how many slots of these pools are in use (every process's): keep it with
-        how many of them are this process's, for the fallback and the floor."""
+    def _saw(self, pools: Sequence[str], used: Sequence[int], lapses: Sequence[int]) -> None:
+        """Redis said how many slots of these pools are in use (every process's) and in how
+        many ms the last answered one lapses: keep it with how many are this process's, for
+        the fallback and the floor."""
         now = self._now()
-        for pool, n in zip(pools, used, strict=False):
-            self._seen[pool] = (n, self._books.pools[pool].own(now), now)
+        for pool, n, ms in zip(pools, used, lapses, strict=False):
+            self._seen[pool] = (n, self._books.pools[pool].own(now), now, now + ms / 1000)
 
     def _dequeue(self, ticket: RedisTicket) -> None:
         """Take a waiter that gave up out of the queue."""
@@ -581,9 +585,10 @@ class RedisLimiter(Backend):
             pool.own(now)
             flying = [t.tid for t in self._flying.values() if name in t.pools]
             held = [(tid, _ms(until - now)) for until, tid in pool.releases if tid]
-            seen, _, seen_at = self._seen.get(name, (0, 0, now))
-            # what was in use at that grant has lapsed a hold (and a guard) after it
-            seen_ms = _ms(seen_at + pool.period + 2 * self.limits.guard - now)
+            # what was in use at our last answer counts until its last answered slot lapses
+            # (slots in flight then are this process's, written back, or a dead one's lease)
+            seen, _, _, lapse = self._seen.get(name, (0, 0, now, now))
+            seen_ms = _ms(lapse - now)
             if not flying and not held and not (seen and seen_ms):
                 continue
             keys += [self.key(f"pool:{name}"), self.key(f"floor:{name}")]
@@ -624,7 +629,7 @@ class RedisLimiter(Backend):
         self._books.resize(self._spec(name) for name in self._books.pools)
         now = self._now()
         for name, pool in self._books.pools.items():
-            used, mine, at = self._seen.get(name, (0, 0, -math.inf))
+            used, mine, at, _ = self._seen.get(name, (0, 0, -math.inf, 0.0))
             # fresh: Redis answered within a poll before the ask that failed (the process was
             # asking all along); else the others may have taken anything since
             if self._asked_at - at > 2 * self.poll_cap:
@@ -682,7 +687,7 @@ class RedisLimiter(Backend):
             while not self._down:
                 now = self._now()
                 if not self._flying and not any(p.own(now) for p in self._books.pools.values()) \
-                        and all(at + self.lease < now for _, _, at in self._seen.values()):
+                        and all(at + self.lease < now for _, _, at, _ in self._seen.values()):
                     break
                 await asyncio.sleep(self.poll_cap)
                 try:

@@ -76,8 +76,9 @@ return strategy_reserve(entries, tonumber(ARGV[1]))
 #       then the limits of the pools, then their holds after completion (ms), then probe (0/1),
 #       the endpoint's per-window need cap (strategy), the endpoint, the requests queued in the
 #       caller's lane (this one included), the generation the caller's books belong to
-# Returns {granted, wait_ms, at_head, then per pool: used, count} if granted, else
-# {0, wait_ms, at_head, then per pool: slots in use};
+# Returns {granted, wait_ms, at_head, then per pool: used, count, then per pool: ms until its
+# last answered slot lapses} if granted, else {0, wait_ms, at_head, then per pool: slots in
+# use, then per pool: those ms};
 # {-1, 0, 0} when the account's generation is not the caller's (it must SEED first).
 ACQUIRE = _NOW + _RESERVE_FN + """
 local tid = ARGV[1]
@@ -139,12 +140,16 @@ end
 
 local wait = 0
 local higher = false
-local useds = {}
+local useds, lasts = {}, {}
 for i = 1, npools do
   local k = base + (i - 1) * per
   local z, hk = KEYS[k + 1], KEYS[k + 3]
   redis.call('ZREMRANGEBYSCORE', z, '-inf', now)
   useds[i] = redis.call('ZCARD', z)
+  -- when the last answered slot lapses (slots in flight, on a lease, are left out)
+  local last = redis.call('ZREVRANGEBYSCORE', z, now + tonumber(ARGV[7 + npools + i]) + 1,
+                          '-inf', 'WITHSCORES', 'LIMIT', 0, 1)
+  lasts[i] = last[2] and math.max(0, tonumber(last[2]) - now) or 0
   local w = redis.call('PTTL', KEYS[k + 2])
   if w <= 0 then
     w = 0
@@ -193,6 +198,7 @@ end
 if wait > 0 or head ~= tid or higher then
   local out = {0, wait, (head == tid and not higher) and 1 or 0}
   for i = 1, npools do out[#out + 1] = useds[i] end
+  for i = 1, npools do out[#out + 1] = lasts[i] end
   return out
 end
 
@@ -209,6 +215,7 @@ for i = 1, npools do
   out[#out + 1] = redis.call('ZCARD', z)
   out[#out + 1] = redis.call('INCR', KEYS[k + 4])
 end
+for i = 1, npools do out[#out + 1] = lasts[i] end
 return out
 """
 
