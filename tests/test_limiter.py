@@ -351,3 +351,30 @@ async def test_the_clients_limiter_offers_slot_and_stats() -> None:
             assert limiter.stats().pools["trade"].in_flight == 1
         stats = limiter.stats()
         assert stats.pools["trade"].in_flight == 0 and stats.pools["trade"].held == 1
+
+
+async def test_the_headers_name_the_pool_that_learns_or_pauses() -> None:
+    """By limit and window; the endpoint's own pool first when both would fit; the limit may be
+    the account's or this process's share."""
+    clock = FakeClock()
+    limiter = make(clock, trade=(5, 1.0), strategy=(5, 1.0))
+    async with limiter.slot(TRIGGER) as slot:  # both pools are 5 per 1 s: its own is meant
+        slot.finish(Feedback(headers=RateLimitHeaders(5, 1000, 0, 0), reset_in=0.5,
+                             rate_limited=True))
+    pools = limiter.stats().pools
+    assert pools[TRIGGER.name].paused_for == pytest.approx(0.5)
+    assert pools["trade"].paused_for == 0
+    await clock.advance(1.0)
+    async with limiter.slot(TRIGGER) as slot:  # 5 per 3 s is neither: every pool pauses
+        slot.finish(Feedback(headers=RateLimitHeaders(5, 3000, 0, 0), reset_in=0.2,
+                             rate_limited=True))
+    assert limiter.stats().pools["trade"].paused_for == pytest.approx(0.2)
+
+    shared = make(FakeClock(), trade=(8, 3.0), share=0.5)  # 4 of the account's 8
+    async with shared.slot("swap_order") as slot:  # the share's limit names the pool too
+        slot.finish(Feedback(headers=RateLimitHeaders(4, 3000, 0, 0), reset_in=0.0))
+    assert shared.stats().outside_seen == 3  # 4 counted, 1 ours
+    account = make(FakeClock(), trade=(8, 3.0), share=0.5)
+    async with account.slot("swap_order") as slot:  # and so does the account's whole limit
+        slot.finish(Feedback(headers=RateLimitHeaders(8, 3000, 1, 0), reset_in=0.0))
+    assert account.stats().outside_seen == 2  # 7 counted of the account, 1 ours, 4 the rest's

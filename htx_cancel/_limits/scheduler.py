@@ -168,9 +168,10 @@ class Scheduler:
         blocked: set[str] = set()  # pools a waiter of a higher priority is waiting for
         for level, (strategic, regular) in enumerate(self._queues):
             if view is None:
-                kept, reserve = 0, self._reserve(level + 1)
                 if strategic:
                     self._drain(strategic.values(), now, 0, blocked, granted)
+                # what is still queued after the strategy grants (those hold their slots)
+                kept, reserve = 0, self._reserve(level + 1)
             else:
                 planner, shared, demands, upto = view
                 kept = max(planner.reserve(now, shared, {n: demands[n] for n in upto[level]}),
