@@ -21,9 +21,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from htx_cancel.redis_limiter import RedisLimiter
-
 from htx_cancel import CATALOG, Limiter, RateLimiter, RateLimits
+from htx_cancel.redis_limiter import RedisLimiter
 
 # Huge pools with a 10 ms window: never a wait, and Redis's sets stay small as in real use.
 NO_WAIT = RateLimits(trade=(1_000_000, 0.01), strategy=(1_000_000, 0.01), guard=0.0)

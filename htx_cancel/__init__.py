@@ -9,7 +9,6 @@ from importlib.metadata import PackageNotFoundError, version
 from ._catalog import CATALOG, Kind, Margin, Priority
 from ._client import CancelClient
 from ._credentials import Credentials
-from ._deadman import CancelAfter
 from ._errors import (
     APIError,
     AuthenticationError,
@@ -32,11 +31,12 @@ from ._limits import (
     RateLimits,
     shared_limiter,
 )
+from ._order_state import OrderState
 from ._report import BatchRecord, CancelFailed, CancelReport, Failure
 from ._retry import RetryPolicy
-from ._states import OrderState
-from ._transport import Answer, Timeouts, Transport
-from ._verifier import VerifyPolicy
+from ._switch import CancelAfter
+from ._transports import Answer, Timeouts, Transport
+from ._verification import VerifyPolicy
 
 try:
     __version__ = version("htx_cancel")

@@ -18,7 +18,6 @@ __all__ = [
     "pre_sign_string",
     "sign",
     "sign_ed25519",
-    "signed_query",
 ]
 
 _SAFE = "-_.~"
@@ -59,40 +58,15 @@ def sign_ed25519(sign_bytes: SignBytes, payload: str) -> str:
     return base64.b64encode(sign_bytes(payload.encode())).decode()
 
 
-def signed_query(
-    method: str,
-    host: str,
-    path: str,
-    access_key: str,
-    secret_key: str | bytes,
-    timestamp: str,
-    extra: Mapping[str, str] | None = None,
-    *,
-    ed25519: SignBytes | None = None,
-) -> str:
-    """The full query string, ``Signature`` appended, for one request.
-
-    ``host`` is the host the request goes to, with ``:port`` only when the Host header has one.
-    For POST only the four signature parameters are signed (``extra`` is for GET parameters).
-    With ``ed25519`` (a private key's ``sign``) the request is signed with Ed25519 instead of
-    HMAC, and ``secret_key`` is not used.
-    """
-    params = {
-        "AccessKeyId": access_key,
-        "SignatureMethod": HMAC_SHA256 if ed25519 is None else ED25519,
-        "SignatureVersion": "2",
-        "Timestamp": timestamp,
-    }
-    if extra:
-        params.update(extra)
-    query = canonical_query(params)
-    payload = pre_sign_string(method, host, path, query)
-    signature = sign(secret_key, payload) if ed25519 is None else sign_ed25519(ed25519, payload)
-    return f"{query}&Signature={_encode(signature)}"
-
-
 class Signer:
-    """``signed_query`` with the per-key work done once: same output, less work per request."""
+    """HTX's Signature V2 for one key and host, the per-key work done once.
+
+    :meth:`query` gives the signed query string of a REST request, :meth:`params` every signed
+    parameter as values (the WebSocket ``auth`` message carries them in JSON). ``host`` is the
+    host the request goes to, with ``:port`` only when the Host header has one. For POST only
+    the four signature parameters are signed; a GET signs its own parameters with them. With
+    ``ed25519`` (a private key's ``sign``) requests are signed with Ed25519 instead of HMAC.
+    """
 
     __slots__ = ("_access", "_ed25519", "_host", "_mac", "_prefix", "_secret", "_stamp",
                  "_stamp_second")
@@ -119,8 +93,9 @@ class Signer:
         """
         second = int(epoch_seconds)
         if params:
-            return signed_query(method.upper(), self._host, path, self._access, self._secret,
-                                format_timestamp(second), params, ed25519=self._ed25519)
+            signed = self.params(method, path, format_timestamp(second), params)
+            signature = signed.pop("Signature")
+            return f"{canonical_query(signed)}&Signature={_encode(signature)}"
         if second != self._stamp_second:
             self._stamp_second = second
             self._stamp = _encode(format_timestamp(second))
@@ -136,3 +111,20 @@ class Signer:
         # base64's only reserved characters; three replaces beat quote() and str.translate
         signature = signature.replace("+", "%2B").replace("/", "%2F").replace("=", "%3D")
         return f"{query}&Signature={signature}"
+
+    def params(self, method: str, path: str, timestamp: str,
+               extra: Mapping[str, str] | None = None) -> dict[str, str]:
+        """Every signed parameter of a request at ``timestamp`` (``YYYY-MM-DDThh:mm:ss``), the
+        ``Signature`` (plain base64) included: ``extra`` (a GET's own parameters) signed too."""
+        params = {
+            "AccessKeyId": self._access,
+            "SignatureMethod": HMAC_SHA256 if self._ed25519 is None else ED25519,
+            "SignatureVersion": "2",
+            "Timestamp": timestamp,
+        }
+        if extra:
+            params.update(extra)
+        payload = pre_sign_string(method.upper(), self._host, path, canonical_query(params))
+        params["Signature"] = (sign(self._secret, payload) if self._ed25519 is None
+                               else sign_ed25519(self._ed25519, payload))
+        return params

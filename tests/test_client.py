@@ -6,7 +6,6 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
-from urllib.parse import parse_qsl
 
 import pytest
 
@@ -29,8 +28,10 @@ from htx_cancel import (
 )
 from htx_cancel._catalog import Endpoint
 from htx_cancel._limits import Ticket
-from htx_cancel._signing import format_timestamp, signed_query
+from htx_cancel._signing import Signer, format_timestamp
 from htx_cancel.testing import FakeClock, MockRequest, MockTransport
+
+from ._replies import LOST, REFUSED, TIMEOUT, replying
 
 BASE = "http://127.0.0.1:8080"
 CREDS = Credentials("my-access", "my-secret")
@@ -52,7 +53,7 @@ class Rig:
 
     def __init__(self, handler: Callable[[MockRequest], Any], **kw: Any) -> None:
         self.clock: FakeClock = kw.pop("clock", None) or FakeClock()
-        self.transport = MockTransport(handler)
+        self.transport = MockTransport(replying(handler))
         kw.setdefault("rate_limits", None)
         kw.setdefault("retry", FAST)
         kw.setdefault("seed", 0)
@@ -72,12 +73,12 @@ class Rig:
 
 
 def valid_signature(req: MockRequest, method: str = "POST") -> bool:
-    expected = signed_query(method, "127.0.0.1:8080", req.path, "my-access", "my-secret",
-                            req.query["Timestamp"],
-                            {k: v for k, v in req.query.items()
-                             if k not in ("AccessKeyId", "SignatureMethod", "SignatureVersion",
-                                          "Timestamp", "Signature")})
-    return dict(parse_qsl(expected))["Signature"] == req.query["Signature"]
+    own = {k: v for k, v in req.query.items()
+           if k not in ("AccessKeyId", "SignatureMethod", "SignatureVersion", "Timestamp",
+                        "Signature")}
+    expected = Signer("my-access", "my-secret", "127.0.0.1:8080").params(
+        method, req.path, req.query["Timestamp"], own)
+    return expected["Signature"] == req.query["Signature"]
 
 
 @pytest.mark.parametrize(
@@ -207,7 +208,7 @@ async def test_lost_answer_is_retried_re_signed_and_1071_then_means_cancelled() 
 
 
 async def test_no_answer_after_all_attempts_is_unknown_with_every_reason() -> None:
-    rig = Rig(lambda req: MockTransport.TIMEOUT)
+    rig = Rig(lambda req: TIMEOUT)
     report = await rig.run(rig.client.cancel_orders("BTC-USDT", ["1", "2"]))
     assert report.unknown == ["1", "2"] and len(rig.sent) == 3
     assert "timed out" in report.unknown_reasons["1"] and not report.ok
@@ -243,7 +244,7 @@ async def test_rejection_after_a_lost_answer_is_unknown_not_failed() -> None:
 
 async def test_refused_connections_are_retried_then_fail_as_not_sent() -> None:
     limiter = RecordingLimiter()
-    rig = Rig(lambda req: MockTransport.REFUSED, limiter=limiter)
+    rig = Rig(lambda req: REFUSED, limiter=limiter)
     report = await rig.run(rig.client.cancel_orders("BTC-USDT", ["1", "2"]))
     assert not report.unknown and set(report.failed) == {"1", "2"}
     assert report.failed["1"].code == "not-sent" and "refused" in report.failed["1"].message
@@ -253,7 +254,7 @@ async def test_refused_connections_are_retried_then_fail_as_not_sent() -> None:
 
 
 async def test_refused_then_answered_is_cancelled_and_a_lost_one_is_not_claimed() -> None:
-    answers: list[Any] = [MockTransport.REFUSED, MockTransport.LOST]
+    answers: list[Any] = [REFUSED, LOST]
 
     def handler(req: MockRequest) -> Any:
         if answers:
@@ -417,7 +418,7 @@ async def test_without_a_limiter_1032_waits_for_the_reset_before_the_retry() -> 
         return ok_all(req)
 
     rig = Rig(handler, retry=RetryPolicy(max_attempts=4, backoff=0.2, backoff_max=0.2))
-    assert rig.client.limiter is None
+    assert not rig.client.limiter.stats().pools  # limiting off: a limiter that never waits
     start = rig.clock.now()
     report = await rig.run(rig.client.cancel_orders("BTC-USDT", ["1"]))
     assert report.cancelled == ["1"] and report.batches[0].attempts == 3
@@ -710,15 +711,15 @@ async def test_request_get_signs_its_parameters() -> None:
 
 
 async def test_request_retries_only_what_never_left() -> None:
-    answers: list[Any] = [MockTransport.REFUSED, error(1032, "limit")]
+    answers: list[Any] = [REFUSED, error(1032, "limit")]
     rig = Rig(lambda req: answers.pop(0) if answers else {"status": "ok", "data": 1})
     assert (await rig.run(rig.client.request("swap_order", {})))["data"] == 1
     assert len(rig.sent) == 3
 
 
 @pytest.mark.parametrize(("reply", "raised"), [
-    (MockTransport.LOST, TransportError),
-    (MockTransport.TIMEOUT, TransportError),
+    (LOST, TransportError),
+    (TIMEOUT, TransportError),
     ((502, "<html></html>"), DecodeError),
     ((200, "not json"), DecodeError),
     (error(1004, "busy"), APIError),
@@ -742,7 +743,7 @@ async def test_request_raises_typed_errors_with_the_exchange_code() -> None:
     rig = Rig(lambda req: error(403, "Incorrect Access key", status=403))
     with pytest.raises(AuthenticationError):
         await rig.run(rig.client.request("swap_order", {}))
-    rig = Rig(lambda req: MockTransport.REFUSED)
+    rig = Rig(lambda req: REFUSED)
     with pytest.raises(ConnectError):
         await rig.run(rig.client.request("swap_order", {}))
     assert len(rig.sent) == 3
@@ -794,7 +795,7 @@ async def test_priorities_and_pools_reach_the_limiter() -> None:
 
 async def test_one_event_per_attempt() -> None:
     events: list[RequestEvent] = []
-    answers: list[Any] = [MockTransport.REFUSED, MockTransport.TIMEOUT, error(1032, "limit"),
+    answers: list[Any] = [REFUSED, TIMEOUT, error(1032, "limit"),
                           (502, "x")]
     rig = Rig(lambda req: answers.pop(0) if answers else ok_all(req), on_request=events.append,
               retry=RetryPolicy(max_attempts=9))
@@ -906,3 +907,11 @@ async def test_verifications_recancels_keep_the_calls_retry_deadline() -> None:
     recancels = [b for b in report.batches[1:] if b.endpoint == "swap_cancel"]
     assert recancels and all(b.attempts == 1 for b in recancels), recancels
     assert "7" not in report.cancelled
+
+
+async def test_with_limiting_off_the_limiter_grants_at_once_and_counts() -> None:
+    rig = Rig(ok_all)
+    async with rig.client.limiter.slot("/v5/trade/order") as slot:
+        assert slot.ticket.pools == ("trade",)
+    await rig.run(rig.client.cancel_orders("BTC-USDT", ["1"]))
+    assert rig.client.limiter.stats().granted == 1  # the slot; the client's own request skips it

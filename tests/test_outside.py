@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from benchmarks._outside import outsider  # the outsider benchmark 5 measures, over real HTTP
-from htx_cancel import CancelClient, Credentials, RateLimiter, RateLimits
+from htx_cancel import Answer, CancelClient, Credentials, RateLimiter, RateLimits
 from htx_cancel.testing import FakeClock, FakeExchange, MockRequest, MockTransport
 from htx_cancel.testing._ratelimit import Pool, Window, max_in_window
 
@@ -77,7 +77,7 @@ class StrictAccount:
     async def answer(self, req: MockRequest) -> Any:
         ts = round(self.clock.wall() * 1000)
         if req.path == "/api/v1/timestamp":
-            return {"status": "ok", "data": ts, "ts": ts}
+            return Answer.json({"status": "ok", "data": ts, "ts": ts})
         await self.clock.sleep(0.001)  # to the exchange
         if self.admit(self.ours):
             ids = req.body.get("order_id", "")
@@ -86,7 +86,7 @@ class StrictAccount:
             reply = {"status": "error", "err_code": 1032, "err_msg": "too many", "ts": ts}
         headers = self.headers()
         await self.clock.sleep(0.001)  # and back
-        return (200, reply, headers)
+        return Answer.json(reply, headers=headers)
 
     async def outsider(self, stop: asyncio.Event) -> None:
         """One request every 1/rate seconds, on the account, outside the limiter."""

@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 from htx_cancel import CancelFailed, CancelReport, Failure
 from htx_cancel._models import BatchData, ErrorItem, decode_envelope
-from htx_cancel._report import fail_all, merge_all, merge_batch, unknown_all
+from htx_cancel._protocol import add, fail_all, merge_all, merge_batch, unknown_all
 
 CODES = [1061, 1062, 1071, 1056, 1088]
 
@@ -68,10 +68,10 @@ def test_cancel_all_lists_what_the_exchange_names() -> None:
 
 def test_report_accounting_and_raise_for_failures() -> None:
     report = CancelReport()
-    report.add(merge_batch(["1", "2"], BatchData(successes="1,2")))
+    add(report, merge_batch(["1", "2"], BatchData(successes="1,2")))
     assert report.ok and report.raise_for_failures() is report
-    report.add(fail_all(["3"], Failure(1056, "settlement")))
-    report.add(unknown_all(["4"], "timeout"))
+    add(report, fail_all(["3"], Failure(1056, "settlement")))
+    add(report, unknown_all(["4"], "timeout"))
     assert report.total == 4 and report.unknown_reasons == {"4": "timeout"}
     with pytest.raises(CancelFailed) as info:
         report.raise_for_failures()
@@ -105,7 +105,7 @@ def test_every_id_lands_in_exactly_one_outcome(
         fresh = [i for i in ids if i not in asked]
         asked += fresh
         out = merge_batch(fresh, data)
-        report.add(out)
+        add(report, out)
         succ = set(filter(None, (data.successes or "").split(",")))
         for id_ in fresh:
             assert (id_ in out.cancelled) == (id_ in succ or (
@@ -122,7 +122,7 @@ def test_ok_judges_by_id_requests_by_their_ids_and_cancel_all_by_its_request() -
     report = CancelReport()
     lost = BatchRecord("swap_cancel", ("1", "2"), "order_id", outcome="unknown")
     report.batches.append(lost)
-    report.add(unknown_all(["1", "2"], "timed out"))
+    add(report, unknown_all(["1", "2"], "timed out"))
     assert not report.ok  # the ids are unknown
     report.unknown.clear()
     report.unknown_reasons.clear()

@@ -8,7 +8,7 @@ import aiohttp
 import pytest
 
 from htx_cancel import ConnectError, RequestTimeout, Timeouts, TransportError
-from htx_cancel._transport import AiohttpTransport
+from htx_cancel._transports import AiohttpTransport, Request
 from tests.conftest import Mocked as aioresponses
 
 URL = "http://127.0.0.1:9/linear-swap-api/v1/swap_cancel?AccessKeyId=a&Signature=SECRETSIG"
@@ -21,7 +21,7 @@ async def test_answer_carries_status_body_and_ratelimit_headers() -> None:
         m.post(ANY, status=200, body=b'{"status":"ok"}', content_type="text/plain",
                headers={"ratelimit-limit": "72", "ratelimit-interval": "3000",
                         "ratelimit-remaining": "70", "ratelimit-reset": "1700000003000"})
-        answer = await t.post(URL, b"{}")
+        answer = await t.handle(Request("POST", URL, b"{}"))
     await t.close()
     assert answer.status == 200 and answer.body == b'{"status":"ok"}'
     assert answer.ratelimit is not None
@@ -35,7 +35,7 @@ async def test_missing_or_bad_headers_give_no_ratelimit() -> None:
     with aioresponses() as m:
         m.post(ANY, status=502, body=b"<html>bad gateway</html>",
                headers={"ratelimit-limit": "x"})
-        answer = await t.post(URL, b"{}")
+        answer = await t.handle(Request("POST", URL, b"{}"))
     await t.close()
     assert answer.status == 502 and answer.ratelimit is None
 
@@ -52,7 +52,7 @@ async def test_foreign_errors_are_translated_without_the_signed_url(
     with aioresponses() as m:
         m.post(ANY, exception=exc)
         with pytest.raises(expected) as info:
-            await t.post(URL, b"{}")
+            await t.handle(Request("POST", URL, b"{}"))
     await t.close()
     assert "SECRETSIG" not in str(info.value) and "Signature" not in str(info.value)
     assert info.value.__cause__ is None and info.value.__suppress_context__
@@ -78,7 +78,7 @@ async def test_a_refused_connection_is_known_never_sent() -> None:
         port = s.getsockname()[1]
     t = AiohttpTransport()
     with pytest.raises(ConnectError) as info:
-        await t.post(f"http://127.0.0.1:{port}/x?Signature=SECRETSIG", b"{}")
+        await t.handle(Request("POST", f"http://127.0.0.1:{port}/x?Signature=SECRETSIG", b"{}"))
     await t.close()
     assert "SECRETSIG" not in str(info.value)
 
@@ -93,6 +93,6 @@ async def test_only_connect_failures_are_never_sent(exc: Exception, never_sent: 
     with aioresponses() as m:
         m.post(ANY, exception=exc)
         with pytest.raises(TransportError) as info:
-            await t.post(URL, b"{}")
+            await t.handle(Request("POST", URL, b"{}"))
     await t.close()
     assert isinstance(info.value, ConnectError) is never_sent

@@ -5,21 +5,25 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
-from urllib.parse import parse_qsl
 
+import msgspec
 import pytest
 
 from htx_cancel import (
     APIError,
     CancelClient,
     Credentials,
+    DecodeError,
+    Failure,
     MigratedAccountError,
     OrderState,
     RetryPolicy,
     VerifyPolicy,
 )
-from htx_cancel._signing import signed_query
+from htx_cancel._signing import Signer
 from htx_cancel.testing import FakeClock, MockRequest, MockTransport
+
+from ._replies import LOST, replying
 
 BASE = "http://127.0.0.1:8080"
 CREDS = Credentials("my-access", "my-secret")
@@ -33,7 +37,7 @@ class Rig:
 
     def __init__(self, handler: Callable[[MockRequest], Any], **kw: Any) -> None:
         self.clock = FakeClock()
-        self.transport = MockTransport(handler)
+        self.transport = MockTransport(replying(handler))
         kw.setdefault("rate_limits", None)
         kw.setdefault("retry", FAST)
         kw.setdefault("seed", 0)
@@ -138,7 +142,7 @@ async def test_v1_only_words_and_bad_input_are_refused_before_anything_is_sent(
 async def test_v5_only_words_are_refused_on_v1(
         call: Callable[[CancelClient], Awaitable[Any]]) -> None:
     client = CancelClient(CREDS, api="v1", base_url=BASE, rate_limits=None,
-                          transport=MockTransport(lambda req: pytest.fail("nothing sent")))
+                          transport=MockTransport(replying(lambda req: pytest.fail("sent"))))
     with pytest.raises(ValueError):
         await call(client)
 
@@ -289,7 +293,7 @@ MIGRATED = {"status": "error", "err_code": 6023,
 
 @pytest.mark.parametrize("code", [6023, 6002])
 async def test_a_migrated_account_costs_one_v1_request_and_says_use_v5(code: int) -> None:
-    transport = MockTransport(lambda req: {**MIGRATED, "err_code": code})
+    transport = MockTransport(replying(lambda req: {**MIGRATED, "err_code": code}))
     clock = FakeClock()
     client = CancelClient(CREDS, api="v1", base_url=BASE, transport=transport, clock=clock,
                           rate_limits=None, retry=FAST)
@@ -315,9 +319,9 @@ async def test_get_requests_sign_their_parameters() -> None:
         params = {k: v for k, v in req.query.items()
                   if k not in ("AccessKeyId", "SignatureMethod", "SignatureVersion", "Timestamp",
                                "Signature")}
-        expected = signed_query("GET", "127.0.0.1:8080", req.path, "my-access", "my-secret",
-                                req.query["Timestamp"], params)
-        assert dict(parse_qsl(expected))["Signature"] == req.query["Signature"]
+        expected = Signer("my-access", "my-secret", "127.0.0.1:8080").params(
+            "GET", req.path, req.query["Timestamp"], params)
+        assert expected["Signature"] == req.query["Signature"]
         return ok({"order_id": params["order_id"], "state": "canceled"})
 
     rig = Rig(handler)
@@ -329,7 +333,7 @@ async def test_get_requests_sign_their_parameters() -> None:
 
 
 async def test_a_placement_is_never_sent_twice_once_it_may_have_arrived() -> None:
-    rig = Rig(lambda req: MockTransport.LOST)
+    rig = Rig(lambda req: LOST)
     with pytest.raises(Exception, match="closed"):
         await rig.run(rig.client.request("/v5/trade/order", {"contract_code": "BTC-USDT"}))
     assert len(rig.sent) == 1
@@ -428,7 +432,7 @@ REFUSED_READ = {"code": 1014, "message": "This contract doesn't exist."}
 
 
 @pytest.mark.parametrize(("first", "reads", "learned"), [
-    ([MockTransport.LOST, {"code": 1004, "message": "busy"},
+    ([LOST, {"code": 1004, "message": "busy"},
       {"code": 1431, "message": "maintenance"}], 4, True),
     ([{"code": "timeout", "message": "timeout"}], 2, True),
     ([REFUSED_READ] * 9, 2, False),  # never repeated: one read, and one more when it runs
@@ -451,7 +455,7 @@ async def test_verification_reads_are_repeated_by_the_attempt_machine(
 
 
 async def test_the_switch_s_first_arm_is_repeated_by_the_attempt_machine() -> None:
-    script: list[Any] = [MockTransport.LOST, {"code": 1004, "message": "busy"}]
+    script: list[Any] = [LOST, {"code": 1004, "message": "busy"}]
 
     def handler(req: MockRequest) -> Any:
         return script.pop(0) if script else ok({"current_time": 1, "trigger_time": 2})
@@ -469,3 +473,24 @@ async def test_a_placement_is_not_repeated_after_maintenance_or_busy() -> None:
     with pytest.raises(APIError, match="1431"):
         await rig.run(rig.client.request("/v5/trade/order", {"contract_code": "BTC-USDT"}))
     assert len(rig.sent) == 1
+
+
+class Placed(msgspec.Struct):
+    order_id: str
+    client_order_id: str | None = None
+
+
+async def test_request_decodes_the_answer_s_data_into_a_type() -> None:
+    rig = Rig(lambda req: ok({"order_id": BIG, "client_order_id": "7"}))
+    placed = await rig.run(rig.client.request("/v5/trade/order", {"contract_code": "BTC-USDT"},
+                                              type=Placed))
+    assert placed == Placed(BIG, "7")
+    whole = await rig.run(rig.client.request("/v5/trade/order", {}))
+    assert whole["data"]["order_id"] == BIG
+    with pytest.raises(DecodeError, match="data"):
+        await rig.run(rig.client.request("/v5/trade/order", {}, type=list[int]))
+
+
+def test_a_failure_s_numeric_view() -> None:
+    assert Failure(1061, "no").number == 1061
+    assert Failure("not-sent", "refused").number is None

@@ -6,8 +6,9 @@ import argparse
 import math
 from importlib import metadata
 from typing import NoReturn
+from urllib.parse import urlsplit
 
-from .._deadman import MIN_TIMEOUT
+from .._switch import MIN_TIMEOUT
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -29,8 +30,10 @@ EXIT_INTERRUPTED = 130  # Ctrl-C; what was done is still reported
 DEFAULT_BASE_URL = "https://api.hbdm.com"
 FAULT_RATE = 0.05  # demo --faults: share of requests that meet a fault
 FILL_RATE = 0.01  # demo --fills: share of regular orders that fill while being cancelled
-BY_ID_KINDS = ("regular", "client", "trigger", "tpsl", "track")
-ALL_KINDS = ("regular", "trigger", "tpsl", "track")
+KINDS = ("order", "algo", "trigger", "tpsl", "track")  # the library's names
+APIS = ("v5", "v1")  # v5: order, algo (trigger, tpsl, track are algo there); v1: not algo
+DEMO_API = "v1"  # until v5 verification learns states from listings, not one read an id
+OLD_KINDS = {"regular": "order", "client": "order --client-order-ids"}  # deprecated aliases
 
 EPILOG = """\
 exit status: 0 every id cancelled, 1 some failed or unknown (or the exchange could not be
@@ -105,6 +108,22 @@ def _add_limits(parser: argparse.ArgumentParser) -> None:
                        help="use only this fraction of each pool (default 1)")
 
 
+def _base_url(text: str) -> str:
+    """The exchange's API root: http(s), a host, maybe a port, no path (HTX's paths follow it)."""
+    try:
+        parts = urlsplit(text)
+        ok = (parts.scheme in ("http", "https") and bool(parts.hostname)
+              and parts.path in ("", "/") and not parts.query and not parts.fragment
+              and (parts.port is None or parts.port > 0))
+    except ValueError:  # a port that is not a number
+        ok = False
+    if not ok:
+        raise argparse.ArgumentTypeError(
+            f"expected the API root, an http(s) URL with a host and no path (such as "
+            f"{DEFAULT_BASE_URL} or http://127.0.0.1:8080), got {text!r}")
+    return text.rstrip("/")
+
+
 def _timeout(text: str) -> float:
     """Seconds for the dead man's switch: at least HTX's minimum of 5."""
     try:
@@ -136,13 +155,31 @@ def _add_output(parser: argparse.ArgumentParser) -> None:
                         help="no live progress bar on stderr")
 
 
-def _add_target(parser: argparse.ArgumentParser, kinds: tuple[str, ...]) -> None:
-    """--contract, --kind, --margin, --base-url."""
-    parser.add_argument("--contract", required=True, help="contract code, e.g. BTC-USDT")
-    parser.add_argument("--kind", required=True, choices=kinds, help="which orders")
-    parser.add_argument("--margin", choices=("isolated", "cross"), default="isolated")
-    parser.add_argument("--base-url", help=f"the exchange's API root (default {DEFAULT_BASE_URL}; "
+def _add_api(parser: argparse.ArgumentParser) -> None:
+    """--api and --base-url: which of HTX's APIs, where."""
+    parser.add_argument("--api", choices=APIS, default="v5",
+                        help="HTX's v5 API (the default: every account trades through it since "
+                        "13 Jul 2026) or the v1 endpoints")
+    parser.add_argument("--base-url", type=_base_url,
+                        help=f"the exchange's API root (default {DEFAULT_BASE_URL}; "
                         "https://api.hbdm.vn from AWS)")
+
+
+def _add_target(parser: argparse.ArgumentParser, aliases: tuple[str, ...], *,
+                contract_required: bool = True, default_kind: str | None = None) -> None:
+    """--contract, --kind, --margin, --api, --base-url."""
+    parser.add_argument("--contract", required=contract_required,
+                        help="contract code, e.g. BTC-USDT")
+    old = ", ".join(f"{name} ({OLD_KINDS[name]})" for name in aliases)
+    parser.add_argument("--kind", required=default_kind is None, default=default_kind,
+                        choices=(*KINDS, *aliases), metavar="{" + ",".join(KINDS) + "}",
+                        help="which orders, by the library's names: on v5 order or algo "
+                        "(trigger, tpsl and track are algo orders there), on v1 order, "
+                        f"trigger, tpsl or track (deprecated: {old})")
+    parser.add_argument("--margin", choices=("isolated", "cross"),
+                        help="v1 only: the margin mode's endpoints (default isolated); v5 "
+                        "cancels take none")
+    _add_api(parser)
 
 
 def _add_demo(sub: argparse._SubParsersAction[_Parser]) -> None:
@@ -152,14 +189,15 @@ def _add_demo(sub: argparse._SubParsersAction[_Parser]) -> None:
         description="Start the fake HTX exchange on 127.0.0.1 with HTX's real rate limits, "
         "seed open orders of every kind, cancel them all at full speed, and show how close "
         "to the rate-limit bound it got.", epilog=EPILOG)
-    demo.add_argument("--orders", type=_count, default=3000, help="regular orders (3000)")
+    demo.add_argument("--orders", type=_count, default=3000,
+                      help="orders of kind order, the regular ones (3000)")
     demo.add_argument("--trigger", type=_count, default=200, help="trigger orders (200)")
     demo.add_argument("--tpsl", type=_count, default=100, help="tp/sl orders (100)")
     demo.add_argument("--track", type=_count, default=100, help="track orders (100)")
     demo.add_argument("--cross-share", type=_share, default=0.2,
                       help="share of each kind in cross margin (0.2)")
     demo.add_argument("--client-share", type=_share, default=0.25,
-                      help="share of regular orders cancelled by client order id (0.25)")
+                      help="share of kind order cancelled by client order id (0.25)")
     demo.add_argument("--unknown", type=_count, default=5,
                       help="ids that do not exist, to be reported as failed 1061 (5)")
     demo.add_argument("--duplicates", type=_count, default=5,
@@ -179,6 +217,10 @@ def _add_demo(sub: argparse._SubParsersAction[_Parser]) -> None:
                       metavar="P", help="inject faults (dropped connections, 5xx, garbled "
                       f"answers, 1004, a 1032) into a share P of the requests ({FAULT_RATE} "
                       "when no P is given) and show the retries lose nothing")
+    demo.add_argument("--api", choices=APIS, default=DEMO_API,
+                      help=f"cancel through HTX's v5 API or the v1 endpoints ({DEMO_API}: on "
+                      "v5, verification still reads order info one id a request, so the "
+                      "default demo would spend two minutes verifying)")
     _add_output(demo)
 
 
@@ -203,8 +245,7 @@ def _add_cancel_after(sub: argparse._SubParsersAction[_Parser]) -> None:
                       help=f"arm it: cancel everything in S seconds (at least {MIN_TIMEOUT:g}) "
                       "unless armed again")
     what.add_argument("--off", action="store_true", help="disarm it")
-    switch.add_argument("--base-url", help=f"the exchange's API root (default "
-                        f"{DEFAULT_BASE_URL}; https://api.hbdm.vn from AWS)")
+    _add_api(switch)
     switch.add_argument("--json", action="store_true", help="print the result as JSON")
 
 
@@ -219,9 +260,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     cancel = sub.add_parser("cancel", help="cancel orders by id", epilog=EPILOG,
                             description="Cancel orders by id (client order ids with "
-                            "--kind client). Ids: arguments, --ids-file FILE (one a line), "
+                            "--client-order-ids). Ids: arguments, --ids-file FILE (one a line), "
                             "or - for stdin.")
-    _add_target(cancel, BY_ID_KINDS)
+    _add_target(cancel, ("regular", "client"))
+    cancel.add_argument("--client-order-ids", action="store_true",
+                        help="the ids are client order ids (on v5 also the algo orders' "
+                        "client ids)")
     _add_limits(cancel)
     cancel.add_argument("ids", nargs="*", metavar="ID", help="ids to cancel; - reads stdin")
     cancel.add_argument("--ids-file", metavar="FILE",
@@ -232,13 +276,22 @@ def build_parser() -> argparse.ArgumentParser:
                         "found filled or not found is a failure")
     _add_output(cancel)
 
-    every = sub.add_parser("cancel-all", help="cancel every open order of a kind",
-                           epilog=EPILOG, description="Cancel every open order of one kind "
-                           "on a contract, optionally one direction and offset.")
-    _add_target(every, ALL_KINDS)
+    every = sub.add_parser("cancel-all", help="cancel every open order (of a kind, a contract)",
+                           epilog=EPILOG, description="Cancel every open order on a contract "
+                           "(v5: of kind order, optionally one side and position side; v1: of "
+                           "one kind, optionally one direction and offset). On v5, without "
+                           "--contract it cancels every open order of the account, on every "
+                           "contract: say so with --all-contracts.")
+    _add_target(every, ("regular",), contract_required=False, default_kind="order")
+    every.add_argument("--all-contracts", action="store_true",
+                       help="v5: no --contract, every contract of the account")
     _add_limits(every)
-    every.add_argument("--direction", choices=("buy", "sell"))
-    every.add_argument("--offset", choices=("open", "close"), help="not for tpsl")
+    every.add_argument("--side", choices=("buy", "sell"), help="v5: one side only")
+    every.add_argument("--position-side", choices=("long", "short", "both"),
+                       help="v5: one position side only")
+    every.add_argument("--direction", choices=("buy", "sell"), help="v1: one direction only")
+    every.add_argument("--offset", choices=("open", "close"),
+                       help="v1: opening or closing orders only (not for tpsl)")
     _add_output(every)
 
     _add_cancel_after(sub)
@@ -246,7 +299,7 @@ def build_parser() -> argparse.ArgumentParser:
     clock = sub.add_parser("time", help="this machine's clock against the exchange's",
                            description="Measure the offset between this machine's clock and "
                            "the exchange's (GET /api/v1/timestamp; no keys needed).")
-    clock.add_argument("--base-url", default=DEFAULT_BASE_URL,
+    clock.add_argument("--base-url", type=_base_url, default=DEFAULT_BASE_URL,
                        help=f"the exchange's API root (default {DEFAULT_BASE_URL})")
     clock.add_argument("--json", action="store_true", help="print the result as JSON")
     return parser

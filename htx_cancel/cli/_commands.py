@@ -7,7 +7,7 @@ import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from .._catalog import endpoint_for
+from .._catalog import Endpoint, Kind
 from .._client import CancelClient
 from .._credentials import Credentials
 from .._errors import AuthenticationError, HTXError
@@ -23,11 +23,11 @@ from ._common import (
     run_interruptible,
     until_interrupted,
 )
-from ._inputs import credentials, lib_kind, margin_of, read_ids, target
+from ._inputs import contract_of, credentials, endpoint_of, id_field, kind_of, margin_of, read_ids
 from ._limits import check_limits, describe, open_limiter
 from ._progress import Tracker, make_tracker
 from ._run import Job, Outcome, make_job, pending
-from ._summary import outcome_json, print_details, rows_of, summary_table, verdict
+from ._summary import outcome_json, print_details, print_summary, rows_of, verdict
 
 __all__ = ["cancel", "cancel_after", "cancel_all", "clock"]
 
@@ -37,11 +37,15 @@ NOTHING = "nothing to cancel: no ids given"
 
 async def cancel(args: argparse.Namespace, streams: Streams) -> int:
     """``htx-cancel cancel``: cancel the given ids, report every outcome."""
-    contract = target(args.contract, args.kind, args.margin)
+    kind = kind_of(args, streams.err)
+    margin = margin_of(args)
+    field = id_field(endpoint_of(args.api, kind, margin), args.client_order_ids)
+    contract = contract_of(args.contract)
     check_limits(args)
-    ids = read_ids(args.ids, args.ids_file, args.kind, streams.stdin)
+    ids = read_ids(args.ids, args.ids_file, field, streams.stdin)
     keys = credentials()
-    job = make_job(args.kind, contract, margin_of(args.margin), ids, verify=args.verify)
+    job = make_job(kind, contract, margin, ids, client_ids=args.client_order_ids,
+                   verify=args.verify, api=args.api)
     outcome = Outcome([job.report])
     if not ids:  # an empty file or pipe: nothing open, nothing to do
         _report(args, streams, outcome, [job], note=NOTHING)
@@ -49,7 +53,7 @@ async def cancel(args: argparse.Namespace, streams: Streams) -> int:
     tracker = make_tracker(streams.err_console(), not args.no_progress)
     error: str | None = None
     async with open_limiter(args) as limiter:
-        client = make_client(keys, base_url_of(args.base_url), limiter)
+        client = make_client(keys, base_url_of(args.base_url), limiter, api=args.api)
         async with client:
             try:
                 await run_interruptible(client, [job], outcome, tracker)
@@ -63,7 +67,7 @@ def _report(args: argparse.Namespace, streams: Streams, outcome: Outcome, jobs: 
             error: str | None = None, note: str | None = None) -> None:
     """The outcome: JSON on stdout with --json, else the table and details on stdout."""
     left = pending(jobs)
-    where = exchange_line(args.base_url)
+    where = exchange_line(args.base_url, args.api)
     closing = verdict(outcome, left) if note is None else note
     rejected = outcome.auth_failure
     if error is None and rejected is not None:
@@ -72,6 +76,7 @@ def _report(args: argparse.Namespace, streams: Streams, outcome: Outcome, jobs: 
     if args.json:
         document = outcome_json(outcome, left)
         document["exchange"] = base_url_of(args.base_url)
+        document["api"] = args.api
         if error is not None:
             document["error"] = error
         print_json(streams.out, document)
@@ -81,13 +86,60 @@ def _report(args: argparse.Namespace, streams: Streams, outcome: Outcome, jobs: 
         return
     console = streams.out_console()
     if outcome.batches:
-        console.print(summary_table(rows_of(outcome), f"htx-cancel {args.command}",
-                                    console.width))
+        print_summary(console, rows_of(outcome), f"htx-cancel {args.command}")
     print_details(console, outcome, left)
     if error is not None:
         console.print(f"{args.command} failed: {error}", highlight=False)
     console.print(f"{where}; {describe(args)}", highlight=False)
     console.print(closing, highlight=False)
+
+
+_FILTERS = {"v5": ("side", "position_side"), "v1": ("direction", "offset")}
+
+
+def _filters(args: argparse.Namespace, endpoint: Endpoint) -> dict[str, str]:
+    """The cancel-all's filters given, checked against the API's; UsageError naming options."""
+    given = {name: getattr(args, name) for names in _FILTERS.values() for name in names
+             if getattr(args, name) is not None}
+    own = _FILTERS[args.api]
+    for name, value in given.items():
+        option = "--" + name.replace("_", "-")
+        if name not in own:
+            other = ", ".join("--" + n.replace("_", "-") for n in own)
+            raise UsageError(f"{option} is a filter of the other API; --api {args.api} "
+                             f"takes {other}")
+        if name not in endpoint.filters:
+            raise UsageError(f"{endpoint.name} takes no {option}, got {value!r}")
+    return given
+
+
+def _all_target(args: argparse.Namespace) -> str | None:
+    """The cancel-all's contract; None (every contract) only when the user said so."""
+    if args.contract is not None:
+        if args.all_contracts:
+            raise UsageError("--contract and --all-contracts exclude each other")
+        return contract_of(args.contract)
+    if args.api == "v1":
+        raise UsageError("--contract is required with --api v1 (v1 cancels one contract)")
+    if not args.all_contracts:
+        raise UsageError("no --contract: that cancels every open order of the account on every "
+                         "contract; say --all-contracts to mean it")
+    return None
+
+
+async def _run_all(client: CancelClient, args: argparse.Namespace, kind: Kind,
+                   contract: str | None, filters: dict[str, str], report: CancelReport,
+                   tracker: Tracker) -> None:
+    """One cancel-all request, with a spinner row; ``report`` fills when it is answered."""
+    margin = margin_of(args)
+    name = endpoint_of(args.api, kind, margin, cancel_all=True).name
+    with tracker:
+        tracker.add(name, None)
+        try:
+            await client.cancel_all(kind, contract, margin=margin, report=report,
+                                    **filters)  # type: ignore[arg-type]
+        finally:
+            tracker.show(name, report.total, sum(b.attempts for b in report.batches))
 
 
 def _failure_of(outcome: Outcome) -> str | None:
@@ -100,26 +152,12 @@ def _failure_of(outcome: Outcome) -> str | None:
     return None if last.outcome == "ok" else (last.error or last.outcome)
 
 
-async def _run_all(client: CancelClient, args: argparse.Namespace, contract: str,
-                   report: CancelReport, tracker: Tracker) -> None:
-    """One cancel-all request, with a spinner row; ``report`` fills when it is answered."""
-    kind = lib_kind(args.kind)
-    name = endpoint_for(kind, args.margin, cancel_all=True).name
-    with tracker:
-        tracker.add(name, None)
-        try:
-            await client.cancel_all(kind, contract, args.direction, args.offset,
-                                    margin=margin_of(args.margin), report=report)
-        finally:
-            tracker.show(name, report.total, sum(b.attempts for b in report.batches))
-
-
 async def cancel_all(args: argparse.Namespace, streams: Streams) -> int:
     """``htx-cancel cancel-all``: one cancel-all request, and the ids it cancelled."""
-    contract = target(args.contract, args.kind, args.margin, cancel_all=True)
-    endpoint = endpoint_for(lib_kind(args.kind), args.margin, cancel_all=True)
-    if args.offset is not None and not endpoint.offsets:
-        raise UsageError(f"{endpoint.name} takes no offset, got {args.offset!r}")
+    kind = kind_of(args, streams.err)
+    endpoint = endpoint_of(args.api, kind, margin_of(args), cancel_all=True)
+    contract = _all_target(args)
+    filters = _filters(args, endpoint)
     check_limits(args)
     keys = credentials()
     report = CancelReport()
@@ -127,11 +165,11 @@ async def cancel_all(args: argparse.Namespace, streams: Streams) -> int:
     tracker = make_tracker(streams.err_console(), not args.no_progress)
     error: str | None = None
     async with open_limiter(args) as limiter:
-        client = make_client(keys, base_url_of(args.base_url), limiter)
+        client = make_client(keys, base_url_of(args.base_url), limiter, api=args.api)
         async with client:
             try:
-                await until_interrupted(outcome, _run_all(client, args, contract, report,
-                                                          tracker))
+                await until_interrupted(outcome, _run_all(client, args, kind, contract, filters,
+                                                          report, tracker))
             except HTXError as exc:  # the shared limiter failed
                 error = str(exc)
     error = error or _failure_of(outcome)
@@ -157,7 +195,7 @@ async def cancel_after(args: argparse.Namespace, streams: Streams) -> int:
     """``htx-cancel cancel-after``: arm the dead man's switch once, or disarm it."""
     keys = credentials()
     base_url = base_url_of(args.base_url)
-    client = make_client(keys, base_url)
+    client = make_client(keys, base_url, api=args.api)
     # One request, no background task: the switch fires unless something arms it again.
     switch = client.cancel_after(args.timeout or 5.0)
     trigger: int | None = None
@@ -170,9 +208,10 @@ async def cancel_after(args: argparse.Namespace, streams: Streams) -> int:
         except HTXError as exc:
             streams.err.write(f"htx-cancel cancel-after: {_refused(exc)}\n")
             return EXIT_FAILED
-    where = exchange_line(args.base_url)
+    where = exchange_line(args.base_url, args.api)
     if args.json:
-        document: dict[str, object] = {"armed": not args.off, "exchange": base_url}
+        document: dict[str, object] = {"armed": not args.off, "exchange": base_url,
+                                       "api": args.api}
         if not args.off:
             document.update(timeout_s=args.timeout, trigger_time=trigger,
                             trigger_time_utc=None if trigger is None else utc_text(trigger),
@@ -197,7 +236,7 @@ async def clock(args: argparse.Namespace, streams: Streams) -> int:
         client = CancelClient(Credentials("public", "public"), api="v1", base_url=args.base_url,
                               rate_limits=None)
     except ValueError as exc:
-        raise UsageError(str(exc)) from None
+        raise UsageError(str(exc).replace("base_url", "--base-url")) from None
     async with client:
         started = time.perf_counter()
         try:

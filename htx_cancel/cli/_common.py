@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from typing import Any, TextIO
@@ -20,7 +21,7 @@ from ._run import Job, Outcome, run_jobs
 __all__ = ["Streams", "base_url_of", "exchange_line", "exit_status", "make_client",
            "print_json", "run_interruptible", "until_interrupted"]
 
-WIDE = 120  # columns for tables when stdout is not a terminal
+WIDE = 120  # columns for tables when stdout is not a terminal and COLUMNS is not set
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,9 +33,12 @@ class Streams:
     stdin: TextIO
 
     def out_console(self) -> Console:
-        """A rich console on stdout (plain text and wide when it is not a terminal)."""
+        """A rich console on stdout: the terminal's width, else COLUMNS, else 120 columns.
+
+        When stdout is not a terminal the text is plain (no colours).
+        """
         console = Console(file=self.out, highlight=False)
-        if not console.is_terminal:
+        if not console.is_terminal and not os.environ.get("COLUMNS", "").isdigit():
             console = Console(file=self.out, highlight=False, width=WIDE)
         return console
 
@@ -43,14 +47,15 @@ class Streams:
         return Console(file=self.err, highlight=False)
 
 
-def make_client(credentials: Credentials, base_url: str,
-                limiter: Limiter | None = None) -> CancelClient:
-    """A client on ``limiter`` (default: HTX's limits, its own); UsageError for a bad URL."""
+def make_client(credentials: Credentials, base_url: str, limiter: Limiter | None = None, *,
+                api: str = "v5") -> CancelClient:
+    """A client of ``api`` on ``limiter`` (default: HTX's limits, its own); UsageError for a bad
+    URL."""
     try:
-        return CancelClient(credentials, api="v1", base_url=base_url,
+        return CancelClient(credentials, api="v1" if api == "v1" else "v5", base_url=base_url,
                             limiter=limiter if limiter is not None else RateLimiter(DEFAULT_LIMITS))
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
+    except ValueError as exc:  # the library names its parameter; the user typed the option
+        raise UsageError(str(exc).replace("base_url", "--base-url")) from None
 
 
 def base_url_of(given: str | None) -> str:
@@ -58,12 +63,12 @@ def base_url_of(given: str | None) -> str:
     return DEFAULT_BASE_URL if given is None else given
 
 
-def exchange_line(given: str | None) -> str:
-    """Which exchange a run used, saying so when it was the default."""
+def exchange_line(given: str | None, api: str) -> str:
+    """Which exchange and API a run used, saying so when the URL was the default."""
     if given is None:
         return (f"exchange: {DEFAULT_BASE_URL} (the default; --base-url https://api.hbdm.vn "
-                "from AWS)")
-    return f"exchange: {given}"
+                f"from AWS), API {api}")
+    return f"exchange: {given}, API {api}"
 
 
 async def until_interrupted(outcome: Outcome, work: Awaitable[None]) -> None:

@@ -15,24 +15,24 @@ from dataclasses import dataclass, field
 
 from rich.console import Console
 
-from .._catalog import READ_POOL, TRADE_POOL, Margin
+from .._catalog import READ_POOL, TRADE_POOL, Endpoint, Kind, Margin
 from .._credentials import Credentials
 from .._ids import validate_ids
 from .._limits import DEFAULT_LIMITS
-from .._states import OrderState, state_for_status
+from .._order_state import OrderState, state_for_status
 from ..testing import FakeExchange, FaultKind
 from ._args import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
 from ._common import Streams, make_client, print_json, run_interruptible
-from ._inputs import id_field
 from ._progress import make_tracker
 from ._run import Job, Outcome, make_job, pending, row_key
-from ._summary import Row, outcome_json, rows_of, summary_table, total_row
+from ._summary import Row, outcome_json, print_summary, rows_of, total_row
 
 __all__ = ["demo"]
 
 ACCESS, SECRET = "demo-access", "demo-secret"
 NOT_FOUND = 1061
-STRATEGY_KINDS = ("trigger", "tpsl", "track")
+STRATEGY_KINDS: tuple[Kind, ...] = ("trigger", "tpsl", "track")
+ListKey = tuple[Kind, Margin, bool]  # kind, margin, by client order id
 # demo --faults: what a flaky network and exchange do; each is retried, none may lose an id.
 # (hang_after would only wait for the client's timeout; maintenance is not retried by design.)
 RANDOM_FAULTS = (
@@ -50,7 +50,7 @@ RANDOM_FAULTS = (
 class Plan:
     """What the demo seeded and what it asks to cancel."""
 
-    lists: dict[tuple[str, Margin], list[str]] = field(default_factory=dict)
+    lists: dict[ListKey, list[str]] = field(default_factory=dict)
     verify: bool = True
     seeded: dict[str, str] = field(default_factory=dict)  # id asked -> order id
     unknown: list[str] = field(default_factory=list)
@@ -78,9 +78,9 @@ def _seed_regular(ex: FakeExchange, args: argparse.Namespace, plan: Plan) -> Non
             cid = ex.client_id_of(oid)
             assert cid is not None
             plan.seeded[cid] = oid
-            plan.lists.setdefault(("client", margin), []).append(cid)
+            plan.lists.setdefault(("order", margin, True), []).append(cid)
         plan.seeded.update((oid, oid) for oid in ids[by_client:])
-        plan.lists.setdefault(("regular", margin), []).extend(ids[by_client:])
+        plan.lists.setdefault(("order", margin, False), []).extend(ids[by_client:])
 
 
 def _seed_strategy(ex: FakeExchange, args: argparse.Namespace, plan: Plan) -> None:
@@ -89,13 +89,13 @@ def _seed_strategy(ex: FakeExchange, args: argparse.Namespace, plan: Plan) -> No
         for margin, n in _split(getattr(args, kind), args.cross_share):
             ids = ex.seed(args.contract, kind, margin, n)
             plan.seeded.update((oid, oid) for oid in ids)
-            plan.lists.setdefault((kind, margin), []).extend(ids)
+            plan.lists.setdefault((kind, margin, False), []).extend(ids)
 
 
 def _add_traps(ex: FakeExchange, args: argparse.Namespace, plan: Plan,
                rng: random.Random) -> None:
     """Unknown ids and duplicates, spread over the lists."""
-    by_order_id = [key for key, ids in plan.lists.items() if ids and key[0] != "client"]
+    by_order_id = [key for key, ids in plan.lists.items() if ids and not key[2]]
     for i in range(args.unknown if by_order_id else 0):
         fake = str(rng.randrange(10**18, 2**63))
         if ex.order_state(fake) is None:
@@ -116,12 +116,28 @@ def make_plan(ex: FakeExchange, args: argparse.Namespace) -> Plan:
     _seed_regular(ex, args, plan)
     _seed_strategy(ex, args, plan)
     _add_traps(ex, args, plan, rng)
-    for (kind, margin), ids in plan.lists.items():
+    for (kind, margin, client_ids), ids in plan.lists.items():
         if ids:
-            distinct = validate_ids(ids, id_field(kind))
-            plan.jobs.append(make_job(kind, args.contract, margin, distinct,
-                                      verify=plan.verify))
+            field_ = "client_order_id" if client_ids else "order_id"
+            mode = margin if args.api == "v1" else None  # v5 cancels take no margin mode
+            plan.jobs.append(make_job(kind, args.contract, mode, validate_ids(ids, field_),
+                                      client_ids=client_ids, verify=plan.verify, api=args.api))
     return plan
+
+
+def _fake_name(endpoint: Endpoint) -> str:
+    """The fake exchange's name for an endpoint: v1's name, or the v5 path."""
+    return endpoint.path if endpoint.api == "v5" else endpoint.name
+
+
+def _fake_pool(endpoint: Endpoint) -> str:
+    """The fake exchange's name for a strategy endpoint's own pool (v5's algo pool: algo)."""
+    return "algo" if endpoint.api == "v5" else endpoint.name
+
+
+def _row_of(fake_name: str) -> str:
+    """The library's endpoint name for the fake exchange's (``/v5/...`` -> ``v5/...``)."""
+    return fake_name.removeprefix("/")
 
 
 def _inject(ex: FakeExchange, args: argparse.Namespace, plan: Plan) -> None:
@@ -133,7 +149,7 @@ def _inject(ex: FakeExchange, args: argparse.Namespace, plan: Plan) -> None:
     if not args.faults:
         return
     ex.faults.randomize(args.seed, args.faults, RANDOM_FAULTS)
-    strategy = [job.endpoint.name for job in plan.jobs if job.endpoint.strategy]
+    strategy = [_fake_name(job.endpoint) for job in plan.jobs if job.endpoint.strategy]
     ex.faults.script(strategy[0] if strategy else None, [FaultKind.RATE_LIMIT])
 
 
@@ -143,11 +159,13 @@ def _faults_seen(ex: FakeExchange) -> Counter[str]:
 
 
 def _rejections(ex: FakeExchange) -> Counter[str]:
-    """1032 refusals of the exchange's limiter (not injected ones), per summary row."""
+    """1032 answers per summary row: the exchange limiter's refusals and the injected one."""
     counts: Counter[str] = Counter()
-    for record in ex.find(err_code=1032, fault=None):
+    for record in ex.requests:
+        if record.err_code != 1032 and record.fault is not FaultKind.RATE_LIMIT:
+            continue
         field_ = "client_order_id" if "client_order_id" in record.body else "order_id"
-        counts[row_key(record.endpoint or "", field_)] += 1
+        counts[row_key(_row_of(record.endpoint or ""), field_)] += 1
     return counts
 
 
@@ -195,7 +213,7 @@ def _exchange_state(ex: FakeExchange, kind: str, oid: str) -> OrderState:
 def _state_check(ex: FakeExchange, plan: Plan, outcome: Outcome) -> tuple[bool, str]:
     """Every id asked has a verified state, and it is the exchange's (``status_of``)."""
     states = outcome.states
-    asked = {id_: kind for (kind, _), ids in plan.lists.items() for id_ in ids}
+    asked = {id_: kind for (kind, _, _), ids in plan.lists.items() for id_ in ids}
     matched = sum(states.get(id_) == _exchange_state(ex, kind, plan.seeded.get(id_, id_))
                   for id_, kind in asked.items())
     counts = Counter(state.value for state in states.values())
@@ -207,7 +225,7 @@ def _state_check(ex: FakeExchange, plan: Plan, outcome: Outcome) -> tuple[bool, 
 def _fault_check(ex: FakeExchange, outcome: Outcome) -> tuple[bool, str]:
     """Every id of a request that met a fault ended with an outcome, and none is unknown."""
     hit = [r for r in ex.requests if r.fault is not None]
-    ids = {id_ for r in hit for id_ in r.ids}
+    ids = {id_ for b in outcome.batches if b.errors for id_ in b.ids}  # the batches retried
     settled, unknown = outcome.settled(), outcome.unknown
     lost = len(ids - settled) + sum(id_ in unknown for id_ in ids)
     retried = sum(b.attempts > 1 for b in outcome.batches)
@@ -220,7 +238,7 @@ def _fault_check(ex: FakeExchange, outcome: Outcome) -> tuple[bool, str]:
 
 def _rate_check(ex: FakeExchange, plan: Plan) -> tuple[bool, str]:
     """No 1032, and no window at the exchange held more than its limit."""
-    strategy = {(job.endpoint.name, DEFAULT_LIMITS.strategy) for job in plan.jobs
+    strategy = {(_fake_pool(job.endpoint), DEFAULT_LIMITS.strategy) for job in plan.jobs
                 if job.endpoint.strategy}
     pools = [(TRADE_POOL, DEFAULT_LIMITS.trade), (READ_POOL, DEFAULT_LIMITS.read),
              *sorted(strategy)]
@@ -229,32 +247,36 @@ def _rate_check(ex: FakeExchange, plan: Plan) -> tuple[bool, str]:
     strategy_max = max((seen for seen, _ in busiest[2:]), default=0)
     reads = (f", read {busiest[1][0]}/{DEFAULT_LIMITS.read[0]} per 3 s" if plan.verify
              else "")
+    injected = _faults_seen(ex)[str(FaultKind.RATE_LIMIT)]
+    answered = (f"{ex.rejected_1032 + injected} answered 1032 ({injected} injected, "
+                f"{ex.rejected_1032} over the limit)" if injected
+                else f"{ex.rejected_1032} answered 1032")
     return (ex.rejected_1032 == 0 and within,
-            f"never over the rate limit: {ex.rejected_1032} answered 1032; busiest windows: "
+            f"never over the rate limit: {answered}; busiest windows: "
             f"trade {busiest[0][0]}/{DEFAULT_LIMITS.trade[0]} per 3 s{reads}, strategy "
             f"endpoints {strategy_max}/{DEFAULT_LIMITS.strategy[0]} per 1 s")
 
 
 def _header(ex: FakeExchange, args: argparse.Namespace, plan: Plan) -> str:
     """What was seeded and what will be asked."""
-    by_kind = Counter({kind: 0 for kind in ("regular", *STRATEGY_KINDS)})
+    by_kind: Counter[str] = Counter({kind: 0 for kind in ("order", *STRATEGY_KINDS)})
     cross = 0
     for oid in plan.seeded.values():
         order = ex.order(oid)
-        by_kind["regular" if order.kind == "order" else order.kind] += 1
+        by_kind[order.kind] += 1
         cross += order.margin == "cross"
-    kinds = ", ".join(f"{n} {kind}" for kind, n in by_kind.items())
-    clients = sum(len(ids) for (kind, _), ids in plan.lists.items() if kind == "client")
+    kinds = ", ".join(f"{kind} {n}" for kind, n in by_kind.items())
+    clients = sum(len(ids) for (_, _, client_ids), ids in plan.lists.items() if client_ids)
     faults = (f"; faults in {args.faults:.0%} of requests (drops, 5xx, garbled answers, 1004) "
               "and one 1032" if args.faults else "")
-    fills = (f"; {args.fills:.0%} of regular orders fill while their cancel is processed"
+    fills = (f"; {args.fills:.0%} of orders (kind order) fill while their cancel is processed"
              if args.fills else "")
     verify = ("then verified: order info and strategy listings on the read pool" if plan.verify
               else "not verified (--no-verify)")
     return (f"fake HTX exchange at {ex.base_url} with HTX's limits (72 requests per 3 s per "
             f"account, 5 per 1 s per strategy endpoint){faults}{fills}\n"
-            f"seeded {len(plan.seeded)} open orders on {args.contract}: {kinds}; {cross} cross "
-            f"margin; {clients} to cancel by client order id\n"
+            f"seeded {len(plan.seeded)} open orders on {args.contract} (by kind: {kinds}); "
+            f"{cross} cross margin; {clients} to cancel by client order id\n"
             f"cancelling {plan.asked} ids ({len(plan.unknown)} unknown, "
             f"{len(plan.duplicates)} duplicates) with one CancelClient, default limits; "
             f"{verify}\n")
@@ -263,7 +285,7 @@ def _header(ex: FakeExchange, args: argparse.Namespace, plan: Plan) -> str:
 def _print_result(console: Console, rows: list[Row], elapsed: float,
                   checks: list[tuple[bool, str]], interrupted: bool) -> None:
     """The table, the timing against the bound, and the checks."""
-    console.print(summary_table(rows, "htx-cancel demo: per endpoint", console.width))
+    print_summary(console, rows, "htx-cancel demo: per endpoint")
     total = total_row(rows)
     console.print(f"elapsed {elapsed:.2f} s for {total.requests} requests; rate-limit bound "
                   f"{total.bound:.0f} s ({total.pools[TRADE_POOL]} requests in the shared "
@@ -276,19 +298,33 @@ def _print_result(console: Console, rows: list[Row], elapsed: float,
         console.print(f"{'[green]✓[/]' if ok else '[red]✗[/]'} {text}")
 
 
+def _timing_json(rows: list[Row], elapsed: float) -> dict[str, object]:
+    """How long the run took against the rate-limit bound, in all and per endpoint."""
+    total = total_row(rows)
+    return {
+        "elapsed_s": round(elapsed, 3),
+        "bound_s": total.bound,
+        "requests": total.requests,
+        "answered_1032": total.rejected or 0,
+        "endpoints": [{"endpoint": row.key, "ids": row.ids, "requests": row.requests,
+                       "elapsed_s": round(row.elapsed, 3), "bound_s": row.bound,
+                       "answered_1032": row.rejected or 0} for row in rows],
+    }
+
+
 async def demo(args: argparse.Namespace, streams: Streams) -> int:
     """Seed the fake exchange, cancel everything at full speed, check and summarise."""
     async with FakeExchange({ACCESS: SECRET}, seed=args.seed, latency=args.latency,
                             fill_during_cancel=args.fills) as ex:
         plan = make_plan(ex, args)
         _inject(ex, args, plan)
-        (streams.err if args.json else streams.out).write(_header(ex, args, plan))
-        (streams.err if args.json else streams.out).flush()
+        (streams.err_console() if args.json else streams.out_console()).print(
+            _header(ex, args, plan).rstrip("\n"), highlight=False, markup=False)
         outcome = Outcome([job.report for job in plan.jobs])
         tracker = make_tracker(streams.err_console(), not args.no_progress)
         loop = asyncio.get_running_loop()
         started = loop.time()
-        async with make_client(Credentials(ACCESS, SECRET), ex.base_url) as client:
+        async with make_client(Credentials(ACCESS, SECRET), ex.base_url, api=args.api) as client:
             await run_interruptible(client, plan.jobs, outcome, tracker)
         elapsed = loop.time() - started
         rows = rows_of(outcome)
@@ -306,6 +342,7 @@ async def demo(args: argparse.Namespace, streams: Streams) -> int:
         document["ok"] = passed
         document["checks"] = [{"ok": ok, "check": text} for ok, text in checks]
         document["faults"] = dict(faults)
+        document.update(_timing_json(rows, elapsed))
         print_json(streams.out, document)
     else:
         _print_result(streams.out_console(), rows, elapsed, checks, outcome.interrupted)

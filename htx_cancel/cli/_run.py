@@ -2,9 +2,9 @@
 
 A job is one kind, margin and id field. Every job is one call of the client's generic
 ``cancel`` (the client cuts the ids into requests and its limiter orders them), all at once on
-one CancelClient. Each call is handed a :class:`CancelReport` that the client fills as each
-batch settles, and whose ``on_batch`` hook moves the progress display; on Ctrl-C the reports
-hold exactly what the exchange confirmed.
+one CancelClient. Each call is handed a [`CancelReport`][htx_cancel.CancelReport] that the
+client fills as each batch settles, and whose ``on_batch`` hook moves the progress display; on
+Ctrl-C the reports hold exactly what the exchange confirmed.
 """
 
 from __future__ import annotations
@@ -13,19 +13,22 @@ import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from .._catalog import Endpoint, Kind, Margin, endpoint_for
+from .._catalog import Endpoint, Kind, Margin
 from .._client import CancelClient
+from .._order_state import OrderState
 from .._report import BatchRecord, CancelReport, Failure
-from .._states import OrderState
-from ._inputs import id_field, lib_kind
+from ._inputs import endpoint_of, id_field
 from ._progress import Tracker
 
 __all__ = ["Job", "Outcome", "make_job", "pending", "row_key", "run_jobs"]
 
 
+CLIENT_FIELDS = frozenset({"client_order_id", "algo_client_order_id"})
+
+
 def row_key(endpoint: str, field_: str | None) -> str:
     """``swap_cancel``, or ``swap_cancel (cid)`` for client order ids."""
-    return f"{endpoint} (cid)" if field_ == "client_order_id" else endpoint
+    return f"{endpoint} (cid)" if field_ in CLIENT_FIELDS else endpoint
 
 
 @dataclass(slots=True)
@@ -36,7 +39,7 @@ class Job:
     endpoint: Endpoint
     id_field: str
     contract: str
-    margin: Margin
+    margin: Margin | None
     ids: list[str]
     verify: bool = False
     report: CancelReport = field(default_factory=CancelReport)
@@ -48,7 +51,7 @@ class Job:
 
     async def run(self, client: CancelClient) -> None:
         """Cancel every id (then verify, if asked); the report fills as batches settle."""
-        if self.id_field == "client_order_id":
+        if self.id_field in CLIENT_FIELDS:
             await client.cancel(self.kind, self.contract, client_order_ids=self.ids,
                                 margin=self.margin, report=self.report, verify=self.verify)
         else:
@@ -62,12 +65,15 @@ class Job:
         return [id_ for id_ in self.ids if id_ not in settled]
 
 
-def make_job(kind: str, contract: str, margin: Margin, ids: Sequence[str], *,
-             verify: bool = False) -> Job:
-    """A job for already validated, distinct ids of a command-line kind."""
-    library_kind = lib_kind(kind)
-    return Job(library_kind, endpoint_for(library_kind, margin), id_field(kind), contract,
-               margin, list(ids), verify)
+def make_job(kind: Kind, contract: str, margin: Margin | None, ids: Sequence[str], *,
+             client_ids: bool = False, verify: bool = False, api: str = "v5") -> Job:
+    """A job for already validated, distinct ids (client order ids with ``client_ids``).
+
+    ``margin`` is v1's (None on v5).
+    """
+    endpoint = endpoint_of(api, kind, margin)
+    return Job(kind, endpoint, id_field(endpoint, client_ids), contract, margin, list(ids),
+               verify)
 
 
 def pending(jobs: Sequence[Job]) -> list[str]:
@@ -75,22 +81,44 @@ def pending(jobs: Sequence[Job]) -> list[str]:
     return [id_ for job in jobs for id_ in job.pending()]
 
 
+def verified_cancelled(state: OrderState | None) -> bool:
+    """True when verification found a failed id's order cancelled: it is gone, as asked.
+
+    (The library already counts HTX's 1071, "already cancelled", as cancelled; this covers the
+    other answers, such as an old order the cancel no longer finds but order info shows
+    cancelled.) Filled, not found, gone (a strategy order: cancelled or triggered) and live
+    orders stay failures.
+    """
+    return state is not None and state.cancelled
+
+
 @dataclass(slots=True)
 class Outcome:
-    """What the runs' reports say, read together (each id is in exactly one report)."""
+    """What the runs' reports say, read together (each id is in exactly one report).
+
+    An id a report lists as failed but that verification found cancelled (see
+    ``verified_cancelled``) is read as cancelled: "make sure these are gone" is the common rerun.
+    """
 
     reports: list[CancelReport]
     interrupted: bool = False
 
     @property
+    def found_cancelled(self) -> list[str]:
+        """Ids the cancel did not confirm but verification found cancelled."""
+        return [id_ for r in self.reports for id_ in r.failed
+                if verified_cancelled(r.states.get(id_))]
+
+    @property
     def cancelled(self) -> list[str]:
-        """Every cancelled id, report by report."""
-        return [id_ for r in self.reports for id_ in r.cancelled]
+        """Every cancelled id, report by report (those found cancelled after the others)."""
+        return [*(id_ for r in self.reports for id_ in r.cancelled), *self.found_cancelled]
 
     @property
     def failed(self) -> dict[str, Failure]:
-        """Every failed id with its failure."""
-        return {id_: f for r in self.reports for id_, f in r.failed.items()}
+        """Every failed id with its failure (ids found cancelled are not failures)."""
+        return {id_: f for r in self.reports for id_, f in r.failed.items()
+                if not verified_cancelled(r.states.get(id_))}
 
     @property
     def unknown(self) -> dict[str, str]:
@@ -118,8 +146,12 @@ class Outcome:
 
     @property
     def ok(self) -> bool:
-        """True when every id ended cancelled and the run was not interrupted."""
-        return not self.interrupted and all(r.ok for r in self.reports)
+        """True when every id ended cancelled and the run was not interrupted.
+
+        A cancel-all names no ids, so its request decides: it must have been answered.
+        """
+        return (not self.interrupted and not self.failed and not self.unknown
+                and all(b.outcome == "ok" or b.ids for b in self.batches))
 
 
 def _follow(job: Job, tracker: Tracker) -> None:

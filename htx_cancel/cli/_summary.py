@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,14 +14,13 @@ from rich.table import Table
 
 from .._catalog import CATALOG
 from .._limits import DEFAULT_LIMITS, RateLimits
+from .._order_state import OrderState
 from .._report import BatchRecord
-from .._states import OrderState
 from ._run import Outcome, row_key
 
-__all__ = ["Row", "bound", "failure_text", "outcome_json", "print_details", "rows_of",
-           "state_text", "summary_table", "total_row", "verdict"]
+__all__ = ["Row", "bound", "failure_text", "outcome_json", "print_details", "print_summary",
+           "rows_of", "state_text", "summary_table", "total_row", "verdict"]
 
-WIDE = 100  # console columns below which endpoint names lose their swap_ prefix
 SHOWN = 10  # failed / unknown ids listed in the human summary; --json has them all
 
 
@@ -120,10 +119,10 @@ def total_row(rows: Iterable[Row]) -> Row:
     return total
 
 
-def failure_text(failed: Counter[int | str]) -> str:
+def failure_text(failed: Counter[int | str], sep: str = ", ") -> str:
     """``1061: 5, 1014: 2`` (or an empty string)."""
     ordered = sorted(failed.items(), key=lambda kv: str(kv[0]))  # codes may be int or str
-    return ", ".join(f"{code}: {n}" for code, n in ordered)
+    return sep.join(f"{code}: {n}" for code, n in ordered)
 
 
 def state_text(states: Counter[str], sep: str = ", ") -> str:
@@ -132,36 +131,96 @@ def state_text(states: Counter[str], sep: str = ", ") -> str:
     return sep.join(f"{state} {n}" for state, n in ordered)
 
 
-def summary_table(rows: Sequence[Row], title: str, width: int = WIDE) -> Table:
+# The columns of the summary, by name: (header, cell of a row). Failed codes and verified
+# states are one a line, so no cell is wider than its widest number or name.
+_CELLS: dict[str, Callable[[Row], str]] = {
+    "ids": lambda row: str(row.ids),
+    "cancelled": lambda row: str(row.cancelled),
+    "failed": lambda row: failure_text(row.failed, "\n") or "0",
+    "unknown": lambda row: str(row.unknown),
+    "req": lambda row: str(row.requests),
+    "elapsed": lambda row: f"{row.elapsed:.2f}s",
+    "bound": lambda row: f"{row.bound:.0f}s",
+    "1032": lambda row: "" if row.rejected is None else str(row.rejected),
+    "verified": lambda row: state_text(row.states, "\n") or "-",
+}
+_LEFT = frozenset({"failed", "verified"})
+# Too narrow for one table: the outcomes in one, how long it took in a second.
+_OUTCOMES = ("ids", "cancelled", "failed", "unknown", "verified")
+_TIMING = ("req", "elapsed", "bound", "1032")
+
+
+def _columns(rows: Sequence[Row]) -> list[str]:
+    """The columns this run has: 1032 when the exchange can tell, verified when verified."""
+    shown = ["ids", "cancelled", "failed", "unknown", "req", "elapsed", "bound"]
+    if any(row.rejected is not None for row in rows):
+        shown.append("1032")
+    if any(row.states for row in rows):
+        shown.append("verified")
+    return shown
+
+
+def summary_table(rows: Sequence[Row], title: str | None, columns: Sequence[str] | None = None,
+                  *, short: bool = False) -> Table:
     """The per-endpoint table, with a total row when there is more than one endpoint.
 
-    Narrow consoles get endpoint names without the common ``swap_`` prefix.
+    ``columns`` picks which (default: all the run has); ``short`` drops the ``swap_`` prefix
+    that every endpoint name has and the padding, for narrow consoles. No cell is ever cut:
+    ``print_summary`` picks a layout that fits.
     """
-    show_1032 = any(row.rejected is not None for row in rows)
-    show_states = any(row.states for row in rows)
-    short = width < WIDE
+    names = [name for name in (columns or _columns(rows)) if name in _columns(rows)]
     table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False,
-                  padding=(0, 0, 0, 0) if short else (0, 1), show_edge=False)
+                  padding=(0, 1, 0, 0) if short else (0, 1), show_edge=False)
     table.add_column("endpoint", no_wrap=True)
-    for name in ("ids", "cancelled", "failed", "unknown", "req", "elapsed", "bound"):
-        table.add_column(name, justify="right", no_wrap=True)
-    if show_1032:
-        table.add_column("1032", justify="right", no_wrap=True)
-    if show_states:  # verified: what the exchange says became of the row's ids
-        table.add_column("verified", no_wrap=True)
+    for name in names:
+        table.add_column(name, justify="left" if name in _LEFT else "right", no_wrap=True)
     shown = [*rows, total_row(rows)] if len(rows) > 1 else list(rows)
     for i, row in enumerate(shown):
         label = row.key.removeprefix("swap_") if short else row.key
-        cells = [label, str(row.ids), str(row.cancelled), failure_text(row.failed) or "0",
-                 str(row.unknown), str(row.requests), f"{row.elapsed:.2f}s",
-                 f"{row.bound:.0f}s"]
-        if show_1032:
-            cells.append("" if row.rejected is None else str(row.rejected))
-        if show_states:
-            cells.append(state_text(row.states, "\n") or "-")  # one state a line: narrow
-        table.add_row(*cells, style="bold" if i == len(rows) and i else None,
+        table.add_row(label, *(_CELLS[name](row) for name in names),
+                      style="bold" if i == len(rows) and i else None,
                       end_section=i == len(rows) - 1)
     return table
+
+
+def _width(console: Console, table: Table) -> int:
+    """The columns ``table`` needs to show every cell whole."""
+    return console.measure(table, options=console.options.update_width(10_000)).maximum
+
+
+def _as_lines(console: Console, rows: Sequence[Row], title: str) -> None:
+    """Every row as a wrapped line of ``name value`` pairs: for consoles too narrow for a table."""
+    console.print(title, highlight=False)
+    shown = [*rows, total_row(rows)] if len(rows) > 1 else list(rows)
+    for row in shown:
+        cells = ", ".join(f"{name} {_CELLS[name](row).replace(chr(10), ', ')}"
+                          for name in _columns(rows))
+        console.print(f"{row.key}: {cells}", highlight=False)
+
+
+def print_summary(console: Console, rows: Sequence[Row], title: str) -> None:
+    """The per-endpoint summary in a layout that fits the console, never cutting a number.
+
+    One table when it fits; on a narrow console (80 columns) the endpoint names lose their
+    ``swap_`` prefix, then the table splits in two (outcomes, then requests and times); on a
+    very narrow one each row is a wrapped line.
+    """
+    width = console.width
+    whole = summary_table(rows, title)
+    if _width(console, whole) <= width:
+        console.print(whole)
+        return
+    short = summary_table(rows, title, short=True)
+    if _width(console, short) <= width:
+        console.print(short)
+        return
+    halves = [summary_table(rows, title, _OUTCOMES, short=True),
+              summary_table(rows, None, _TIMING, short=True)]
+    if all(_width(console, half) <= width for half in halves):
+        for half in halves:
+            console.print(half)
+        return
+    _as_lines(console, rows, title)
 
 
 def print_details(console: Console, outcome: Outcome, pending: Sequence[str]) -> None:
@@ -196,7 +255,9 @@ def verdict(outcome: Outcome, pending: Sequence[str]) -> str:
     """One closing line."""
     cancelled, failed, unknown = (len(outcome.cancelled), len(outcome.failed),
                                   len(outcome.unknown))
-    text = (f"{cancelled + failed + unknown} ids: {cancelled} cancelled, {failed} failed, "
+    found = len(outcome.found_cancelled)
+    again = f" ({found} found cancelled by verification)" if found else ""
+    text = (f"{cancelled + failed + unknown} ids: {cancelled} cancelled{again}, {failed} failed, "
             f"{unknown} unknown")
     if pending:
         text += f", {len(pending)} not done (interrupted)"
@@ -220,6 +281,7 @@ def outcome_json(outcome: Outcome, pending: Sequence[str]) -> dict[str, Any]:
     return {
         "ok": outcome.ok,
         "cancelled": outcome.cancelled,
+        "found_cancelled": outcome.found_cancelled,
         "failed": {id_: {"code": f.code, "message": f.message}
                    for id_, f in outcome.failed.items()},
         "unknown": outcome.unknown,

@@ -32,7 +32,7 @@ import msgspec
 from .._catalog import PRIORITIES, Endpoint, Priority, endpoint_for_path
 from .._limits import Feedback, Limiter, Slot, check_priority, hold_slot
 from .._models import RateLimitHeaders
-from .._retry import RATE_LIMITED_CODES
+from .._protocol import RATE_LIMITED_CODES
 
 __all__ = ["limit_ccxt"]
 

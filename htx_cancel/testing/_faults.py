@@ -7,7 +7,15 @@ import random
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-__all__ = ["AFTER_KINDS", "BEFORE_KINDS", "Fault", "FaultInjector", "FaultKind"]
+__all__ = ["AFTER_KINDS", "BEFORE_KINDS", "Fault", "FaultInjector", "FaultKind", "route_name"]
+
+
+def route_name(name: str) -> str:
+    """A name as the exchange records it: ``v5/...`` paths get their leading ``/``."""
+    method, _, path = name.rpartition(" ")
+    if path.startswith("v5/"):
+        path = "/" + path
+    return f"{method} {path}" if method else path
 
 
 class FaultKind(enum.StrEnum):
@@ -107,8 +115,14 @@ class FaultInjector:
     def script(
         self, endpoint: str | None, faults: Iterable[Fault | FaultKind | str]
     ) -> FaultInjector:
-        """Queue faults for the next requests to ``endpoint`` (or to any endpoint when None)."""
-        self._script.extend((endpoint, _as_fault(f)) for f in faults)
+        """Queue faults for the next requests to ``endpoint`` (or to any endpoint when None).
+
+        ``endpoint`` is a v1 endpoint name (``swap_cancel``), a v5 path
+        (``/v5/trade/cancel_batch_orders``: any method) or a method and a v5 path
+        (``GET /v5/trade/order``); the catalog's names (``v5/trade/...``) work too.
+        """
+        target = None if endpoint is None else route_name(endpoint)
+        self._script.extend((target, _as_fault(f)) for f in faults)
         return self
 
     def randomize(
@@ -131,7 +145,8 @@ class FaultInjector:
         self._rng = random.Random(seed)
         self._probability = probability
         self._kinds = chosen
-        self._endpoints = frozenset(endpoints) if endpoints is not None else None
+        self._endpoints = (frozenset(route_name(e) for e in endpoints)
+                           if endpoints is not None else None)
         return self
 
     def clear(self) -> None:
@@ -145,17 +160,19 @@ class FaultInjector:
         """How many scripted faults are still queued."""
         return len(self._script)
 
-    def take(self, endpoint: str) -> Fault | None:
-        """The fault for a request to ``endpoint`` now being processed, consuming it."""
+    def take(self, endpoint: str, method: str = "POST") -> Fault | None:
+        """The fault for a ``method`` request to ``endpoint`` now being processed, consuming it."""
+        names = (endpoint, f"{method} {endpoint}")
         for index, (target, fault) in enumerate(self._script):
-            if target is None or target == endpoint:
+            if target is None or target in names:
                 del self._script[index]
                 return fault
-        return self._draw(endpoint)
+        return self._draw(names)
 
-    def _draw(self, endpoint: str) -> Fault | None:
+    def _draw(self, names: tuple[str, str]) -> Fault | None:
         """A seeded random fault, or None."""
-        if self._rng is None or (self._endpoints is not None and endpoint not in self._endpoints):
+        if self._rng is None or (self._endpoints is not None
+                                 and self._endpoints.isdisjoint(names)):
             return None
         if self._rng.random() >= self._probability:
             return None

@@ -1,4 +1,9 @@
-"""The fake exchange's order book: orders, their HTX status, what cancels and fills do to them."""
+"""The fake exchange's order book: orders, their HTX status, what cancels and fills do to them.
+
+One book serves both API families, as one HTX account does: an order placed through v1 can be
+cancelled through v5 and the other way round. The v1 side looks at ``kind``, ``margin``,
+``direction`` and ``offset``; the v5 side at the same orders through ``_v5.views``.
+"""
 
 from __future__ import annotations
 
@@ -8,21 +13,36 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from .._catalog import KINDS, MARGINS, Endpoint
-from .._ids import DIRECTIONS, OFFSETS
+from .._catalog import Endpoint
 
 __all__ = [
+    "ALGO_KINDS",
     "CONTRACT_TYPES",
     "DEFAULT_CONTRACTS",
+    "DIRECTIONS",
+    "KINDS",
+    "MARGINS",
+    "OFFSETS",
     "CancelOutcome",
     "Order",
     "OrderBook",
+    "OrderEvent",
     "OrderState",
     "Scope",
     "htx_status",
 ]
 
 OrderState = Literal["open", "cancelling", "cancelled", "filled"]
+OrderEvent = Literal["placed", "filled", "cancelled", "cancelling"]
+"""What a change to an order was, as the book tells its listeners: a partial fill is "filled";
+"cancelling" starts a timed cancelling phase (``cancelling_seconds``), which ends at a tick."""
+
+# The fake's own vocabulary (it does not take its rules from the client's catalog).
+KINDS = ("order", "trigger", "tpsl", "track")
+ALGO_KINDS = frozenset({"trigger", "tpsl", "track"})
+MARGINS = ("isolated", "cross")
+DIRECTIONS = ("buy", "sell")
+OFFSETS = ("open", "close")
 CONTRACT_TYPES = frozenset({"swap", "this_week", "next_week", "quarter", "next_quarter"})
 DEFAULT_CONTRACTS = ("BTC-USDT", "ETH-USDT", "SOL-USDT", "XRP-USDT", "DOGE-USDT", "LTC-USDT")
 FINISHED = frozenset({5, 6, 7})
@@ -68,6 +88,20 @@ class Order:
     cancelling_until: float | None = None  # timed cancelling phase (server epoch s)
     fills_instead: bool = False  # its cancel was accepted, but it fills before it ends
     extra: dict[str, object] = field(default_factory=dict)  # strategy fields, echoed in listings
+    # v5 fields (None: derived from the v1 ones by ``_v5.views``)
+    position_side: str | None = None  # long, short, both
+    order_type: str | None = None  # limit, market, post_only
+    time_in_force: str | None = None  # gtc, ioc, fok
+    price_match: str | None = None
+    reduce_only: bool = False
+    algo_type: str | None = None  # trigger, tp, sl, tpsl, trailing_stop (strategy kinds)
+    algo_client_order_id: str | None = None  # a strategy order's client id (v5)
+    algo_failed: bool = False  # a strategy order that triggered but failed (v5 state failed)
+    v5_fields: dict[str, object] = field(default_factory=dict)  # tp/sl, trigger fields (v5)
+    updated_at: int = 0  # server epoch ms of the last change
+    # cancel_lag: reads still show the order live (with this traded volume) until then
+    shown_live_until: float | None = None
+    shown_trade_volume: float = 0
 
 
 def htx_status(order: Order) -> int:
@@ -113,19 +147,25 @@ class OrderBook:
     """Orders by id (and by client order id, unique across the book).
 
     ``now`` gives server epoch seconds; it drives the cancelling phase and retention.
+    ``listeners`` are called with every order that was placed, filled (partly or wholly) or
+    cancelled, and what happened to it. Generated order ids grow, as HTX's do.
     """
 
     __slots__ = (
+        "_by_algo_client",
         "_by_client",
         "_client_ages",
         "_ended",
         "_fill_rng",
+        "_next_id",
         "_pending",
         "_rng",
+        "cancel_lag",
         "cancelling_seconds",
         "contracts",
         "fill_before_cancel",
         "fill_during_cancel",
+        "listeners",
         "now",
         "orders",
     )
@@ -135,6 +175,7 @@ class OrderBook:
     ) -> None:
         self.orders: dict[str, Order] = {}
         self._by_client: dict[str, Order] = {}
+        self._by_algo_client: dict[str, Order] = {}
         self.contracts: dict[str, str] = dict.fromkeys(DEFAULT_CONTRACTS, "swap")
         self._rng = random.Random(seed)
         # Fills draw from their own generator so that they never shift the generated ids.
@@ -147,6 +188,9 @@ class OrderBook:
         self.fill_before_cancel = 0.0
         self.fill_during_cancel = 0.0
         self.cancelling_seconds = 0.0
+        self.cancel_lag = 0.0
+        self.listeners: list[Callable[[Order, OrderEvent], None]] = []
+        self._next_id = self._rng.randrange(10**18, 2 * 10**18)
 
     # -- building the book -------------------------------------------------------------------
 
@@ -166,22 +210,43 @@ class OrderBook:
         cid = order.client_order_id
         if cid is not None and self.client_id_taken(cid):
             raise ValueError(f"client order id {cid!r} already exists")
+        acid = order.algo_client_order_id
+        if acid is not None and acid in self._by_algo_client:
+            raise ValueError(f"algo client order id {acid!r} already exists")
         self.add_contract(order.contract_code, order.contract_type)
         if not order.created_at:
             order.created_at = int(self.now() * 1000)
+        order.updated_at = max(order.updated_at, order.created_at)
         self.orders[order.order_id] = order
         if cid is not None:
             self._by_client[cid] = order
             self._client_ages.append((order.created_at / 1000, cid))
+        if acid is not None:
+            self._by_algo_client[acid] = order
+        self._tell(order, "placed")
+
+    def _tell(self, order: Order, event: OrderEvent) -> None:
+        """Let every listener know what happened to ``order``."""
+        for listener in self.listeners:
+            listener(order, event)
+
+    def unbind_client(self, cid: str, *, algo: bool = False) -> None:
+        """Free a client order id (v5: a finished order's client id may be used again)."""
+        (self._by_algo_client if algo else self._by_client).pop(cid, None)
+
+    def by_algo_client(self, cid: str) -> Order | None:
+        """The strategy order holding algo client order id ``cid``, if any."""
+        return self._by_algo_client.get(cid)
 
     def client_id_taken(self, cid: str) -> bool:
         """True when an order still holds this client order id (HTX: unique for 8 hours)."""
         return cid in self._by_client
 
     def new_order_id(self) -> str:
-        """A fresh 18-19 digit order id within int64."""
+        """A fresh 19 digit order id within int64, above every id generated before."""
         while True:
-            candidate = str(self._rng.randrange(10**17, 2**63))  # 18-19 digits, int64
+            self._next_id += self._rng.randrange(1, 2**16)
+            candidate = str(self._next_id)
             if candidate not in self.orders:
                 return candidate
 
@@ -200,6 +265,7 @@ class OrderBook:
         """Forget every order (known contracts stay)."""
         self.orders.clear()
         self._by_client.clear()
+        self._by_algo_client.clear()
         self._pending.clear()
         self._ended.clear()
         self._client_ages.clear()
@@ -233,8 +299,11 @@ class OrderBook:
                 self._drop(oid)
         ages = self._client_ages
         while ages and now - ages[0][0] >= client_ids_for:
-            _, cid = ages.popleft()
-            self._by_client.pop(cid, None)
+            placed, cid = ages.popleft()
+            holder = self._by_client.get(cid)
+            # A client id used again (v5) belongs to the newer order: its own entry expires it.
+            if holder is not None and holder.created_at / 1000 <= placed:
+                del self._by_client[cid]
 
     def settle(self) -> list[str]:
         """Purge finished orders (status 5, 6, 7), as HTX does at each funding settlement."""
@@ -250,6 +319,9 @@ class OrderBook:
         cid = order.client_order_id
         if cid is not None and self._by_client.get(cid) is order:
             del self._by_client[cid]
+        acid = order.algo_client_order_id
+        if acid is not None and self._by_algo_client.get(acid) is order:
+            del self._by_algo_client[acid]
 
     # -- lookups and state changes by tests --------------------------------------------------
 
@@ -283,10 +355,16 @@ class OrderBook:
         if volume is not None and not 0 < volume <= left:
             raise ValueError(f"fill volume must be in (0, {left}], got {volume!r}")
         order.trade_volume += left if volume is None else volume
+        order.updated_at = int(self.now() * 1000)
         if order.trade_volume >= order.volume:
             order.state = "filled"
             order.cancelling_until = None
             order.finished_wall = self.now()
+        self._tell(order, "filled")
+
+    def fill_now(self, order: Order, volume: float | None = None) -> None:
+        """Fill ``volume`` more of ``order`` (all that is left when None), no questions asked."""
+        self._fill_now(order, volume)
 
     # -- cancels --------------------------------------------------------------------------------
 
@@ -358,6 +436,10 @@ class OrderBook:
             out.successes.append(order.order_id)
         return out
 
+    def fills_first(self, order: Order) -> bool:
+        """Seeded draw: a regular order filled just before this cancel reached it."""
+        return self._fills_first(order)
+
     def _fills_first(self, order: Order) -> bool:
         """Seeded draw: a regular order filled just before this cancel reached it."""
         return (
@@ -368,32 +450,48 @@ class OrderBook:
 
     def _cancel(self, order: Order, seq: int, out: CancelOutcome, source: str) -> None:
         """Cancel one order for request ``seq`` (or let it fill while cancelling, if drawn)."""
+        if self.cancel_one(order, seq, source):
+            out.cancelled.append(order.order_id)
+
+    def cancel_one(self, order: Order, seq: int, source: str = "api") -> bool:
+        """Accept a cancel of one live order for request ``seq``; False when it fills instead.
+
+        Regular orders may be drawn to fill meanwhile (``fill_during_cancel``) and go through
+        the timed cancelling phase (``cancelling_seconds``). With ``cancel_lag`` the v5 reads
+        keep showing an order whose cancel a request accepted as live for that long.
+        """
         regular = order.kind == "order"
         during = (
             regular
             and self.fill_during_cancel > 0
             and self._fill_rng.random() < self.fill_during_cancel
         )
+        if self.cancel_lag > 0 and seq > 0:
+            order.shown_live_until = self.now() + self.cancel_lag
+            order.shown_trade_volume = order.trade_volume
         order.canceled_source = source
         if regular and self.cancelling_seconds > 0:
             order.state = "cancelling"
             order.fills_instead = during
             order.cancelling_until = self.now() + self.cancelling_seconds
             self._pending[order.order_id] = order
+            self._tell(order, "cancelling")
         elif during:
             self._fill_now(order, None)
         else:
             self._finish_cancel(order)
         if not during:
             order.cancelled_by = seq
-            out.cancelled.append(order.order_id)
+        return not during
 
     def _finish_cancel(self, order: Order) -> None:
         """The order leaves the book: status 7 (or 5 when it had traded)."""
         order.state = "cancelled"
         order.finished_wall = self.now()
         order.canceled_at = int(order.finished_wall * 1000)
+        order.updated_at = order.canceled_at
         self._ended.append((order.finished_wall, order.order_id))
+        self._tell(order, "cancelled")
 
 
 def _fits(order: Order, endpoint: Endpoint, scope: Scope | None) -> bool:
@@ -416,10 +514,19 @@ def _check_order(order: Order) -> None:
     cid = order.client_order_id
     if cid is not None:
         if order.kind != "order":
-            raise ValueError("client order ids exist only for kind 'order'")
+            raise ValueError("client order ids exist only for kind 'order' (strategy orders: "
+                             "algo_client_order_id)")
         if not (cid.isascii() and cid.isdigit() and 1 <= int(cid) <= 2**63 - 1):
             raise ValueError(f"client order id must be in [1, 2^63-1], got {cid!r}")
     if order.direction not in (None, *DIRECTIONS):
         raise ValueError(f"direction must be buy or sell, got {order.direction!r}")
     if order.offset not in (None, *OFFSETS, "both"):
         raise ValueError(f"offset must be open, close or both, got {order.offset!r}")
+    acid = order.algo_client_order_id
+    if acid is not None:
+        if order.kind == "order":
+            raise ValueError("algo client order ids exist only for strategy orders")
+        if not (acid.isascii() and acid.isdigit() and 1 <= int(acid) <= 2**63 - 1):
+            raise ValueError(f"algo client order id must be in [1, 2^63-1], got {acid!r}")
+    if order.position_side not in (None, "long", "short", "both"):
+        raise ValueError(f"position_side must be long, short or both, got {order.position_side!r}")

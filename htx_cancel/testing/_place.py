@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from .._catalog import Endpoint
-from .._ids import DIRECTIONS
 from ._answers import JSON, error_answer
-from ._orders import Order, OrderBook, pair_of
+from ._orders import DIRECTIONS, Order, OrderBook, pair_of
 from ._process import Processed, RequestError, parse_body, scope_of, text_param
 
 __all__ = ["BATCH_LIMIT", "PLACEMENTS", "place"]

@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 import msgspec
 
 from .._catalog import Endpoint
-from .._ids import DIRECTIONS, OFFSETS
 from ._answers import JSON, batch_answer, error_answer
-from ._orders import CONTRACT_TYPES, OrderBook, Scope
+from ._orders import CONTRACT_TYPES, DIRECTIONS, OFFSETS, OrderBook, Scope
+from ._records import Body
 
 __all__ = [
     "ERR_INPUT",
@@ -52,7 +52,7 @@ class Processed:
     id_field: str | None = None
     ids: tuple[str, ...] = ()
     cancelled: tuple[str, ...] = ()
-    body: dict[str, object] = field(default_factory=dict)
+    body: Body = field(default_factory=dict)
     placed: tuple[str, ...] = ()
 
 

@@ -87,9 +87,14 @@ def max_in_window(arrivals: list[float], interval: float) -> int:
 
 
 class ServerPools:
-    """Every pool of the exchange (trade, read, one per strategy endpoint), made on first use."""
+    """Every pool of the exchange (trade, read, one per strategy endpoint), made on first use.
 
-    __slots__ = ("_pools", "enabled", "read_limit", "strategy_limit", "trade_limit", "window")
+    ``named`` holds the limits of other pools by name (e.g. the v5 algo pool); any other name is
+    a strategy endpoint's pool (``strategy_limit``).
+    """
+
+    __slots__ = ("_pools", "enabled", "named", "read_limit", "strategy_limit", "trade_limit",
+                 "window")
 
     def __init__(
         self,
@@ -106,13 +111,14 @@ class ServerPools:
         self.read_limit = read_limit
         self.window: Window = window
         self.enabled = enabled
+        self.named: dict[str, tuple[int, float]] = {}
         self._pools: dict[str, Pool] = {}
 
     def pool(self, name: str) -> Pool:
         """The pool called ``name`` ("trade", "read" or a strategy endpoint's name)."""
         pool = self._pools.get(name)
         if pool is None:
-            limits = {"trade": self.trade_limit, "read": self.read_limit}
+            limits = {"trade": self.trade_limit, "read": self.read_limit, **self.named}
             limit, interval = limits.get(name, self.strategy_limit)
             pool = self._pools[name] = Pool(name, limit, interval, self.window)
         return pool

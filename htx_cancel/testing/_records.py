@@ -6,13 +6,18 @@ from dataclasses import dataclass, field
 
 from ._faults import FaultKind
 
-__all__ = ["RequestRecord"]
+__all__ = ["Body", "RequestRecord"]
+
+Body = dict[str, object] | list[object]
+"""A request's body as recorded: its JSON (an object, or an array for some v5 paths), or a
+GET request's own parameters."""
 
 
 @dataclass(slots=True)
 class RequestRecord:
     """One request to a private endpoint, as the server saw it.
 
+    ``method`` is ``POST`` or ``GET``; ``endpoint`` the v1 endpoint name or the v5 path.
     ``arrival`` is the server's monotonic time when the request arrived (after ``latency``);
     ``accepted`` is True when the rate limiter counted it; ``cancelled`` holds the order ids this
     request cancelled; ``placed`` the order ids it created; ``fault`` the injected fault it
@@ -25,7 +30,7 @@ class RequestRecord:
     endpoint: str | None
     access_key: str | None
     query: dict[str, str]
-    body: dict[str, object] = field(default_factory=dict)
+    body: Body = field(default_factory=dict)
     id_field: str | None = None
     ids: tuple[str, ...] = ()
     status: int = 0
@@ -35,6 +40,7 @@ class RequestRecord:
     cancelled: tuple[str, ...] = ()
     placed: tuple[str, ...] = ()
     answered: float | None = None
+    method: str = "POST"
 
     @property
     def ok(self) -> bool:

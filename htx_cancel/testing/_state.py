@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
-from .._catalog import TRADE_POOL
-from ._orders import Order, OrderBook, OrderState, htx_status
+from ._faults import route_name
+from ._orders import ALGO_KINDS, Order, OrderBook, OrderState, htx_status
 from ._ratelimit import ServerPools
 from ._records import RequestRecord
+from ._v5 import views
 
 __all__ = ["ExchangeState"]
 
 _ANY: object = object()
+ALGO_TYPE_KINDS = {"tp": "tpsl", "sl": "tpsl", "trailing_stop": "track"}
+"""v5 algo types :meth:`ExchangeState.seed` takes besides the book's kinds."""
 
 
 class ExchangeState:
@@ -19,6 +22,7 @@ class ExchangeState:
 
     book: OrderBook
     pools: ServerPools
+    server_time: Callable[[], float]
     requests: list[RequestRecord]
     rejected_1032: int
     timestamp_requests: int
@@ -70,27 +74,28 @@ class ExchangeState:
         offset: str | None = None,
         contract_type: str = "swap",
     ) -> list[str]:
-        """Create ``n`` open orders with fresh 18-19 digit ids and return the ids.
+        """Create ``n`` open orders with fresh 19 digit ids and return the ids.
 
-        Direction and offset are seeded-random unless given. Client ids: :meth:`client_id_of`.
+        ``kind`` is ``order``, ``trigger``, ``tpsl``, ``track``, or a v5 algo type (``tp``,
+        ``sl``, ``trailing_stop``: kinds ``tpsl``, ``tpsl``, ``track``). Direction and offset are
+        seeded-random unless given. ``with_client_ids`` gives regular orders client ids
+        (:meth:`client_id_of`) and strategy orders algo client ids
+        (``order(id).algo_client_order_id``).
         """
+        algo_type = kind if kind in ALGO_TYPE_KINDS else None
+        kind = ALGO_TYPE_KINDS.get(kind, kind)
         ids: list[str] = []
         for _ in range(n):
             side, off = self.book.random_side()
             oid = self.book.new_order_id()
             cid = self.book.new_client_id() if with_client_ids else None
-            self.book.add(
-                Order(
-                    oid,
-                    contract_code,
-                    kind,
-                    margin,
-                    cid,
-                    direction or side,
-                    offset or off,
-                    contract_type,
-                )
-            )
+            regular = kind == "order"
+            order = Order(oid, contract_code, kind, margin, cid if regular else None,
+                          direction or side, offset or off, contract_type, algo_type=algo_type,
+                          algo_client_order_id=None if regular else cid)
+            if algo_type in ("tp", "sl"):
+                order.extra["tpsl_order_type"] = algo_type
+            self.book.add(order)
             ids.append(oid)
         return ids
 
@@ -117,6 +122,36 @@ class ExchangeState:
         self.book.tick()
         order = self.book.orders.get(order_id)
         return None if order is None else htx_status(order)
+
+    def v5_state_of(self, order_id: str) -> str | None:
+        """The v5 ``state`` a read would show now (``new`` ... ``canceled``; ``cancel_lag``
+        applies); for a strategy order its algo state; None when not in the book."""
+        self.book.tick()
+        order = self.book.orders.get(order_id)
+        if order is None:
+            return None
+        if order.kind in ALGO_KINDS:
+            return views.algo_state(order, self.server_time())
+        return views.state(order, self.server_time())
+
+    def algo_state_of(self, algo_id: str) -> str | None:
+        """The v5 algo state (active, effective, canceled, failed); None when unknown."""
+        order = self.book.orders.get(algo_id)
+        if order is None or order.kind not in ALGO_KINDS:
+            return None
+        return views.algo_state(order, self.server_time())
+
+    def trigger_algo(self, *algo_ids: str, failed: bool = False) -> None:
+        """Strategy orders trigger: state ``effective`` (``failed`` with ``failed=True``).
+
+        A cancel then answers 1063 (1061 for a failed one). The fake places no order for them.
+        """
+        for algo_id in algo_ids:
+            order = self.book.get(algo_id)
+            if order.kind not in ALGO_KINDS or order.state not in ("open", "cancelling"):
+                raise ValueError(f"{algo_id} is not an active strategy order")
+            order.algo_failed = failed
+            self.book.fill_now(order)
 
     def fill(self, *order_ids: str, volume: float | None = None) -> None:
         """Fill orders: all that is left (status 6), or ``volume`` more of each (status 4).
@@ -186,17 +221,21 @@ class ExchangeState:
         fault: object = _ANY,
         access_key: str | None = None,
     ) -> list[RequestRecord]:
-        """Recorded requests matching every given filter (``err_code=None``: no error)."""
+        """Recorded requests matching every given filter (``err_code=None``: no error).
+
+        ``endpoint`` is a v1 name, a v5 path (any method) or ``"GET /v5/..."``.
+        """
+        names = None if endpoint is None else route_name(endpoint)
         return [
             r
             for r in self.requests
-            if (endpoint is None or r.endpoint == endpoint)
+            if (names is None or names in (r.endpoint, f"{r.method} {r.endpoint}"))
             and (err_code is _ANY or r.err_code == err_code)
             and (accepted is None or r.accepted == accepted)
             and (fault is _ANY or r.fault == fault)
             and (access_key is None or r.access_key == access_key)
         ]
 
-    def max_in_window(self, pool: str = TRADE_POOL) -> int:
+    def max_in_window(self, pool: str = "trade") -> int:
         """Most accepted arrivals in any sliding window of the pool's length."""
         return self.pools.max_in_window(pool)

@@ -9,11 +9,13 @@ import os
 import signal
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 import pytest
 from rich.console import Console
 
+from htx_cancel import CATALOG
 from htx_cancel.cli._main import run_async
 from htx_cancel.cli._progress import NullTracker, RichTracker, make_tracker
 from htx_cancel.cli._summary import bound
@@ -23,7 +25,8 @@ from .conftest import Run
 
 
 def _all(ex: FakeExchange, kind: str, *more: str) -> list[str]:
-    return ["cancel-all", "--contract", "BTC-USDT", "--kind", kind, "--base-url", ex.base_url,
+    return ["cancel-all", "--contract", "BTC-USDT", "--kind", kind, "--api", "v1",
+            "--base-url", ex.base_url,
             *more]
 
 
@@ -44,11 +47,11 @@ async def test_cancel_all_one_direction(exchange: FakeExchange, run: Run) -> Non
 async def test_cancel_all_regular_cross_and_nothing_left(exchange: FakeExchange,
                                                          run: Run) -> None:
     ids = exchange.seed("BTC-USDT", "order", "cross", 5, offset="close")
-    result = await run(*_all(exchange, "regular", "--margin", "cross", "--offset", "close"))
+    result = await run(*_all(exchange, "order", "--margin", "cross", "--offset", "close"))
     assert result.status == 0, result.err
     assert "swap_cross_cancelall" in result.out and "5 cancelled" in result.out
     assert exchange.cancelled_ids() == set(ids)
-    again = await run(*_all(exchange, "regular", "--margin", "cross", "--json"))
+    again = await run(*_all(exchange, "order", "--margin", "cross", "--json"))
     assert again.status == 0  # 1051: nothing to cancel is not a failure
     assert again.json["cancelled"] == [] and "error" not in again.json
 
@@ -57,7 +60,7 @@ async def test_cancel_all_regular_cross_and_nothing_left(exchange: FakeExchange,
 async def test_cancel_all_whole_request_error_is_exit_1(exchange: FakeExchange,
                                                         run: Run) -> None:
     result = await run("cancel-all", "--contract", "NOPE-USDT", "--kind", "track",
-                       "--base-url", exchange.base_url, "--json")
+                       "--api", "v1", "--base-url", exchange.base_url, "--json")
     assert result.status == 1
     assert result.json["error"].startswith("1014")
 
@@ -105,6 +108,32 @@ async def test_demo_json(run: Run) -> None:
     assert len(doc["cancelled"]) == 35
     assert [f["code"] for f in doc["failed"].values()] == [1061, 1061]
     assert all(check["ok"] for check in doc["checks"])
+    # How long it took, against the least time the limits allow, in all and per endpoint.
+    attempts: Counter[str] = Counter()  # per table row: endpoint, and id field
+    pools: Counter[str] = Counter()
+    for batch in doc["batches"]:
+        cid = " (cid)" if batch["id_field"] == "client_order_id" else ""
+        attempts[batch["endpoint"] + cid] += batch["attempts"]
+        for pool in CATALOG[batch["endpoint"]].pools:
+            pools[pool] += batch["attempts"]
+    rows = {row["endpoint"]: row for row in doc["endpoints"]}
+    assert {name: row["requests"] for name, row in rows.items()} == attempts
+    assert doc["requests"] == sum(attempts.values())
+    assert doc["bound_s"] == bound(pools)
+    assert doc["elapsed_s"] >= max(row["elapsed_s"] for row in rows.values()) > 0
+    assert doc["answered_1032"] == 0
+
+
+async def test_demo_json_bound_of_a_run_past_one_window(run: Run) -> None:
+    result = await run("demo", "--orders", "1900", "--trigger", "0", "--tpsl", "0",
+                       "--track", "0", "--cross-share", "0", "--client-share", "0",
+                       "--unknown", "0", "--duplicates", "0", "--fills", "0", "--no-verify",
+                       "--json")
+    assert result.status == 0, result.err
+    doc = result.json
+    assert doc["requests"] == 76  # 1900 ids, 25 a request: more than the 72 of one window
+    assert doc["bound_s"] == 3.0  # so a second window of the trade pool
+    assert doc["elapsed_s"] >= doc["bound_s"]  # the limiter never beats the bound
 
 
 @pytest.mark.usefixtures("keys")
@@ -112,7 +141,7 @@ async def test_interrupt_reports_what_was_done(exchange: FakeExchange,
                                                capsys: pytest.CaptureFixture[str]) -> None:
     ids = exchange.seed("BTC-USDT", "order", "isolated", 2500)  # 100 requests: over 3 s
     task = asyncio.create_task(run_async(
-        ["cancel", "--contract", "BTC-USDT", "--kind", "regular", "--base-url",
+        ["cancel", "--contract", "BTC-USDT", "--kind", "order", "--api", "v1", "--base-url",
          exchange.base_url, "--json", "--ids-file", "-"]))
     sys_stdin = io.StringIO("\n".join(ids))
     # run_async reads sys.stdin when the command starts: give it the ids first.

@@ -34,7 +34,8 @@ def _env() -> dict[str, str]:
 
 
 def _cancel(ex: FakeExchange, *more: str) -> list[str]:
-    return ["cancel", "--contract", "BTC-USDT", "--kind", "regular", "--base-url", ex.base_url,
+    return ["cancel", "--contract", "BTC-USDT", "--kind", "order", "--api", "v1",
+            "--base-url", ex.base_url,
             *more]
 
 
@@ -52,8 +53,8 @@ def test_empty_stdin_is_nothing_to_cancel() -> None:
     """
     for extra in ([], ["--json"]):
         done = subprocess.run(
-            [str(_script()), "cancel", "--contract", "BTC-USDT", "--kind", "regular",
-             "--base-url", "http://127.0.0.1:9", "-", *extra],
+            [str(_script()), "cancel", "--contract", "BTC-USDT", "--kind", "order",
+             "--api", "v1", "--base-url", "http://127.0.0.1:9", "-", *extra],
             input="# nothing open\n\n", capture_output=True, text=True, timeout=30,
             env=_env(), check=False)
         assert done.returncode == 0, done.stdout + done.stderr
@@ -85,10 +86,10 @@ async def test_no_id_source_is_still_a_usage_error(exchange: FakeExchange, run: 
 @pytest.mark.usefixtures("keys")
 async def test_summary_names_the_default_exchange(run: Run) -> None:
     # Nothing to cancel, so nothing is sent to the real exchange.
-    result = await run("cancel", "--contract", "BTC-USDT", "--kind", "regular", "-")
+    result = await run("cancel", "--contract", "BTC-USDT", "--kind", "order", "-")
     assert result.status == 0, result.err
     assert "exchange: https://api.hbdm.com (the default" in result.out
-    as_json = await run("cancel", "--contract", "BTC-USDT", "--kind", "regular", "-", "--json")
+    as_json = await run("cancel", "--contract", "BTC-USDT", "--kind", "order", "-", "--json")
     assert as_json.json["exchange"] == "https://api.hbdm.com"
     assert "exchange: https://api.hbdm.com (the default" in as_json.err
 
@@ -98,7 +99,7 @@ async def test_summary_names_the_given_exchange(exchange: FakeExchange, run: Run
     ids = exchange.seed("BTC-USDT", "order", "isolated", 3)
     result = await run(*_cancel(exchange, *ids))
     assert result.status == 0, result.err
-    assert f"exchange: {exchange.base_url}; limits: this process alone" in result.out
+    assert f"exchange: {exchange.base_url}, API v1; limits: this process alone" in result.out
     assert "(the default" not in result.out
 
 
@@ -212,7 +213,12 @@ async def test_demo_faults_lose_nothing(run: Run) -> None:
     assert any(b["attempts"] > 1 for b in doc["batches"])
     [check] = [c for c in doc["checks"] if c["check"].startswith("retries lost nothing")]
     assert check["ok"] and "0 without a definite outcome" in check["check"]
-    assert "faults in 10% of requests" in result.err
+    assert "faults in 10% of requests" in result.err and "and one 1032" in result.err
+    # The announced 1032 is reported: answered once, injected, none over the limit.
+    assert doc["answered_1032"] == 1
+    assert sum(row["answered_1032"] for row in doc["endpoints"]) == 1
+    [rate] = [c for c in doc["checks"] if c["check"].startswith("never over the rate limit")]
+    assert rate["ok"] and "1 answered 1032 (1 injected, 0 over the limit)" in rate["check"]
 
 
 async def test_demo_without_faults_injects_none(run: Run) -> None:
@@ -225,13 +231,13 @@ async def test_demo_without_faults_injects_none(run: Run) -> None:
 @pytest.mark.usefixtures("keys")
 async def test_cancel_all_takes_the_sharing_options(exchange: FakeExchange, run: Run) -> None:
     ids = exchange.seed("BTC-USDT", "tpsl", "isolated", 4)
-    result = await run("cancel-all", "--contract", "BTC-USDT", "--kind", "tpsl", "--base-url",
-                       exchange.base_url, "--share", "0.5", "--json")
+    result = await run("cancel-all", "--contract", "BTC-USDT", "--kind", "tpsl", "--api", "v1",
+                       "--base-url", exchange.base_url, "--share", "0.5", "--json")
     assert result.status == 0, result.err
     assert sorted(result.json["cancelled"]) == sorted(ids)
     assert "limits: this process alone, share 0.5" in result.err
-    lonely = await run("cancel-all", "--contract", "BTC-USDT", "--kind", "tpsl", "--base-url",
-                       exchange.base_url, "--account", "uid-1")
+    lonely = await run("cancel-all", "--contract", "BTC-USDT", "--kind", "tpsl", "--api", "v1",
+                       "--base-url", exchange.base_url, "--account", "uid-1")
     assert lonely.status == 2 and "--redis and --account go together" in lonely.err
 
 

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 import pytest
 import pytest_asyncio
 
-from htx_cancel import OrderState
+from htx_cancel import Kind, OrderState
 from htx_cancel.cli._commands import utc_text
 from htx_cancel.testing import FakeExchange
 
@@ -22,8 +22,8 @@ MISSING = "123456789012345678"
 
 
 def _cancel(ex: FakeExchange, kind: str, *more: str) -> list[str]:
-    return ["cancel", "--contract", "BTC-USDT", "--kind", kind, "--base-url", ex.base_url,
-            *more]
+    return ["cancel", "--contract", "BTC-USDT", "--kind", kind, "--api", "v1", "--base-url",
+            ex.base_url, *more]
 
 
 def _expected(ex: FakeExchange, oid: str) -> str:
@@ -44,7 +44,7 @@ async def filling() -> AsyncIterator[FakeExchange]:
 async def test_verify_json_states_match_the_exchange(filling: FakeExchange, run: Run) -> None:
     ids = filling.seed("BTC-USDT", "order", "isolated", 60)
     filling.fill(ids[0])  # filled before its cancel: answered 1061, like an unknown id
-    result = await run(*_cancel(filling, "regular", "--verify", "--json", *ids, MISSING))
+    result = await run(*_cancel(filling, "order", "--verify", "--json", *ids, MISSING))
     assert result.status == 1
     doc = result.json
     states = doc["states"]
@@ -67,8 +67,8 @@ async def test_verify_json_states_match_the_exchange(filling: FakeExchange, run:
 async def test_verify_all_cancelled_is_exit_0(exchange: FakeExchange, run: Run) -> None:
     oids = exchange.seed("BTC-USDT", "order", "cross", 12, with_client_ids=True)
     cids = [str(exchange.client_id_of(i)) for i in oids]
-    result = await run(*_cancel(exchange, "client", "--margin", "cross", "--verify", "--json",
-                                *cids))
+    result = await run(*_cancel(exchange, "order", "--client-order-ids", "--margin", "cross",
+                                "--verify", "--json", *cids))
     assert result.status == 0, result.err
     doc = result.json
     assert doc["ok"] is True and doc["cancelled"] == cids
@@ -81,12 +81,12 @@ async def test_verify_all_cancelled_is_exit_0(exchange: FakeExchange, run: Run) 
 async def test_lost_answers_resolved_by_verification(exchange: FakeExchange, run: Run) -> None:
     ids = exchange.seed("BTC-USDT", "order", "isolated", 3)
     exchange.faults.script("swap_cancel", ["drop_after"] * 8)  # cancelled, no answer learned
-    plain = await run(*_cancel(exchange, "regular", "--json", *ids))
+    plain = await run(*_cancel(exchange, "order", "--json", *ids))
     assert plain.status == 1 and set(plain.json["unknown"]) == set(ids)
     assert plain.json["states"] == {}  # nothing verified without --verify
     more = exchange.seed("BTC-USDT", "order", "isolated", 3)
     exchange.faults.script("swap_cancel", ["drop_after"] * 8)
-    verified = await run(*_cancel(exchange, "regular", "--json", "--verify", *more))
+    verified = await run(*_cancel(exchange, "order", "--json", "--verify", *more))
     assert verified.status == 0, verified.err
     assert verified.json["cancelled"] == more and verified.json["unknown"] == {}
     assert verified.json["states"] == dict.fromkeys(more, "cancelled")
@@ -106,7 +106,7 @@ async def test_verify_strategy_orders_from_their_listing(exchange: FakeExchange,
 @pytest.mark.usefixtures("keys")
 async def test_verify_in_the_table_and_per_id(filling: FakeExchange, run: Run) -> None:
     ids = filling.seed("BTC-USDT", "order", "isolated", 40)
-    result = await run(*_cancel(filling, "regular", "--verify", *ids, MISSING))
+    result = await run(*_cancel(filling, "order", "--verify", *ids, MISSING))
     assert result.status == 1
     states = {i: _expected(filling, i) for i in [*ids, MISSING]}
     filled = sorted(i for i, s in states.items() if s == "filled")
@@ -124,9 +124,40 @@ async def test_verify_in_the_table_and_per_id(filling: FakeExchange, run: Run) -
 
 
 @pytest.mark.usefixtures("keys")
+@pytest.mark.parametrize(("kind", "state"), [("order", "cancelled"), ("trigger", "gone")])
+async def test_verify_rerun_of_cancelled_ids_succeeds(exchange: FakeExchange, run: Run,
+                                                      kind: Kind, state: str) -> None:
+    ids = exchange.seed("BTC-USDT", kind, "isolated", 12)
+    first = await run(*_cancel(exchange, kind, "--json", *ids[:8]))
+    assert first.status == 0, first.err
+    again = await run(*_cancel(exchange, kind, "--verify", "--json", *ids))  # "are they gone?"
+    assert again.status == 0, again.out
+    doc = again.json
+    assert doc["ok"] is True and doc["failed"] == {} and doc["unknown"] == {}
+    assert doc["found_cancelled"] == []  # 1071: the library counts them cancelled itself
+    assert sorted(doc["cancelled"]) == sorted(ids)
+    assert doc["states"] == dict.fromkeys(ids, state)
+    assert exchange.open_ids() == set()
+
+
+@pytest.mark.usefixtures("keys")
+async def test_verify_rerun_still_fails_what_is_not_gone_by_a_cancel(exchange: FakeExchange,
+                                                                   run: Run) -> None:
+    ids = exchange.seed("BTC-USDT", "order", "isolated", 4)
+    exchange.fill(ids[0])  # filled: 1061, state filled
+    await run(*_cancel(exchange, "order", *ids[1:]))
+    again = await run(*_cancel(exchange, "order", "--verify", "--json", *ids, MISSING))
+    assert again.status == 1
+    doc = again.json
+    assert sorted(doc["cancelled"]) == sorted(ids[1:])
+    assert sorted(doc["failed"]) == sorted([ids[0], MISSING])
+    assert doc["states"][ids[0]] == "filled" and doc["states"][MISSING] == "not_found"
+
+
+@pytest.mark.usefixtures("keys")
 async def test_without_verify_no_states_column(exchange: FakeExchange, run: Run) -> None:
     ids = exchange.seed("BTC-USDT", "order", "isolated", 5)
-    result = await run(*_cancel(exchange, "regular", *ids))
+    result = await run(*_cancel(exchange, "order", *ids))
     assert result.status == 0
     assert "verified" not in result.out and "state:" not in result.out
     assert not any(r.endpoint == "swap_order_info" for r in exchange.requests)
@@ -136,7 +167,7 @@ async def test_without_verify_no_states_column(exchange: FakeExchange, run: Run)
 
 
 def _switch(ex: FakeExchange, *more: str) -> list[str]:
-    return ["cancel-after", "--base-url", ex.base_url, *more]
+    return ["cancel-after", "--api", "v1", "--base-url", ex.base_url, *more]
 
 
 @pytest.mark.usefixtures("keys")
@@ -166,7 +197,7 @@ async def test_cancel_after_arms_once_and_off_disarms(exchange: FakeExchange,
     assert off.status == 0 and "disarmed" in off.out
     assert not exchange.cancel_after.armed and exchange.cancel_after.fired == []
     off_json = await run(*_switch(exchange, "--off", "--json"))
-    assert off_json.json == {"armed": False, "exchange": exchange.base_url}
+    assert off_json.json == {"armed": False, "exchange": exchange.base_url, "api": "v1"}
     assert [r.body["on_off"] for r in exchange.requests] == [1, 1, 0, 0]
 
 
@@ -226,7 +257,8 @@ async def test_cancel_after_unreachable_is_exit_1(run: Run) -> None:
     port = server.sockets[0].getsockname()[1]
     server.close()
     await server.wait_closed()
-    result = await run("cancel-after", "--base-url", f"http://127.0.0.1:{port}", "--off")
+    result = await run("cancel-after", "--api", "v1", "--base-url", f"http://127.0.0.1:{port}",
+                       "--off")
     assert result.status == 1 and result.err.startswith("htx-cancel cancel-after: ")
     assert len(result.err.strip().splitlines()) == 1
 
@@ -263,7 +295,7 @@ async def test_subprocess_cancel_after(exchange: FakeExchange) -> None:
 
 async def test_subprocess_cancel_verify_json(filling: FakeExchange) -> None:
     ids = filling.seed("BTC-USDT", "order", "isolated", 50)
-    status, out, err = await _command(*_cancel(filling, "regular", "--verify", "--json", *ids))
+    status, out, err = await _command(*_cancel(filling, "order", "--verify", "--json", *ids))
     doc = json.loads(out)
     assert doc["states"] == {i: _expected(filling, i) for i in ids}
     filled = {i for i, s in doc["states"].items() if s == "filled"}

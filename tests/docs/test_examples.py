@@ -2,9 +2,10 @@
 
 A block runs in a fresh interpreter, in an empty directory. A block written as a test module
 (``def test_...`` or ``pytest_plugins``) runs under pytest with no configuration at all, as in a
-new user's project; any other block runs as a script, where top-level ``await`` and ``async
-with`` are allowed (as in ``python -m asyncio`` or a notebook). Examples needing an exchange
-start the fake one themselves (``htx_cancel.testing.FakeExchange``), so they run as they stand.
+new user's project; any other block runs as a script saved to a file, ``python example.py``,
+so examples are in the ``asyncio.run(main())`` form (top-level ``await`` only works in ``python
+-m asyncio`` or a notebook; the guides say so in an aside). Examples needing an exchange start
+the fake one themselves (``htx_cancel.testing.FakeExchange``), so they run as they stand.
 
 A block that is not an example to run must not be fenced as python (use ``text`` or none).
 Examples using ``RedisLimiter`` read the server's address from ``REDIS_URL`` and are skipped
@@ -26,7 +27,16 @@ TIMEOUT = 60  # seconds for one example; they take about one
 
 # Examples known not to run yet, by the hash of their text, each with why. An entry stops
 # matching as soon as its example is edited, and the example then runs for real.
-PENDING: dict[str, str] = {}
+PENDING: dict[str, str] = {
+    "8bc12b92101b": "docs/redis.md:29: its counts are v1's (25 ids a request; v5 sends 10)",
+    "5ee4af60a39e": "docs/redis.md:168: its counts are v1's (25 ids a request; v5 sends 10)",
+    "ce8c1fa0a053": "docs/testing.md:405: the MockTransport example fails since the v5 client",
+}
+
+# Guides whose examples still use top-level await (not the command line's files; their owners
+# convert them): run as ``python -m asyncio`` would. Every other file's must run as a file.
+TOP_LEVEL_AWAIT = {"docs/redis.md", "docs/testing.md"}
+
 
 # Runs a script whose top level may await (compiled as `python -m asyncio` compiles its input).
 RUNNER = """\
@@ -55,10 +65,13 @@ def _run(block: Block, where: Path) -> subprocess.CompletedProcess[str]:
         (where / "test_example.py").write_text(block.text, encoding="utf-8")
         argv = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
                 "test_example.py"]
-    else:
+    elif block.path in TOP_LEVEL_AWAIT:
         (where / "example.py").write_text(block.text, encoding="utf-8")
         (where / "_runner.py").write_text(RUNNER, encoding="utf-8")
         argv = [sys.executable, "_runner.py", "example.py"]
+    else:
+        (where / "example.py").write_text(block.text, encoding="utf-8")
+        argv = [sys.executable, "example.py"]
     return subprocess.run(argv, cwd=where, env=env, capture_output=True, text=True,
                           timeout=TIMEOUT, check=False)
 
@@ -115,3 +128,15 @@ def test_parse_finds_python_blocks_and_nothing_else() -> None:
     assert blocks[1].text == "if True:\n    print(2)\n"
     assert blocks[2].text.startswith("```python\n")
     assert not blocks[0].is_test and blocks[3].is_test
+
+
+def test_examples_run_as_saved_files() -> None:
+    """No top-level await outside the files still allowed it: a user saves an example and
+    runs it with python."""
+    for block in BLOCKS:
+        if block.path in TOP_LEVEL_AWAIT:
+            continue
+        try:
+            compile(block.text, block.name, "exec")
+        except SyntaxError as exc:
+            pytest.fail(f"{block.name} does not run as a file (top-level await?): {exc}")

@@ -131,19 +131,12 @@ async def test_bad_keys_fail_every_id_at_the_cost_of_one_request() -> None:
 
 
 async def test_signed_request_captured_end_to_end() -> None:
-    from urllib.parse import parse_qsl
-
-    from htx_cancel._signing import signed_query
-
     async with exchange() as ex, client(ex) as c:
         ids = ex.seed("BTC-USDT", "order", "isolated", 1)
         await c.cancel_orders("BTC-USDT", ids)
         rec = ex.requests[0]
-        host = ex.base_url.removeprefix("http://")
         assert rec.query["AccessKeyId"] == "test-access"
-        expected = signed_query("POST", host, "/linear-swap-api/v1/swap_cancel", "test-access",
-                                "test-secret", rec.query["Timestamp"])
-        assert dict(parse_qsl(expected))["SignatureMethod"] == "HmacSHA256"
+        assert rec.query["SignatureMethod"] == "HmacSHA256"  # and the fake checked the signature
         assert rec.status == 200 and rec.err_code is None and rec.body == {
             "contract_code": "BTC-USDT", "order_id": ids[0]}
 

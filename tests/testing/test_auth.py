@@ -80,3 +80,18 @@ async def test_unknown_path_is_json_404(api, fake_exchange: FakeExchange) -> Non
         async with api.session.post(fake_exchange.base_url + path) as r:
             assert r.status == 404
             assert (await r.json(content_type=None))["status"] == "error"
+
+
+def test_own_signer_matches_published_vectors() -> None:
+    from htx_cancel.testing._auth import canonical_query, hmac_signature, pre_sign_string
+
+    payload = "GET\napi.huobi.pro\n/v1/account/history\naccount-id=1&currency=btcusdt"
+    assert hmac_signature("secret", payload) == "HUP3n78npIuTzVKyjEOrPictRKEUTRoYs7Ld5y38hmA="
+    query = canonical_query({"Timestamp": "2019-11-21T10:00:00", "SignatureVersion": "2",
+                             "SignatureMethod": "HmacSHA256", "AccessKeyId": "access"})
+    assert query == ("AccessKeyId=access&SignatureMethod=HmacSHA256&SignatureVersion=2"
+                     "&Timestamp=2019-11-21T10%3A00%3A00")
+    signed = hmac_signature("secret", pre_sign_string("get", "API.huobi.pro",
+                                                      "/v1/account/accounts", query))
+    assert signed == "rWnLcMt3XBAsmXoNHtTQVpvMbH/cE1PXFwQAGeYwt3s="
+    assert canonical_query({"b": "a b", "a": "x/y+z~"}) == "a=x%2Fy%2Bz~&b=a%20b"

@@ -16,7 +16,7 @@ from htx_cancel import (
     RetryPolicy,
     VerifyPolicy,
 )
-from htx_cancel._states import state_for_status
+from htx_cancel._order_state import state_for_status
 from htx_cancel.testing import FakeExchange
 
 CREDS = Credentials("test-access", "test-secret")

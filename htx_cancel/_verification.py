@@ -19,19 +19,20 @@ from typing import Any, Protocol, TypeVar
 from ._catalog import ApiName, Kind, Margin, Priority
 from ._clock import Clock
 from ._errors import APIError, AuthenticationError, DecodeError, HTXError, TransportError
-from ._report import REPEATED_CANCEL, BatchRecord, CancelReport, Failure
-from ._states import OrderState
-from ._verify import (
+from ._order_state import OrderState
+from ._protocol import (
     INFO_MAX_IDS,
     NOT_FOUND_CODES,
+    REPEATED_CANCEL,
     V5_ALGO_TYPES,
     V5_PAGE_SIZE,
     Finding,
     Listing,
     Query,
     Target,
+    adopt,
     algo_page_query,
-    fold,
+    fold_states,
     info_queries,
     listed_states,
     listing_query,
@@ -40,6 +41,7 @@ from ._verify import (
     parse_listing,
     parse_v5_page,
 )
+from ._report import BatchRecord, CancelReport, Failure
 
 __all__ = ["Feed", "Recancel", "Requester", "Verifier", "VerifyPolicy"]
 
@@ -184,7 +186,8 @@ class Verifier:
         return Feed(self, kind, margin, contract_code, api)
 
     async def run(self, report: CancelReport, targets: Sequence[Target]) -> dict[str, OrderState]:
-        """Verify every target's ids, fold the outcome into ``report``, return the states."""
+        """Verify every target's ids, fold the outcome and the states into ``report``, return
+        the states learned."""
         if self._prefetching:
             tasks = set(self._prefetching)
             await asyncio.wait(tasks)
@@ -198,7 +201,7 @@ class Verifier:
             async with asyncio.TaskGroup() as group:
                 for target in targets:
                     group.create_task(self._settle(report, target, eligible))
-        fold(report, self._states, self._unread, self._recancels, self._rc_failed,
+        fold_states(report, self._states, self._unread, self._recancels, self._rc_failed,
              self._rc_unknown)
         states = self._states
         counts = Counter(s.value for s in states.values())
@@ -243,7 +246,7 @@ class Verifier:
         except HTXError as exc:
             self._rc_unknown.update(dict.fromkeys(ids, f"the cancel failed: {exc}"))
             return
-        report.batches.extend(sub.batches)
+        adopt(report, sub)
         asked = set(ids)
         for id_, failure in sub.failed.items():
             if id_ in asked and failure.code != REPEATED_CANCEL:  # 1071: it is cancelled

@@ -1,18 +1,20 @@
-"""The one module that imports aiohttp: signed request in, status/headers/bytes or HTXError out."""
+"""The HTTP transport over aiohttp: a signed request in, its answer or an HTXError out.
+
+The only place (with the WebSocket streams beside it) that imports aiohttp; its exceptions
+are translated here, once, with any query string stripped (a signed URL must not leak).
+"""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Protocol
 
 import aiohttp
 from yarl import URL
 
-from ._errors import ConnectError, RequestTimeout, TransportError
-from ._models import RateLimitHeaders
+from .._errors import ConnectError, RequestTimeout, TransportError
+from ._base import Answer, Request, Timeouts, ratelimit_of
 
-__all__ = ["AiohttpTransport", "Answer", "RateLimitHeaders", "Timeouts", "Transport"]
+__all__ = ["AiohttpTransport"]
 
 _JSON_HEADERS = {"Content-Type": "application/json", "Accept": "application/json"}
 _QUERY = re.compile(r"\?\S*")
@@ -22,48 +24,6 @@ _NOT_SENT: tuple[type[BaseException], ...] = (
     aiohttp.ClientConnectorError,
     *((aiohttp.ConnectionTimeoutError,) if hasattr(aiohttp, "ConnectionTimeoutError") else ()),
 )
-
-
-@dataclass(frozen=True, slots=True)
-class Timeouts:
-    """Seconds allowed for connecting and for a whole request (connect, send, read)."""
-
-    total: float = 10.0
-    connect: float = 3.0
-
-    def __post_init__(self) -> None:
-        if self.total <= 0 or self.connect <= 0:
-            raise ValueError(f"timeouts must be positive, got total={self.total} "
-                             f"connect={self.connect}")
-
-
-@dataclass(frozen=True, slots=True)
-class Answer:
-    """An HTTP answer: status, the rate-limit headers if present, and the raw body."""
-
-    status: int
-    body: bytes
-    ratelimit: RateLimitHeaders | None = None
-
-
-class Transport(Protocol):
-    """What the client needs from a transport; see :class:`AiohttpTransport`."""
-
-    async def post(self, url: str, body: bytes) -> Answer:
-        """POST a JSON body to an already signed, already encoded URL.
-
-        Raise :class:`ConnectError` when the request certainly never left (refused, DNS,
-        connect timeout), :class:`RequestTimeout` or :class:`TransportError` when it may have.
-        """
-        ...
-
-    async def get(self, url: str) -> Answer:
-        """GET an already encoded URL."""
-        ...
-
-    async def close(self) -> None:
-        """Release connections this transport owns."""
-        ...
 
 
 class AiohttpTransport:
@@ -89,22 +49,15 @@ class AiohttpTransport:
                 connector=connector, timeout=self._timeout, skip_auto_headers=("User-Agent",))
         return session
 
-    async def post(self, url: str, body: bytes) -> Answer:
-        """POST ``body``; errors come back as TransportError / RequestTimeout."""
-        return await self._request("POST", url, body)
-
-    async def get(self, url: str) -> Answer:
-        """GET ``url``."""
-        return await self._request("GET", url, None)
-
-    async def _request(self, method: str, url: str, body: bytes | None) -> Answer:
+    async def handle(self, request: Request) -> Answer:
         """Send one request and read the whole body, translating foreign errors once."""
         session = self._ensure()
+        method, url, body = request.method, request.url, request.body
         try:
             async with session.request(method, URL(url, encoded=True), data=body,
                                        headers=_JSON_HEADERS, timeout=self._timeout) as resp:
                 data = await resp.read()
-                return Answer(resp.status, data, _ratelimit(resp.headers))
+                return Answer(resp.status, data, ratelimit_of(resp.headers))
         except _NOT_SENT as exc:
             raise ConnectError(f"{method} not sent: {_clean(exc)}") from None
         except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
@@ -117,18 +70,6 @@ class AiohttpTransport:
         if self._owns and self._session is not None and not self._session.closed:
             await self._session.close()
         self._session = None if self._owns else self._session
-
-
-def _ratelimit(headers: object) -> RateLimitHeaders | None:
-    """Parse ``ratelimit-*`` headers; None when absent or malformed."""
-    get = getattr(headers, "get", None)
-    if get is None:
-        return None
-    try:
-        return RateLimitHeaders(int(get("ratelimit-limit")), int(get("ratelimit-interval")),
-                                int(get("ratelimit-remaining")), int(get("ratelimit-reset")))
-    except (TypeError, ValueError):
-        return None
 
 
 def _clean(exc: BaseException) -> str:

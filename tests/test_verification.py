@@ -16,9 +16,9 @@ from htx_cancel import (
     Failure,
     TransportError,
 )
-from htx_cancel._states import OrderState
-from htx_cancel._verifier import Verifier, VerifyPolicy
-from htx_cancel._verify import Target
+from htx_cancel._order_state import OrderState
+from htx_cancel._protocol import Target
+from htx_cancel._verification import Verifier, VerifyPolicy
 from htx_cancel.testing import FakeClock
 
 INFO = "/linear-swap-api/v1/swap_order_info"

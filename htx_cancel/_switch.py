@@ -13,18 +13,14 @@ from collections.abc import Callable, Coroutine
 from types import TracebackType
 from typing import Any
 
-import msgspec
-
-from ._attempt import judge_head
 from ._catalog import CATALOG, Priority
 from ._clock import Clock
 from ._errors import (
-    DecodeError,
     HTXError,
     RequestTimeout,
 )
-from ._models import decode_any, head_of
-from ._verifier import Requester
+from ._protocol import parse_cancel_after
+from ._verification import Requester
 
 __all__ = ["CANCEL_AFTER_PATH", "MIN_TIMEOUT", "CancelAfter", "parse_cancel_after"]
 
@@ -37,41 +33,6 @@ _MARGIN = 1.0  # a re-arm still unanswered this long before the switch fires cou
 _LEAST_WAIT = 0.5  # ...but it is given at least this long
 
 FailureCallback = Callable[[Exception], object]
-
-
-class _Times(msgspec.Struct, frozen=True):
-    """``data`` of a cancel-after answer: the exchange's time and when it will cancel (ms)."""
-
-    current_time: int | str = 0  # strings seen for ``ts``: accept them here too
-    trigger_time: int | str = 0
-
-
-class _CancelAfterData(msgspec.Struct, frozen=True):
-    """What a cancel-after answer holds beyond its head (which ``judge_head`` reads)."""
-
-    data: _Times | None = None
-
-
-def parse_cancel_after(answer: object) -> tuple[int, int]:
-    """The ``(current_time, trigger_time)`` of a cancel-after answer, in epoch ms.
-
-    The answer's head is judged by the one reader of HTX's envelopes (``judge_head``): an
-    error answer raises its :class:`APIError` (:class:`AuthenticationError` for a rejected
-    key), one that is not HTX's JSON :class:`DecodeError`. A disarm answers without times:
-    ``(0, 0)``.
-    """
-    try:
-        obj = decode_any(answer) if isinstance(answer, (bytes, bytearray, memoryview)) else answer
-        head = head_of(obj)
-        parsed = msgspec.convert(obj, _CancelAfterData)
-    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-        raise DecodeError(f"cancel-after answer is not the expected shape: {exc}") from None
-    verdict = judge_head(head, 200)
-    if verdict is not None:
-        error = verdict.error
-        raise error if error is not None else DecodeError(verdict.reason)
-    times = parsed.data or _Times()
-    return _ms(times.current_time), _ms(times.trigger_time)
 
 
 class CancelAfter:
@@ -131,12 +92,25 @@ class CancelAfter:
 
     @property
     def expires_at(self) -> float | None:
-        """When, on the client's clock, the switch fires unless re-armed (None when off).
+        """When, on the client's (monotonic) clock, the switch fires unless re-armed (None
+        when off); the exchange's own time is :attr:`fires_at`.
 
         Counted from when the last successful arm was asked for (before its wait for a slot
         and its round trip), so never later than the exchange's.
         """
         return None if self.armed_at is None else self.armed_at + self.timeout
+
+    @property
+    def fires_at(self) -> float | None:
+        """When the exchange will cancel every open order unless re-armed: epoch seconds on the
+        exchange's clock (its ``trigger_time``), None when off or not said."""
+        return None if not self.trigger_time else self.trigger_time / 1000
+
+    def fires_in(self) -> float | None:
+        """Seconds left before the switch fires unless re-armed (None when off), on the
+        client's clock and never later than the exchange's."""
+        expires = self.expires_at
+        return None if expires is None else max(expires - self._clock.now(), 0.0)
 
     async def __aenter__(self) -> CancelAfter:
         await self.start()
@@ -266,13 +240,6 @@ class CancelAfter:
                 self._on_failure(exc)
             except Exception:
                 log.exception("dead man's switch: on_failure raised")
-
-
-def _ms(raw: int | str) -> int:
-    """Epoch ms as an int; 0 when it is not a number (the answer then did not say)."""
-    if isinstance(raw, int):
-        return raw
-    return int(raw) if raw.isascii() and raw.isdigit() else 0
 
 
 def _times(times: tuple[int, int]) -> tuple[int | None, int | None]:

@@ -7,12 +7,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from htx_cancel import BatchRecord, CancelReport, Failure
-from htx_cancel._states import OrderState
-from htx_cancel._verify import (
-    NOT_CANCELLED,
-    STILL_OPEN,
+from htx_cancel._order_state import OrderState
+from htx_cancel._protocol import (
     Target,
-    fold,
+    fold_states,
     info_queries,
     listed_states,
     listing_path,
@@ -22,6 +20,7 @@ from htx_cancel._verify import (
     targets_for_ids,
     targets_from_report,
 )
+from htx_cancel._protocol._fold import NOT_CANCELLED, STILL_OPEN
 
 BIG = "9223372036854775807"  # above 2^53: a float would change it
 
@@ -164,7 +163,7 @@ def fold_one(bucket: str, state: OrderState | None, **kw: object) -> CancelRepor
     else:
         report.failed["1"] = Failure(1061, "gone")
     states = {} if state is None else {"1": state}
-    fold(report, states, kw.get("unread", {}), kw.get("recancels", {}),  # type: ignore[arg-type]
+    fold_states(report, states, kw.get("unread", {}), kw.get("recancels", {}),  # type: ignore[arg-type]
          kw.get("failures", {}), kw.get("lost", {}))  # type: ignore[arg-type]
     return report
 
@@ -253,7 +252,7 @@ def test_fold_keeps_every_id_in_exactly_one_list(
             recancels[id_] = again
             if refused:
                 failures[id_] = Failure(1056, "y")
-    fold(report, states, {}, recancels, failures, {})
+    fold_states(report, states, {}, recancels, failures, {})
     ids = [*report.cancelled, *report.failed, *report.unknown]
     assert sorted(ids, key=int) == [str(n + 1) for n in range(len(rows))]
     assert set(report.unknown_reasons) == set(report.unknown)

@@ -1,7 +1,9 @@
-"""The thin async driver: it does what the attempt machine says, and nothing else.
+"""The send chain: it does what the attempt machine says, and nothing else.
 
-Wait for the key gate and a limiter slot, sign, send, judge, sleep, re-sync the clock; one
-``Driver`` per client holds what its batches share (the clock offset, the key gate).
+``run_batch`` / ``request`` (one request through its attempts) -> ``drive`` (the key gate,
+sleeps, re-syncs, as the machine says) -> ``_attempt`` (a limiter slot) -> ``_exchange`` (sign,
+send, judge). One ``Driver`` per client holds what its requests share (the clock offset, the key
+gate); reports are written by the fold (``htx_cancel._protocol.Call``) alone.
 """
 
 from __future__ import annotations
@@ -13,99 +15,37 @@ from collections.abc import Mapping, Sequence
 
 import msgspec
 
-from ._attempt import (
-    RESYNC,
-    SEND,
-    Attempts,
-    Done,
-    Sleep,
-    Step,
-    Verdict,
-    judge_cancel,
-    judge_error,
-    judge_request,
-)
-from ._catalog import Endpoint, Priority
+from ._catalog import Endpoint
 from ._clock import Clock
 from ._errors import AuthenticationError, DecodeError, HTXError, TransportError
 from ._events import RequestEvent, RequestObserver
 from ._limits import Limiter, Ticket
 from ._models import decode_timestamp
-from ._report import BatchOutcome, BatchRecord, CancelReport, Failure, fail_all, unknown_all
-from ._retry import Action, RetryPolicy
+from ._protocol import (
+    RESYNC,
+    SEND,
+    Action,
+    Attempts,
+    BatchOutcome,
+    Call,
+    Done,
+    Sleep,
+    Step,
+    Verdict,
+    fail_all,
+    judge_cancel,
+    judge_error,
+    judge_request,
+    unknown_all,
+)
+from ._report import BatchRecord, Failure
+from ._retry import RetryPolicy
 from ._signing import Signer
-from ._transport import Answer, Transport
+from ._transports import Answer, Request, Transport
 
-__all__ = ["Batch", "Call", "Driver"]
+__all__ = ["Batch", "Driver"]
 
 log = logging.getLogger("htx_cancel")
-
-
-class Call:
-    """One call: its deadline and priority, and the report its batches fold into.
-
-    Each batch is folded in the moment it settles, so the report always holds every settled
-    id; ``finish`` puts this call's ids back in the order given if batches settled out of it.
-    """
-
-    __slots__ = ("_marks", "_settled", "_shuffled", "_top", "deadline", "priority", "report",
-                 "stop")
-
-    def __init__(self, deadline: float | None, priority: Priority,
-                 report: CancelReport) -> None:
-        self.deadline = deadline
-        self.priority = priority
-        self.report = report
-        self.stop: Failure | None = None  # the authentication failure that stopped the call
-        self._marks = (len(report.cancelled), len(report.unknown))  # where this call's ids start
-        self._settled: list[tuple[int, BatchOutcome]] = []
-        self._top = -1  # the highest batch index settled so far
-        self._shuffled = False
-
-    def settle(self, index: int, outcome: BatchOutcome, record: BatchRecord) -> None:
-        """Batch ``index`` is settled: fold it in now, then tell ``on_batch``."""
-        report = self.report
-        report.add(outcome)
-        self._settled.append((index, outcome))
-        if index > self._top:
-            self._top = index
-        else:
-            self._shuffled = True
-        if report.on_batch is not None:
-            report.on_batch(record)
-
-    def finish(self) -> None:
-        """The call is ending: if batches settled out of order, put its ids in order, once."""
-        if not self._shuffled:
-            return
-        self._shuffled = False
-        ordered = sorted(self._settled, key=_first)
-        report = self.report
-        start, unknown_start = self._marks
-        _reorder(report.cancelled, start, [i for _, o in ordered for i in o.cancelled])
-        _reorder(report.unknown, unknown_start, [i for _, o in ordered for i in o.unknown])
-        failed = report.failed
-        for _, outcome in ordered:
-            for id_ in outcome.failed:
-                failed[id_] = failed.pop(id_)  # moved to the end, in the order given
-
-
-def _first(item: tuple[int, BatchOutcome]) -> int:
-    """Sort key: the batch index."""
-    return item[0]
-
-
-def _reorder(ids: list[str], start: int, mine: list[str]) -> None:
-    """Put ``mine`` in the slots of ``ids[start:]`` that hold them, in the order of ``mine``.
-
-    Ids another call put in the same report (a report shared by calls) keep their slots.
-    """
-    if len(ids) - start == len(mine):  # the usual case: nobody else wrote to this report
-        ids[start:] = mine
-        return
-    own = set(mine)
-    supply = iter(mine)
-    ids[start:] = [next(supply, id_) if id_ in own else id_ for id_ in ids[start:]]
 
 
 class Batch:
@@ -123,6 +63,13 @@ class Batch:
         self.cancel = cancel  # False: a request() whose answer is returned as decoded JSON
         self.params = params
         self.gen = 0  # the clock sync generation its last attempt was signed with
+
+    def judge(self, answer: Answer, retried: bool, reset_in: float | None) -> Verdict:
+        """This request's judge on an answer: a cancel's outcome per id, or the JSON."""
+        if self.cancel:
+            return judge_cancel(answer.status, answer.body, self.endpoint, self.ids,
+                                self.record.id_field, retried=retried, reset_in=reset_in)
+        return judge_request(answer.status, answer.body, reset_in=reset_in)
 
 
 class Driver:
@@ -160,7 +107,7 @@ class Driver:
         trip. Raises :class:`~htx_cancel.DecodeError` when the answer holds no time.
         """
         before = self._clock.wall()
-        answer = await self._transport.get(f"{self._base}/api/v1/timestamp")
+        answer = await self._transport.handle(Request("GET", f"{self._base}/api/v1/timestamp"))
         after = self._clock.wall()
         try:
             ts = decode_timestamp(answer.body)
@@ -199,20 +146,19 @@ class Driver:
         record = batch.record
         if call.stop is not None:
             failure = call.stop
-            record.outcome, record.error = "failed", f"not sent: {failure.code}: {failure.message}"
+            Call.closed(record, "failed", f"not sent: {failure.code}: {failure.message}")
             return fail_all(batch.ids, failure)
         machine = Attempts(self._retry, call.deadline, self._rng,
                            limited=self._limiter is not None)
         done = await self.drive(call, batch, machine)
         if done.stop and call.stop is None and done.last is not None:
             self._stop(call, batch, done.last)
-        record.outcome = done.outcome
         if done.outcome == "ok":
             assert done.last is not None
-            record.error = done.reason or None
+            Call.closed(record, "ok", done.reason or None)
             outcome: BatchOutcome = done.last.value
             return outcome
-        record.error = done.reason
+        Call.closed(record, done.outcome, done.reason)
         if done.outcome == "failed":
             assert done.failure is not None
             return fail_all(batch.ids, done.failure)
@@ -275,81 +221,96 @@ class Driver:
                 self._probed(False)
 
     async def _attempt(self, call: Call, batch: Batch, machine: Attempts) -> Verdict | Done:
-        """One attempt: the key gate, a limiter slot, sign, send, judge.
+        """One attempt: a limiter slot, then sign, send and judge; the slot's feedback.
 
         Returns the verdict, or the machine's Done when it may not be sent at all (the call
-        stopped, or a retry's slot came after the deadline); a slot granted to a request that
-        was never sent goes back unused.
+        stopped, or a retry's slot came after the deadline). The slot goes back exactly once:
+        unused when the request never left, with the answer's feedback otherwise (also when
+        the attempt is cancelled in flight: it may have been sent).
         """
-        limiter = self._limiter
-        clock = self._clock
-        ep = batch.endpoint
-        verdict: Verdict | None = None
-        ticket: Ticket | None = None
+        if call.stop is not None:
+            return machine.stopped(call.stop)
+        clock, limiter = self._clock, self._limiter
+        asked = clock.now()
+        ticket = None if limiter is None else await limiter.acquire(batch.endpoint,
+                                                                    call.priority)
+        sent, answer, verdict = False, None, None
         try:
-            if call.stop is not None:
-                return machine.stopped(call.stop)
-            if limiter is not None:
-                asked = clock.now()
-                ticket = await limiter.acquire(ep, call.priority)
-                now = clock.now()
-            else:
-                asked = now = clock.now()
-            refused = (machine.may_send(now) if call.stop is None
-                       else machine.stopped(call.stop))
+            now = clock.now()
+            refused = machine.stopped(call.stop) if call.stop is not None else (
+                machine.may_send(now))
             if refused is not None:
-                if ticket is not None and limiter is not None:
-                    limiter.release_unused(ticket)
-                    ticket = None
                 return refused
-            record = batch.record
-            record.attempts = machine.attempts
-            record.sent_at = now
-            batch.gen = self._sync_gen
-            query = self._signer.query(ep.method, ep.path, clock.wall() + self._offset,
-                                       batch.params)
-            url = f"{self._base}{ep.path}?{query}"
-            answer: Answer | None = None
-            try:
-                if ep.method == "GET":
-                    answer = await self._transport.get(url)
-                else:
-                    answer = await self._transport.post(url, batch.body)
-            except TransportError as exc:
-                verdict = judge_error(exc)
-            record.answered_at = clock.now()
-            slot, ticket = ticket, None  # handed back below, exactly once
-            if slot is not None and limiter is not None:
-                if verdict is not None and verdict.action is Action.NOT_SENT:
-                    limiter.release_unused(slot)  # it never left: the slot goes straight back
-                else:
-                    limiter.complete(slot)
-                    rl = answer.ratelimit if answer is not None else None
-                    if rl is not None:
-                        limiter.observe(slot, rl.limit, rl.interval_ms, rl.remaining,
-                                        rl.reset_in(clock.wall() + self._offset))
-            if answer is not None:
-                record.status = answer.status
-                if batch.cancel:
-                    verdict = judge_cancel(answer.status, answer.body, ep, batch.ids,
-                                           record.id_field, retried=machine.delivered)
-                else:
-                    verdict = judge_request(answer.status, answer.body)
-                if verdict.action is Action.PAUSE:
-                    verdict.wait = self._pause(slot, answer, ep)
-            assert verdict is not None
-            if verdict.action is not Action.OK:
-                record.error = verdict.reason
-                record.errors += (verdict.reason,)
-                if verdict.action is Action.AUTH:
-                    self._key_ok = False
-            if self._on_request is not None or log.isEnabledFor(logging.DEBUG):
-                self._tell(call, batch, verdict, now - asked,
-                           answer.status if answer is not None else None)
-            return verdict
+            sent = True
+            Call.sending(batch.record, machine.attempts, now)
+            answer, verdict = await self._exchange(batch, machine.delivered)
+            sent = verdict.action is not Action.NOT_SENT
         finally:
-            if ticket is not None and limiter is not None:
-                limiter.complete(ticket)  # cancelled while in flight: it may have been sent
+            if ticket is not None:
+                self._feedback(ticket, batch.endpoint, sent, answer, verdict)
+        Call.answered(batch.record, clock.now(), None if answer is None else answer.status,
+                      None if verdict.action is Action.OK else verdict.reason)
+        if verdict.action is Action.AUTH:
+            self._key_ok = False
+        elif verdict.action is Action.PAUSE:
+            self._paused(batch.endpoint, verdict, answer)
+        if self._on_request is not None or log.isEnabledFor(logging.DEBUG):
+            self._tell(call, batch, verdict, now - asked,
+                       answer.status if answer is not None else None)
+        return verdict
+
+    async def _exchange(self, batch: Batch, retried: bool) -> tuple[Answer | None, Verdict]:
+        """Sign with the exchange's time, send, judge: the answer (None without one)."""
+        ep = batch.endpoint
+        batch.gen = self._sync_gen
+        query = self._signer.query(ep.method, ep.path, self._clock.wall() + self._offset,
+                                   batch.params)
+        url = f"{self._base}{ep.path}?{query}"
+        request = Request(ep.method, url, None if ep.method == "GET" else batch.body)
+        try:
+            answer = await self._transport.handle(request)
+        except TransportError as exc:
+            return None, judge_error(exc)
+        rl = answer.ratelimit
+        reset_in = None if rl is None else rl.reset_in(self._clock.wall() + self._offset)
+        return answer, batch.judge(answer, retried, reset_in)
+
+    def _paused(self, ep: Endpoint, verdict: Verdict, answer: Answer | None) -> None:
+        """Say how long a rate-limited request's pools wait (the limiter holds them)."""
+        rl = answer.ratelimit if answer is not None else None
+        if self._limiter is None:
+            log.info("%s: rate limited (%s); no limiter: the retry paused for %s", ep.name,
+                     verdict.reason, "a backoff" if verdict.wait is None
+                     else f"{verdict.wait:.3f} s")
+        elif rl is None:
+            log.info("%s: rate limited (%s); pools %s paused for a window", ep.name,
+                     verdict.reason, ", ".join(ep.pools))
+        else:
+            log.info("%s: rate limited (%s); the %d per %d ms pool paused for %.3f s",
+                     ep.name, verdict.reason, rl.limit, rl.interval_ms, verdict.wait or 0.0)
+
+    def _feedback(self, ticket: Ticket, ep: Endpoint, sent: bool, answer: Answer | None,
+                  verdict: Verdict | None) -> None:
+        """Hand the slot back with what the exchange said: unused if it never left; its
+        ``ratelimit-*`` headers; a 1032 holds the pool until the reset they name."""
+        limiter = self._limiter
+        assert limiter is not None
+        if not sent:
+            limiter.release_unused(ticket)
+            return
+        limiter.complete(ticket)
+        rl = answer.ratelimit if answer is not None else None
+        wait = None if verdict is None else verdict.wait
+        if rl is not None:
+            limiter.observe(ticket, rl.limit, rl.interval_ms, rl.remaining,
+                            wait if wait is not None else rl.reset_in(
+                                self._clock.wall() + self._offset))
+        if verdict is None or verdict.action is not Action.PAUSE:
+            return
+        if rl is None:
+            limiter.pause(ticket)
+        else:
+            limiter.pause(ticket, rl.limit, rl.interval_ms, wait)
 
     def _tell(self, call: Call, batch: Batch, verdict: Verdict, wait: float,
               status: int | None) -> None:
@@ -418,28 +379,3 @@ class Driver:
                 if not done.done():
                     done.set_result(None)
             return
-
-    def _pause(self, ticket: Ticket | None, answer: Answer, ep: Endpoint) -> float | None:
-        """A 1032: hold the pool the headers name (or all of the request's) until the reset.
-
-        Returns the seconds until the reset the headers give (None without headers); with no
-        limiter, the attempt machine sleeps that long itself.
-        """
-        limiter = self._limiter
-        rl = answer.ratelimit
-        if rl is None:
-            if limiter is None:
-                log.info("%s: rate limited (1032); no limiter: the retry paused for a backoff",
-                         ep.name)
-                return None
-            log.info("%s: rate limited (1032); pools %s paused for a window", ep.name,
-                     ", ".join(ep.pools))
-            if ticket is not None:
-                limiter.pause(ticket)
-            return None
-        reset_in = rl.reset_in(self._clock.wall() + self._offset)
-        log.info("%s: rate limited (1032); the %d per %d ms pool paused for %.3f s", ep.name,
-                 rl.limit, rl.interval_ms, reset_in)
-        if ticket is not None and limiter is not None:
-            limiter.pause(ticket, rl.limit, rl.interval_ms, reset_in)
-        return reset_in

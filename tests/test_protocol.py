@@ -9,22 +9,25 @@ from typing import Any
 import pytest
 
 from htx_cancel import APIError, AuthenticationError, ConnectError, DecodeError
-from htx_cancel._attempt import (
+from htx_cancel._catalog import CATALOG
+from htx_cancel._errors import RequestTimeout, TransportError
+from htx_cancel._protocol import (
     RESYNC,
     SEND,
+    Action,
     Attempts,
+    BatchOutcome,
     Done,
     Sleep,
     Step,
     Verdict,
+    classify,
     judge_cancel,
     judge_error,
     judge_request,
 )
-from htx_cancel._catalog import CATALOG
-from htx_cancel._errors import RequestTimeout, TransportError
-from htx_cancel._report import NOT_SENT, BatchOutcome, Failure
-from htx_cancel._retry import Action, RetryPolicy, classify, worth_repeating
+from htx_cancel._report import NOT_SENT, Failure
+from htx_cancel._retry import RetryPolicy
 
 POLICY = RetryPolicy(max_attempts=3, backoff=0.1, backoff_max=0.4, deadline=10.0)
 
@@ -292,9 +295,17 @@ def test_only_answers_past_the_key_check_prove_the_key() -> None:
     assert proves == {Action.OK, Action.RETRY, Action.PAUSE, Action.FAIL}
 
 
-@pytest.mark.parametrize(("code", "again"), [
-    (1004, True), (1032, True), ("timeout", True), (1431, True),
-    (1061, False), (1253, False), ("api-signature-not-valid", False), (12001, False),
+@pytest.mark.parametrize(("code", "step"), [
+    (1004, Sleep), (1032, SEND), ("timeout", Sleep), (1431, Sleep), (12001, RESYNC),
+    (1061, Done), (1253, Done), ("api-signature-not-valid", Done), (6023, Done),
 ])
-def test_what_a_repeatable_request_sends_again(code: int | str, again: bool) -> None:
-    assert worth_repeating(code) is again
+def test_what_a_repeatable_request_sends_again(code: int | str, step: Any) -> None:
+    machine = Attempts(POLICY, 10.0, random.Random(0), patient=True)
+    assert machine.may_send(0.0) is None
+    verdict = judge_request(200, body({"code": code, "message": "m"}))
+    got = machine.feed(verdict, 0.0)
+    assert got is step if isinstance(step, Step) else isinstance(got, step)
+    placement = Attempts(POLICY, 10.0, random.Random(0), retry_lost=False)
+    placement.may_send(0.0)
+    again = placement.feed(verdict, 0.0)
+    assert isinstance(again, Done) or again in (SEND, RESYNC)  # only what never left

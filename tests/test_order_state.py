@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from htx_cancel._states import OrderState, state_for_status
+from htx_cancel._order_state import OrderState, state_for_status
 
 
 @pytest.mark.parametrize(("status", "state"), [
