@@ -51,11 +51,14 @@ class PoolSpec:
 class Pool:
     """One pool's bookkeeping: slots in use, pending releases, pauses and outside use."""
 
-    __slots__ = ("busy", "grants", "others", "others_until", "outside", "paused_until",
-                 "releases", "since", "spec", "waiting")
+    __slots__ = ("busy", "grants", "limit", "name", "others", "others_until", "outside",
+                 "paused_until", "period", "releases", "since", "spec", "waiting")
 
     def __init__(self, spec: PoolSpec) -> None:
         self.spec = spec
+        self.name = spec.name
+        self.limit = spec.limit
+        self.period = spec.period
         self.busy = 0  # granted, not completed
         # completed: (held until, ticket id), sorted by time
         self.releases: deque[tuple[float, str]] = deque()
@@ -67,21 +70,11 @@ class Pool:
         self.others = 0  # slots others were seen to hold beyond their share, until others_until
         self.others_until = 0.0
 
-    @property
-    def name(self) -> str:
-        return self.spec.name
-
-    @property
-    def limit(self) -> int:
-        return self.spec.limit
-
-    @property
-    def period(self) -> float:
-        return self.spec.period
-
     def resize(self, spec: PoolSpec) -> None:
         """Take other limits (a switch between shared and fallback limits); the books stay."""
         self.spec = spec
+        self.limit = spec.limit
+        self.period = spec.period
         self.outside.limit = spec.limit
         self.outside.prior = spec.prior
         self.outside.probe = spec.probe
@@ -98,10 +91,12 @@ class Pool:
         own = self.own(now)
         if now < self.paused_until:
             return 0
-        others = self.others if now < self.others_until else 0
-        if self.outside.cold(now):  # one probe at a time
-            return 1 if self.busy == 0 and own + others < self.limit else 0
-        return self.limit - own - self.outside.hold(now) - others
+        if self.others and now < self.others_until:
+            own += self.others  # left for others beyond their share (after a switch)
+        outside = self.outside
+        if outside.cold(now):  # one probe at a time
+            return 1 if self.busy == 0 and own < self.limit else 0
+        return self.limit - own - outside.hold(now)
 
     def leave_for_others(self, count: int, until: float) -> None:
         """Keep ``count`` slots free until ``until``: what others hold beyond their share (a

@@ -34,7 +34,7 @@ __all__ = ["LEVELS", "Finished", "PoolSpec", "Scheduler", "Ticket"]
 LEVELS: dict[str, int] = {"high": 0, "normal": 1, "low": 2}
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Finished:
     """What :meth:`Scheduler.finish` did with a request's feedback.
 
@@ -46,6 +46,10 @@ class Finished:
     pool: str | None = None
     paused: dict[str, float] = field(default_factory=dict)
     wake: bool = False
+
+
+_NOTHING = Finished()
+_WAKE = Finished(wake=True)
 
 
 class Ticket:
@@ -393,14 +397,15 @@ class Scheduler:
                count_outside: bool = True) -> Finished:
         """The request is over: give its slots back or hold them, then :meth:`learn`."""
         if not ticket.granted:
-            return Finished()
+            return _NOTHING
         if not feedback.sent:
             self.release_unused(ticket)
-            return Finished(wake=True)
+            return _WAKE
         warmed = self.complete(ticket, now)
+        if feedback.headers is None and not feedback.rate_limited:
+            return _WAKE if warmed else _NOTHING  # the usual answer: nothing more to learn
         done = self.learn(ticket, now, feedback, count_outside=count_outside)
-        done.wake |= warmed
-        return done
+        return Finished(done.pool, done.paused, True) if warmed and not done.wake else done
 
     def learn(self, ticket: Ticket, now: float, feedback: Feedback, *,
               count_outside: bool = True) -> Finished:
@@ -411,23 +416,24 @@ class Scheduler:
         after a 1032 that pool (or every pool of the request) pauses until the reset, at most a
         window.
         """
-        done = Finished()
         headers = feedback.headers
-        if headers is not None:
-            done.pool = self.match(ticket, headers.limit, headers.interval_ms)
-        if done.pool is not None and headers is not None and count_outside:
+        pool = None if headers is None else self.match(ticket, headers.limit,
+                                                        headers.interval_ms)
+        wake = False
+        if pool is not None and headers is not None and count_outside:
             # the account's remaining against this limiter's share: what others take beyond
             # the rest of the account (the other shares) is outside use
             reset_in = feedback.reset_in
-            self.observe(ticket, done.pool, headers.remaining,
-                         self.pools[done.pool].period if reset_in is None else reset_in, now)
-            done.wake = True
+            self.observe(ticket, pool, headers.remaining,
+                         self.pools[pool].period if reset_in is None else reset_in, now)
+            wake = True
+        paused: dict[str, float] = {}
         if feedback.rate_limited:
-            for name in (done.pool,) if done.pool else ticket.pools:
+            for name in (pool,) if pool else ticket.pools:
                 wait = policy.pause_for(self.pools[name].period, feedback.reset_in, self.guard)
                 self.pause(name, now + wait, now)
-                done.paused[name] = wait
-        return done
+                paused[name] = wait
+        return Finished(pool, paused, wake)
 
     def next_wakeup(self, now: float) -> float | None:
         """When a queued ticket may next become grantable without any other event."""
