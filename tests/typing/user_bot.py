@@ -29,13 +29,13 @@ class Placed(msgspec.Struct):
 
 async def trade(client: CancelClient) -> list[str]:
     """Place, watch the limits, cancel; the v5 API (the default)."""
-    # client.limiter is typed `Limiter | None` (None only with rate_limits=None): a bot that
-    # never turns limiting off should not have to assert it is there.
+    # client.limiter is always a Limiter (one that never waits with limits off): a bot need
+    # not assert it is there.
     stats: LimiterStats = client.limiter.stats()
     print(stats)
     body = {"contract_code": BTC, "side": "buy", "type": "limit", "volume": "1"}
-    # request() returns Any: the whole JSON object is a dict, and a msgspec type to decode
-    # into gives a typed answer.
+    # request() returns the JSON object as a dict, or the answer's data decoded into a msgspec
+    # type given as type=.
     raw = await client.request("/v5/trade/order", body)
     assert_type(raw, dict[str, Any])
     placed = await client.request("/v5/trade/order", body, type=Placed)
