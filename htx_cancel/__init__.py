@@ -22,13 +22,21 @@ from ._errors import (
     TransportError,
 )
 from ._events import RequestEvent
-from ._limiter import Limiter, RateLimiter, RateLimits, shared_limiter
+from ._limits import (
+    Feedback,
+    Limiter,
+    LimiterStats,
+    PoolStats,
+    RateLimiter,
+    RateLimitHeaders,
+    RateLimits,
+    shared_limiter,
+)
 from ._order_state import OrderState
 from ._protocol._push import OrderUpdate
 from ._ratio import RatioStats
 from ._report import BatchRecord, CancelFailed, CancelReport, Failure
 from ._retry import RetryPolicy
-from ._stats import LimiterStats, PoolStats
 from ._stream import StreamGap, StreamHealth
 from ._switch import CancelAfter
 from ._transports import Answer, Timeouts, Transport
@@ -55,6 +63,7 @@ __all__ = [
     "Credentials",
     "DecodeError",
     "Failure",
+    "Feedback",
     "HTXError",
     "Kind",
     "Limiter",
@@ -65,6 +74,7 @@ __all__ = [
     "OrderUpdate",
     "PoolStats",
     "Priority",
+    "RateLimitHeaders",
     "RateLimiter",
     "RateLimiterError",
     "RateLimits",

@@ -34,7 +34,7 @@ from ._ids import (
     validate_contract_code,
     validate_ids,
 )
-from ._limiter import DEFAULT_LIMITS, Limiter, RateLimits, check_priority, shared_limiter
+from ._limits import DEFAULT_LIMITS, Limiter, RateLimits, check_priority, shared_limiter
 from ._models import cancel_body, encode_body
 from ._order_state import OrderState
 from ._protocol import Call, Target, targets_for_ids, targets_from_report

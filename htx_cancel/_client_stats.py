@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ._limits import LimiterStats
 from ._ratio import RatioStats
-from ._stats import LimiterStats
 from ._stream import StreamHealth
 from ._transports._trade_ws import TradeSocketStats
 

@@ -42,7 +42,7 @@ LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
 
 
 class PoolStatsLike(Protocol):
-    """The shape of ``htx_cancel._stats.PoolStats`` this module reads."""
+    """The shape of ``htx_cancel._limits.stats.PoolStats`` this module reads."""
 
     @property
     def name(self) -> str: ...
@@ -63,7 +63,7 @@ class PoolStatsLike(Protocol):
 
 
 class LimiterStatsLike(Protocol):
-    """The shape of ``htx_cancel._stats.LimiterStats`` this module reads."""
+    """The shape of ``htx_cancel._limits.stats.LimiterStats`` this module reads."""
 
     @property
     def pools(self) -> Mapping[str, PoolStatsLike]: ...
@@ -75,6 +75,8 @@ class LimiterStatsLike(Protocol):
     def pauses(self) -> int: ...
     @property
     def outside_seen(self) -> int: ...
+    @property
+    def backend(self) -> str: ...
 
 
 class StatsSource(Protocol):
@@ -140,6 +142,10 @@ class LimiterCollector(Collector):
         outside = GaugeMetricFamily(self._name("limiter_outside_seen"),
                                     "Most requests of others the exchange counted in one answer",
                                     labels=["account"])
+        backend = GaugeMetricFamily(self._name("limiter_backend"),
+                                    "Where the pools are kept now (1 for the backend in use): "
+                                    "in-process, redis, or fallback (Redis unusable)",
+                                    labels=["account", "backend"])
         for account, source in list(self._sources.items()):
             stats = source.stats()
             for name, p in stats.pools.items():
@@ -153,8 +159,9 @@ class LimiterCollector(Collector):
             granted.add_metric([account], float(stats.granted))
             pauses.add_metric([account], float(stats.pauses))
             outside.add_metric([account], float(stats.outside_seen))
+            backend.add_metric([account, stats.backend], 1.0)
         yield from pool.values()
-        yield from (used, waiting, granted, pauses, outside)
+        yield from (used, waiting, granted, pauses, outside, backend)
 
     def describe(self) -> Iterable[Metric]:
         """Nothing up front: the families are known only at scrape time."""
