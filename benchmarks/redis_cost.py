@@ -49,7 +49,7 @@ async def _loop(limiter: Limiter, endpoint: str, n: int, concurrency: int) -> No
 
     async def worker() -> None:
         for _ in range(per_task):
-            limiter.complete(await limiter.acquire(ep))
+            limiter.finish(await limiter.acquire(ep))
 
     await asyncio.gather(*(worker() for _ in range(concurrency)))
 

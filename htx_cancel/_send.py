@@ -19,7 +19,7 @@ from ._catalog import Endpoint
 from ._clock import Clock
 from ._errors import AuthenticationError, DecodeError, HTXError, TransportError
 from ._events import RequestEvent, RequestObserver
-from ._limits import Limiter, Ticket
+from ._limits import NOT_SENT, SENT, Feedback, Limiter, Ticket
 from ._models import decode_timestamp
 from ._protocol import (
     RESYNC,
@@ -247,7 +247,7 @@ class Driver:
             sent = verdict.action is not Action.NOT_SENT
         finally:
             if ticket is not None:
-                self._feedback(ticket, batch.endpoint, sent, answer, verdict)
+                self._feedback(ticket, sent, answer, verdict)
         Call.answered(batch.record, clock.now(), None if answer is None else answer.status,
                       None if verdict.action is Action.OK else verdict.reason)
         if verdict.action is Action.AUTH:
@@ -289,28 +289,23 @@ class Driver:
             log.info("%s: rate limited (%s); the %d per %d ms pool paused for %.3f s",
                      ep.name, verdict.reason, rl.limit, rl.interval_ms, verdict.wait or 0.0)
 
-    def _feedback(self, ticket: Ticket, ep: Endpoint, sent: bool, answer: Answer | None,
+    def _feedback(self, ticket: Ticket, sent: bool, answer: Answer | None,
                   verdict: Verdict | None) -> None:
-        """Hand the slot back with what the exchange said: unused if it never left; its
-        ``ratelimit-*`` headers; a 1032 holds the pool until the reset they name."""
+        """Hand the slot back, once, with what the exchange said: never sent (it goes straight
+        back), the answer's ``ratelimit-*`` headers, an over-limit answer (the pool pauses until
+        the reset the headers name)."""
         limiter = self._limiter
         assert limiter is not None
         if not sent:
-            limiter.release_unused(ticket)
+            limiter.finish(ticket, NOT_SENT)
             return
-        limiter.complete(ticket)
         rl = answer.ratelimit if answer is not None else None
-        wait = None if verdict is None else verdict.wait
-        if rl is not None:
-            limiter.observe(ticket, rl.limit, rl.interval_ms, rl.remaining,
-                            wait if wait is not None else rl.reset_in(
-                                self._clock.wall() + self._offset))
-        if verdict is None or verdict.action is not Action.PAUSE:
+        limited = verdict is not None and verdict.action is Action.PAUSE
+        if rl is None and not limited:
+            limiter.finish(ticket, SENT)
             return
-        if rl is None:
-            limiter.pause(ticket)
-        else:
-            limiter.pause(ticket, rl.limit, rl.interval_ms, wait)
+        reset_in = None if rl is None else rl.reset_in(self._clock.wall() + self._offset)
+        limiter.finish(ticket, Feedback(headers=rl, reset_in=reset_in, rate_limited=limited))
 
     def _tell(self, call: Call, batch: Batch, verdict: Verdict, wait: float,
               status: int | None) -> None:

@@ -7,7 +7,6 @@ from contextlib import AbstractAsyncContextManager
 from ._catalog import Endpoint, Priority
 from ._limits import (
     SENT,
-    Backend,
     Feedback,
     LimiterStats,
     Slot,
@@ -20,7 +19,7 @@ from ._limits import (
 __all__ = ["Unlimited"]
 
 
-class Unlimited(Backend):
+class Unlimited:
     """A :class:`~htx_cancel.Limiter` that never waits (``CancelClient(rate_limits=None)``).
 
     ``client.limiter`` is this when limiting is off, so a bot's ``client.limiter.slot(...)`` and

@@ -27,7 +27,7 @@ from htx_cancel import (
     shared_limiter,
 )
 from htx_cancel._catalog import Endpoint
-from htx_cancel._limits import Ticket
+from htx_cancel._limits import SENT, Feedback, Ticket
 from htx_cancel._signing import Signer, format_timestamp
 from htx_cancel.testing import FakeClock, MockRequest, MockTransport
 
@@ -761,17 +761,11 @@ class RecordingLimiter:
         self.asked.append((endpoint.name, endpoint.pools, priority))
         return Ticket(endpoint.name, endpoint.pools)
 
-    def complete(self, ticket: Ticket) -> None:
-        self.completed += 1
-
-    def release_unused(self, ticket: Ticket) -> None:
-        self.unused += 1
-
-    def observe(self, *args: Any) -> None:
-        pass
-
-    def pause(self, *args: Any) -> None:
-        pass
+    def finish(self, ticket: Ticket, feedback: Feedback = SENT) -> None:
+        if feedback.sent:
+            self.completed += 1
+        else:
+            self.unused += 1
 
 
 async def test_priorities_and_pools_reach_the_limiter() -> None:

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from htx_cancel import CATALOG, Feedback, RateLimiter, RateLimits, shared_limiter
-from htx_cancel._limits import Ticket
+from htx_cancel._limits import NOT_SENT, Ticket
 from htx_cancel._models import RateLimitHeaders
 from htx_cancel.testing import FakeClock
 
@@ -27,7 +27,7 @@ async def test_uncontended_acquire_does_not_wait_or_arm_a_timer() -> None:
     limiter = make(clock)
     ticket = await limiter.acquire(REGULAR)
     assert ticket.granted and clock.next_timer() is None
-    limiter.complete(ticket)
+    limiter.finish(ticket)
     assert clock.next_timer() is None  # nobody waits: no timer, no polling
 
 
@@ -40,7 +40,7 @@ async def test_burst_then_slots_come_back_one_window_after_completion() -> None:
         t = await limiter.acquire(REGULAR)
         got.append(clock.now())
         await clock.sleep(0.5)  # the request's round trip
-        limiter.complete(t)
+        limiter.finish(t)
 
     tasks = [asyncio.create_task(one()) for _ in range(10)]
     await clock.run_until(lambda: all(t.done() for t in tasks))
@@ -59,11 +59,11 @@ async def test_cancelled_waiter_takes_nothing_and_leaves_no_timer() -> None:
     with pytest.raises(asyncio.CancelledError):
         await waiter
     for t in held:
-        limiter.release_unused(t)  # never sent: slots come straight back
+        limiter.finish(t, NOT_SENT)  # never sent: slots come straight back
     await clock.advance(0)
     assert behind.done() and behind.result().granted
     assert limiter.scheduler.waiting == 0
-    limiter.release_unused(behind.result())
+    limiter.finish(behind.result(), NOT_SENT)
     assert limiter.scheduler.in_use("trade", clock.now()) == 0
     assert clock.next_timer() is None
 
@@ -74,7 +74,7 @@ async def test_waiter_cancelled_after_its_grant_gives_the_slot_back() -> None:
     held = [await limiter.acquire(REGULAR) for _ in range(4)]
     waiter = asyncio.create_task(limiter.acquire(REGULAR))
     await clock.advance(0)
-    limiter.release_unused(held[0])  # grants the waiter's future...
+    limiter.finish(held[0], NOT_SENT)  # grants the waiter's future...
     waiter.cancel()  # ...but the waiter is cancelled before it runs
     with pytest.raises(asyncio.CancelledError):
         await waiter
@@ -90,8 +90,8 @@ async def test_strategy_request_takes_both_pools_or_waits() -> None:
     await clock.advance(0)
     assert not third.done()
     assert limiter.scheduler.in_use("trade", clock.now()) == 2
-    limiter.complete(a)
-    limiter.complete(b)
+    limiter.finish(a)
+    limiter.finish(b)
     await clock.advance(0.999)
     assert not third.done()
     await clock.advance(0.001)
@@ -107,7 +107,7 @@ async def test_fifo_per_endpoint() -> None:
     async def one(i: int) -> None:
         t = await limiter.acquire(REGULAR)
         order.append(i)
-        limiter.complete(t)
+        limiter.finish(t)
 
     tasks = []
     for i in range(12):
@@ -121,18 +121,19 @@ async def test_pause_after_1032_and_outside_usage_from_headers() -> None:
     clock = FakeClock()
     limiter = make(clock, outside_prior=0.0)
     t = await limiter.acquire(REGULAR)
-    limiter.complete(t)
-    limiter.pause(t, 4, 3000, reset_in=2.0)
+    limiter.finish(t)
+    limiter.learn(t, Feedback(headers=RateLimitHeaders(4, 3000, 0, 0), reset_in=2.0,
+                              rate_limited=True))
     nxt = asyncio.create_task(limiter.acquire(REGULAR))
     await clock.advance(1.9)
     assert not nxt.done()
     await clock.advance(0.2)
     assert nxt.done()
-    limiter.complete(nxt.result())
+    limiter.finish(nxt.result())
     # the exchange says 0 left while we hold 2 of 4, its count covering 2 s of the 3 s
     # window: someone else sent 2 in 2 s, 3 a window, plus a margin of 1; one slot always
     # stays ours, so the hold is 3 and nothing is free until our slots come back
-    limiter.observe(nxt.result(), 4, 3000, 0, reset_in=1.0)
+    limiter.learn(nxt.result(), Feedback(headers=RateLimitHeaders(4, 3000, 0, 0), reset_in=1.0))
     assert limiter.stats().pools["trade"].outside == 3
     assert limiter.scheduler.pools["trade"].free(clock.now()) < 0
     await clock.advance(3.0)
@@ -145,8 +146,8 @@ async def test_headers_of_another_pool_are_ignored() -> None:
     clock = FakeClock()
     limiter = make(clock)
     t = await limiter.acquire(REGULAR)
-    limiter.complete(t)
-    limiter.observe(t, 99, 60_000, 0, reset_in=30.0)
+    limiter.finish(t)
+    limiter.learn(t, Feedback(headers=RateLimitHeaders(99, 60_000, 0, 0), reset_in=30.0))
     assert limiter.scheduler.pools["trade"].free(clock.now()) == 3
 
 
@@ -180,7 +181,7 @@ def test_a_limiter_outlives_its_event_loop() -> None:
         waiter.cancel()
 
     async def one() -> None:
-        limiter.complete(await limiter.acquire(REGULAR))
+        limiter.finish(await limiter.acquire(REGULAR))
 
     asyncio.run(hold_two())
     loop = asyncio.new_event_loop()
@@ -212,7 +213,7 @@ async def test_an_urgent_cancel_goes_at_the_next_free_slot_past_queued_placement
     urgent = asyncio.create_task(limiter.acquire(REGULAR, "high"))
     await clock.advance(0.1)
     assert not urgent.done() and limiter.stats().waiting == {"high": 1, "normal": 300, "low": 0}
-    limiter.complete(held[0])  # the next slot frees one window later
+    limiter.finish(held[0])  # the next slot frees one window later
     await clock.advance(2.999)
     assert not urgent.done()
     await clock.advance(0.001)
@@ -232,7 +233,7 @@ async def test_priorities_order_the_waiters_of_one_pool_fifo_within_each() -> No
     async def one(name: str, priority: str) -> None:
         ticket = await limiter.acquire(PLACE if name[0] == "p" else REGULAR, priority)  # type: ignore[arg-type]
         order.append(name)
-        limiter.release_unused(ticket)
+        limiter.finish(ticket, NOT_SENT)
 
     plan = [("p-low1", "low"), ("p-n1", "normal"), ("c-h1", "high"), ("p-low2", "low"),
             ("p-n2", "normal"), ("c-h2", "high"), ("p-h3", "high")]
@@ -240,7 +241,7 @@ async def test_priorities_order_the_waiters_of_one_pool_fifo_within_each() -> No
     for name, priority in plan:
         tasks.append(asyncio.create_task(one(name, priority)))
         await clock.advance(0.01)
-    limiter.release_unused(held[0])
+    limiter.finish(held[0], NOT_SENT)
     await clock.run_until(lambda: all(t.done() for t in tasks))
     # FIFO within a priority and endpoint; endpoints of one priority take turns
     assert order == ["c-h1", "p-h3", "c-h2", "p-n1", "p-n2", "p-low1", "p-low2"]
@@ -256,7 +257,7 @@ async def test_the_read_pool_is_its_own() -> None:
     assert (stats.pools["trade"].in_flight, stats.pools["read"].in_flight) == (2, 3)
     assert stats.pools["read"].limit == 3 and stats.pools["read"].free == 0
     for t in trade + reads:
-        limiter.complete(t)
+        limiter.finish(t)
     assert limiter.stats().pools["read"].held == 3
 
 
@@ -319,7 +320,7 @@ async def test_slot_cancelled_while_waiting_takes_nothing() -> None:
     assert limiter.stats().waiting["normal"] == 0
     assert limiter.stats().pools["trade"].in_flight == 4
     for t in held:
-        limiter.release_unused(t)
+        limiter.finish(t, NOT_SENT)
 
 
 async def test_a_cold_pool_sends_one_probe_then_bursts_what_its_answer_leaves() -> None:
@@ -329,9 +330,9 @@ async def test_a_cold_pool_sends_one_probe_then_bursts_what_its_answer_leaves() 
     rest = [asyncio.create_task(limiter.acquire(REGULAR)) for _ in range(7)]
     await clock.advance(0.1)
     assert not any(t.done() for t in rest)  # nothing is known yet: one request goes alone
-    limiter.complete(first)
+    limiter.finish(first)
     # its headers: 5 left of 8 over a whole window, so 2 are someone else's (hold 2 + 1)
-    limiter.observe(first, 8, 3000, 5, reset_in=0.0)
+    limiter.learn(first, Feedback(headers=RateLimitHeaders(8, 3000, 5, 0), reset_in=0.0))
     await clock.advance(0)
     assert sum(t.done() for t in rest) == 8 - 1 - 3
     for t in rest:

@@ -15,7 +15,7 @@ from .feedback import NOT_SENT, SENT, Feedback
 from .limits import DEFAULT_LIMITS, RateLimits
 from .local import RateLimiter, shared_limiter
 from .pools import PoolSpec
-from .protocol import Backend, Limiter, Slot, check_priority, hold_slot, resolve
+from .protocol import Limiter, Slot, check_priority, hold_slot, resolve
 from .scheduler import LEVELS, Scheduler, Ticket
 from .stats import LimiterStats, PoolStats
 
@@ -24,7 +24,6 @@ __all__ = [
     "LEVELS",
     "NOT_SENT",
     "SENT",
-    "Backend",
     "Feedback",
     "Limiter",
     "LimiterStats",

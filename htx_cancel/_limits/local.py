@@ -12,14 +12,14 @@ from .._catalog import Endpoint, Priority
 from .._clock import Clock, LoopClock, TimerHandle
 from .feedback import SENT, Feedback
 from .limits import DEFAULT_LIMITS, RateLimits
-from .protocol import Backend, Slot, check_priority, hold_slot, resolve
+from .protocol import Slot, check_priority, hold_slot, resolve
 from .scheduler import Finished, Scheduler, Ticket
 from .stats import LimiterStats
 
 __all__ = ["RateLimiter", "shared_limiter"]
 
 
-class RateLimiter(Backend):
+class RateLimiter:
     """Admits requests so that no pool ever exceeds its limit in any window at the exchange.
 
     One limiter serves every client and task of an account in this process (see

@@ -43,7 +43,7 @@ from .feedback import NOT_SENT, SENT, Feedback
 from .limits import DEFAULT_LIMITS, RateLimits
 from .local import RateLimiter
 from .pools import PoolSpec
-from .protocol import Backend, Slot, check_priority, hold_slot, resolve
+from .protocol import Slot, check_priority, hold_slot, resolve
 from .redis_client import cluster_if_clustered, guarded, make_client
 from .scheduler import LEVELS, Scheduler, Ticket
 from .stats import LimiterStats, PoolStats
@@ -139,7 +139,7 @@ class _Scripts:
         self.generation: AsyncScript = client.register_script(lua.GENERATION)
 
 
-class RedisLimiter(Backend):
+class RedisLimiter:
     """The :class:`~htx_cancel.Limiter` of one account, shared through Redis by many processes.
 
     ``redis`` is a URL (the limiter makes and closes its own client: ``redis://``,

@@ -23,7 +23,7 @@ async def test_a_second_endpoint_takes_turns_with_a_queue_issued_before_it() -> 
         ticket = await limiter.acquire(CATALOG[name.split("#")[0]], "high")
         granted.append(name)
         await clock.sleep(0.1)  # the round trip
-        limiter.complete(ticket)
+        limiter.finish(ticket)
 
     tasks = [asyncio.create_task(send(f"swap_cancel#{i}")) for i in range(10)]
     await clock.advance(0)  # the pool's two slots go to the first two; eight wait

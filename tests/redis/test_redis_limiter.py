@@ -13,6 +13,8 @@ import redis.asyncio as aredis
 
 from htx_cancel import CATALOG, RateLimiterError, RateLimits
 from htx_cancel._catalog import Endpoint, Priority
+from htx_cancel._limits import NOT_SENT, Feedback
+from htx_cancel._models import RateLimitHeaders
 from htx_cancel.redis_limiter import RedisLimiter, RedisTicket
 
 pytestmark = pytest.mark.redis
@@ -70,7 +72,7 @@ async def test_never_more_than_limit_per_window(redis_url: str, account: str) ->
         assert ticket.snapshot["trade"][0] <= 5  # holders seen by Redis right after the grant
         await asyncio.sleep(rng.uniform(0, 0.03))  # the request's flight
         spans.append((granted, time.monotonic()))
-        limiter.complete(ticket)
+        limiter.finish(ticket)
 
     start = time.monotonic()
     await asyncio.wait_for(
@@ -93,14 +95,14 @@ async def test_strategy_request_takes_both_pools_or_nothing(redis_url: str,
         assert await zcard(redis_url, queue_key(limiter, STRATEGY)) == 0
         assert await zcard(redis_url, limiter.key("pool:trade")) == 5
         for ticket in held:
-            limiter.release_unused(ticket)
+            limiter.finish(ticket, NOT_SENT)
         await limiter.flush()
         assert await zcard(redis_url, limiter.key("pool:trade")) == 0
         ticket = await asyncio.wait_for(limiter.acquire(STRATEGY), 1)
         assert isinstance(ticket, RedisTicket)
         assert await zcard(redis_url, limiter.key(f"pool:{STRATEGY.name}")) == 1
         assert await zcard(redis_url, limiter.key("pool:trade")) == 1
-        limiter.complete(ticket)
+        limiter.finish(ticket)
 
 
 async def test_strategy_pool_full_does_not_touch_trade(redis_url: str, account: str) -> None:
@@ -112,7 +114,7 @@ async def test_strategy_pool_full_does_not_touch_trade(redis_url: str, account: 
             await asyncio.wait_for(limiter.acquire(STRATEGY), 0.2)
         assert await zcard(redis_url, limiter.key("pool:trade")) == 2
         regular = await asyncio.wait_for(limiter.acquire(REGULAR), 0.5)  # no head-of-line block
-        limiter.complete(regular)
+        limiter.finish(regular)
 
 
 async def test_dead_process_slots_expire_with_their_lease(redis_url: str, account: str) -> None:
@@ -124,7 +126,7 @@ async def test_dead_process_slots_expire_with_their_lease(redis_url: str, accoun
         start = time.monotonic()
         ticket = await asyncio.wait_for(alive.acquire(REGULAR), 3)
         waited = time.monotonic() - start
-        alive.complete(ticket)
+        alive.finish(ticket)
     assert 0.9 <= waited <= 1.0 + 0.2
 
 
@@ -132,18 +134,18 @@ async def test_dead_waiter_leaves_the_queue(redis_url: str, account: str) -> Non
     async with make(redis_url, account, lease=5.0) as alive:
         plan_holder = make(redis_url, account, lease=5.0)
         # its process asked once (and adopted the account's books), then sent nothing
-        plan_holder.release_unused(await plan_holder.acquire(REGULAR))
+        plan_holder.finish(await plan_holder.acquire(REGULAR), NOT_SENT)
         await plan_holder.flush()
         blocker = [await alive.acquire(REGULAR) for _ in range(5)]
         ghost = plan_holder._ticket(REGULAR)
         assert (await plan_holder._ask(ghost))[0] == 0  # queued at the head, then it "dies"
         await plan_holder.close()
         for ticket in blocker:
-            alive.release_unused(ticket)
+            alive.finish(ticket, NOT_SENT)
         start = time.monotonic()
         ticket = await asyncio.wait_for(alive.acquire(REGULAR), 3)
         waited = time.monotonic() - start
-        alive.complete(ticket)
+        alive.finish(ticket)
     assert waited <= 1.0 + 0.2  # the ghost's queue entry lapsed (default queue_ttl 1 s)
 
 
@@ -160,7 +162,7 @@ async def test_cancelled_waiter_takes_nothing(redis_url: str, account: str) -> N
         assert await zcard(redis_url, limiter.key("pool:trade")) == 5
         assert await zcard(redis_url, queue_key(limiter, REGULAR)) == 0
         for ticket in held:
-            limiter.release_unused(ticket)
+            limiter.finish(ticket, NOT_SENT)
         await limiter.flush()
         assert await zcard(redis_url, limiter.key("pool:trade")) == 0
 
@@ -174,7 +176,7 @@ async def test_cancelled_during_the_script_gives_a_grant_back(redis_url: str,
             await asyncio.sleep(0)
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                limiter.release_unused(await task)
+                limiter.finish(await task, NOT_SENT)
         await limiter.flush()
         assert await zcard(redis_url, limiter.key("pool:trade")) == 0
         assert await zcard(redis_url, queue_key(limiter, REGULAR)) == 0
@@ -194,14 +196,14 @@ async def test_fifo_in_a_process_and_turns_between_processes(redis_url: str,
         async def go(limiter: RedisLimiter, name: str) -> None:
             ticket = await limiter.acquire(REGULAR)
             order.append(name)
-            limiter.complete(ticket)
+            limiter.finish(ticket)
 
         first = await one.acquire(REGULAR)
         tasks = []
         for i, limiter in enumerate([one, two, one, one, one, two]):
             tasks.append(asyncio.ensure_future(go(limiter, f"{i}")))
             await asyncio.sleep(0.02)  # arrival order
-        one.complete(first)
+        one.finish(first)
         await asyncio.wait_for(asyncio.gather(*tasks), 5)
     assert order == ["0", "1", "2", "5", "3", "4"]
 
@@ -215,9 +217,9 @@ async def test_queued_strategy_requests_get_a_reserve(redis_url: str, account: s
     flood = [asyncio.ensure_future(regular.acquire(OTHER)) for _ in range(8)]
     await asyncio.sleep(0.1)
     for ticket in held:
-        regular.complete(ticket)
+        regular.finish(ticket)
     ticket = await asyncio.wait_for(strategy_task, 0.4 + 0.3)  # within the next window
-    strategic.complete(ticket)
+    strategic.finish(ticket)
     for task in flood:
         task.cancel()
     await asyncio.gather(*flood, return_exceptions=True)
@@ -228,22 +230,23 @@ async def test_queued_strategy_requests_get_a_reserve(redis_url: str, account: s
 async def test_pause_after_1032_holds_every_process(redis_url: str, account: str) -> None:
     async with make(redis_url, account) as one, make(redis_url, account) as two:
         ticket = await one.acquire(REGULAR)
-        one.complete(ticket)
-        one.pause(ticket, 5, 500, reset_in=0.4)
+        one.finish(ticket)
+        one.learn(ticket, Feedback(headers=RateLimitHeaders(5, 500, 0, 0), reset_in=0.4,
+                                  rate_limited=True))
         await one.flush()
         start = time.monotonic()
         other = await asyncio.wait_for(two.acquire(REGULAR), 2)
         waited = time.monotonic() - start
-        two.complete(other)
+        two.finish(other)
     assert 0.35 <= waited <= 0.4 + 0.15
 
 
 async def test_observe_holds_back_outside_use(redis_url: str, account: str) -> None:
     async with make(redis_url, account) as limiter:
         ticket = await limiter.acquire(REGULAR)
-        limiter.complete(ticket)
+        limiter.finish(ticket)
         # 3 used by someone else over the whole window: a standing hold of 3 + a margin of 1
-        limiter.observe(ticket, 5, 500, remaining=1, reset_in=0.0)
+        limiter.learn(ticket, Feedback(headers=RateLimitHeaders(5, 500, 1, 0), reset_in=0.0))
         await limiter.flush()
         assert int(await limiter._client.get(limiter.key("hold:trade")) or 0) == 4
         assert limiter.stats().pools["trade"].outside == 4
@@ -251,7 +254,7 @@ async def test_observe_holds_back_outside_use(redis_url: str, account: str) -> N
         with pytest.raises(TimeoutError):  # 5 - 1 (ours, held) - 4
             await asyncio.wait_for(limiter.acquire(REGULAR), 0.1)
         granted = await asyncio.wait_for(limiter.acquire(REGULAR), 1.0)  # ours came back
-        limiter.complete(granted)
+        limiter.finish(granted)
 
 
 async def test_unreachable_redis_raises() -> None:
@@ -269,7 +272,7 @@ async def test_unreachable_redis_uses_the_fallback(caplog: pytest.LogCaptureFixt
             with pytest.raises(TimeoutError):
                 await asyncio.wait_for(limiter.acquire(REGULAR), 0.1)
             for t in tickets:
-                limiter.complete(t)
+                limiter.finish(t)
             assert limiter.stats().backend == "fallback"
     moves = [r.getMessage() for r in caplog.records if r.levelno == logging.INFO
              and "Redis unusable" in r.getMessage()]
@@ -292,7 +295,7 @@ async def test_a_lent_client_is_used_and_not_closed(redis_url: str, account: str
             ticket = await limiter.acquire(STRATEGY)
             assert isinstance(ticket, RedisTicket)
             assert ticket.shared == {"trade": (1, 1), STRATEGY.name: (1, 1)}
-            limiter.complete(ticket)
+            limiter.finish(ticket)
         assert await client.ping()
     finally:
         await client.aclose()

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from htx_cancel import CATALOG, CancelClient, RateLimiter, RateLimits
 from htx_cancel._catalog import Endpoint, Priority
+from htx_cancel._limits import NOT_SENT
 from htx_cancel.redis_limiter import RedisLimiter, RedisTicket
 from tests.test_outside import CREDS, OUTSIDE_RATE, PER_REQUEST, TRADE, outsider
 
@@ -38,7 +39,7 @@ async def test_a_high_waiter_in_another_process_goes_before_normal_ones(redis_ur
         async def go(limiter: RedisLimiter, name: str, priority: str) -> None:
             ticket = await limiter.acquire(PLACE if name[0] == "p" else CANCEL, priority)  # type: ignore[arg-type]
             order.append(name)
-            limiter.complete(ticket)
+            limiter.finish(ticket)
 
         first = await one.acquire(PLACE)
         tasks = []
@@ -47,7 +48,7 @@ async def test_a_high_waiter_in_another_process_goes_before_normal_ones(redis_ur
             tasks.append(asyncio.ensure_future(go(limiter, name, priority)))
             await asyncio.sleep(0.03)
         assert one.stats().waiting == {"high": 0, "normal": 1, "low": 1}
-        one.complete(first)
+        one.finish(first)
         await asyncio.wait_for(asyncio.gather(*tasks), 5)
     assert order[0] == "c1" and order[-1] == "p3"
 
@@ -61,7 +62,7 @@ async def test_slot_the_read_pool_and_stats(redis_url: str, account: str) -> Non
             assert (shared.pools["trade"].in_flight, shared.pools["read"].in_flight) == (1, 2)
             assert shared.pools["trade"].free == 0
         for t in reads:
-            limiter.complete(t)
+            limiter.finish(t)
         await limiter.flush()
         local, shared = limiter.stats(), await limiter.fetch_stats()
     assert local.granted == 3 and local.pools["read"].held == 2
@@ -74,10 +75,10 @@ async def test_a_cold_pool_sends_one_probe_first(redis_url: str, account: str) -
         probe = await limiter.acquire(CANCEL)
         with pytest.raises(TimeoutError):
             await asyncio.wait_for(limiter.acquire(CANCEL), 0.15)
-        limiter.complete(probe)  # answered without headers: nothing to learn, burst
+        limiter.finish(probe)  # answered without headers: nothing to learn, burst
         rest = [await asyncio.wait_for(limiter.acquire(CANCEL), 0.5) for _ in range(4)]
         for t in rest:
-            limiter.complete(t)
+            limiter.finish(t)
 
 
 @pytest.mark.parametrize("window", ["sliding", "fixed"])
@@ -202,7 +203,7 @@ def test_simulation_properties_hold_through_redis(redis_url: str, reqs: list[tup
             await asyncio.sleep(flight / 100)
             for pool in ticket.pools:
                 spans.append((pool, granted, time.monotonic()))
-            limiter.complete(ticket)
+            limiter.finish(ticket)
 
         try:
             await asyncio.wait_for(asyncio.gather(*(
@@ -256,7 +257,7 @@ async def test_both_backends_keep_the_same_reserve(redis_url: str, account: str,
 
         # 1: four trade slots free. Low strategy waiters reserve nothing for high requests.
         for ticket in held[2:]:
-            limiter.release_unused(ticket)
+            limiter.finish(ticket, NOT_SENT)
         await settle(redis)
         table = [(len(granted(highs)), len(granted(triggers)))]
         # 2: the highs' four slots free again; the triggers still lack their own pool, so
@@ -264,7 +265,7 @@ async def test_both_backends_keep_the_same_reserve(redis_url: str, account: str,
         lows = [asyncio.ensure_future(limiter.acquire(CANCEL, "low")) for _ in range(6)]
         await settle(redis)
         for ticket in granted(highs):
-            limiter.release_unused(ticket)
+            limiter.finish(ticket, NOT_SENT)
         await settle(redis)
         table.append((len(granted(lows)), len(granted(triggers))))
         # 3: the waiting lows leave; the strategy pool frees: two triggers go, one still waits
@@ -274,7 +275,7 @@ async def test_both_backends_keep_the_same_reserve(redis_url: str, account: str,
                 task.cancel()
         await asyncio.gather(*lows, return_exceptions=True)
         for ticket in held[:2]:
-            limiter.release_unused(ticket)
+            limiter.finish(ticket, NOT_SENT)
         await settle(redis)
         table.append((len(granted(lows)), len(granted(triggers))))
         # 4: two trade slots free, one trigger queued: new lows keep one slot for it
@@ -284,7 +285,7 @@ async def test_both_backends_keep_the_same_reserve(redis_url: str, account: str,
         assert table == [(4, 0), (2, 0), (2, 2), (1, 2)]
         for task in [*triggers, *lows, *more]:
             if task.done() and not task.cancelled():
-                limiter.release_unused(task.result())
+                limiter.finish(task.result(), NOT_SENT)
             task.cancel()
         await asyncio.gather(*triggers, *more, return_exceptions=True)
     finally:
