@@ -3,7 +3,7 @@
 Two tables over one machine: ``v5`` (``/v5/trade/...``, ``/v5/algo/...``; every account trades
 through it since HTX retired v1 on 13 Jul 2026) and ``v1`` (``/linear-swap-api/v1/...``). What
 differs between them (paths, ids per request, how ids travel, body fields, filters, pools, the
-answer's shape) is a field of an :class:`Endpoint` or of an :class:`Api`; nothing else in the
+answer's shape) is a field of an `Endpoint` or of an `Api`; nothing else in the
 library names endpoints. Every private endpoint has Trade or Read permission: trade endpoints
 draw on the account's trade pool, read endpoints on its read pool; v1's strategy cancels
 (trigger, tp/sl, track) and v5's algo cancel have a 5/s pool of their own as well.

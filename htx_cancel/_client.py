@@ -80,20 +80,20 @@ class CancelClient:
 
     Use it as an async context manager. One client may be shared by many tasks; by default all
     clients of the same access key and limits in this process share one limiter
-    (:func:`~htx_cancel.shared_limiter`); pass ``limiter=`` to use another. ``clock`` is the
-    client's own time (retries, deadlines); a limiter keeps its own.
+    ([`shared_limiter()`][htx_cancel.shared_limiter]); pass ``limiter=`` to use another.
+    ``clock`` is the client's own time (retries, deadlines); a limiter keeps its own.
 
     ``rate_limits=None`` turns limiting off (for tests and benchmarks). ``session`` lends the
     client an aiohttp session it will not close; ``transport`` replaces the HTTP layer entirely
-    (see :class:`htx_cancel.testing.MockTransport`). ``on_request`` is called with a
-    :class:`~htx_cancel.RequestEvent` after every attempt.
+    (see [`htx_cancel.testing.MockTransport`][htx_cancel.testing.MockTransport]). ``on_request`` is
+    called with a [`RequestEvent`][htx_cancel.RequestEvent] after every attempt.
 
     v5 only: ``stream=True`` keeps HTX's order stream (``/ws/v5/notification``, every
-    contract) open, connecting in the background from ``async with`` (:meth:`open_stream`
-    waits for it), so that ``verify=True`` learns states from its pushes instead of the read
-    pool; a cancel never waits for it (docs/streams.md);
-    ``trade_socket=True`` sends cancels on the trade socket (``/linear-swap-trade``), over HTTP
-    while it is down.
+    contract) open, connecting in the background from ``async with``
+    ([`open_stream()`][htx_cancel.CancelClient.open_stream] waits for it), so that ``verify=True``
+    learns states from its pushes instead of the read pool; a cancel never waits for it
+    (docs/streams.md); ``trade_socket=True`` sends cancels on the trade socket
+    (``/linear-swap-trade``), over HTTP while it is down.
     """
 
     __slots__ = ("_api", "_base", "_clock", "_credentials", "_driver", "_limiter",
@@ -189,7 +189,7 @@ class CancelClient:
         """Measure the exchange's clock from ``GET /api/v1/timestamp``; sign with it from now on.
 
         Returns the offset in seconds (exchange minus local), taken at the middle of the round
-        trip. Raises :class:`~htx_cancel.DecodeError` when the answer holds no time.
+        trip. Raises [`DecodeError`][htx_cancel.DecodeError] when the answer holds no time.
         """
         return await self._driver.sync_time()
 
@@ -209,9 +209,9 @@ class CancelClient:
         ``report`` to watch it fill as batches settle (and keep what was confirmed if the call
         is cancelled or times out).
 
-        ``verify=True`` (or a :class:`VerifyPolicy`) then asks the exchange what became of every
-        id (read pool), cancels again what is still live, and fills ``report.states``; see
-        docs/verifying.md.
+        ``verify=True`` (or a [`VerifyPolicy`][htx_cancel.VerifyPolicy]) then asks the exchange what
+        became of every id (read pool), cancels again what is still live, and fills
+        ``report.states``; see docs/verifying.md.
         """
         table = self._api
         ep = table.cancel(kind, margin)
@@ -306,10 +306,10 @@ class CancelClient:
         """Every order update HTX pushes for a contract (``"*"``: all) from now on.
 
         ``async for update in client.order_updates("BTC-USDT"):`` yields
-        :class:`~htx_cancel.OrderUpdate` s (order id, client id, contract, state, filled
+        [`OrderUpdate`][htx_cancel.OrderUpdate] s (order id, client id, contract, state, filled
         volume, cancel reason, times). The stream reconnects and subscribes again by itself;
         pushes sent while it was down are lost: with ``gaps=True`` a
-        :class:`~htx_cancel.StreamGap` is yielded after each reconnect (read the orders that
+        [`StreamGap`][htx_cancel.StreamGap] is yielded after each reconnect (read the orders that
         matter from REST). See docs/streams.md.
         """
         async for item in self._order_stream().updates(contract_code, gaps=gaps,
@@ -472,10 +472,11 @@ class CancelClient:
                      policy: VerifyPolicy | None = None) -> CancelReport:
         """Learn what became of orders cancelled earlier or elsewhere; cancel what is live.
 
-        Given a :class:`CancelReport` (of calls on ``contract_code``), it is verified in place
-        and returned: id fields, kinds and margin modes come from its batches. Given ids (order
-        ids of ``kind`` and ``margin``, and/or ``client_order_ids``), a new report is returned
-        in which they start unknown. ``recancel=False`` only looks. See docs/verifying.md.
+        Given a [`CancelReport`][htx_cancel.CancelReport] (of calls on ``contract_code``), it is
+        verified in place and returned: id fields, kinds and margin modes come from its batches.
+        Given ids (order ids of ``kind`` and ``margin``, and/or ``client_order_ids``), a new report
+        is returned in which they start unknown. ``recancel=False`` only looks. See
+        docs/verifying.md.
         """
         check_priority(priority)
         if isinstance(ids_or_report, CancelReport):
@@ -556,11 +557,12 @@ class CancelClient:
 
         The answer is the whole JSON object (``{"code": 200, "data": ...}``), or, with
         ``type`` (a ``msgspec.Struct``, a dataclass, ``list[...]``...), the answer's ``data``
-        decoded into that type (:class:`~htx_cancel.DecodeError` when it does not fit). A
-        whole-request error is raised as :class:`~htx_cancel.APIError`
-        (:class:`~htx_cancel.AuthenticationError` for a rejected key,
-        :class:`~htx_cancel.MigratedAccountError` for a v1 path on a v5 account); no answer as
-        :class:`~htx_cancel.TransportError` or :class:`~htx_cancel.DecodeError`.
+        decoded into that type ([`DecodeError`][htx_cancel.DecodeError] when it does not fit). A
+        whole-request error is raised as [`APIError`][htx_cancel.APIError]
+        ([`AuthenticationError`][htx_cancel.AuthenticationError] for a rejected key,
+        [`MigratedAccountError`][htx_cancel.MigratedAccountError] for a v1 path on a v5 account); no
+        answer as [`TransportError`][htx_cancel.TransportError] or
+        [`DecodeError`][htx_cancel.DecodeError].
 
         Placements are not idempotent: once the request may have reached the exchange it is
         never sent again. Only what certainly did not leave (a refused connection, a 1032 after

@@ -13,7 +13,7 @@ class Credentials:
     """An HTX API key: an access key with an HMAC secret key, or with an Ed25519 private key.
 
     ``repr`` shows only a prefix of the access key. Build Ed25519 credentials with
-    :meth:`ed25519`.
+    [`ed25519()`][htx_cancel.Credentials.ed25519].
     """
 
     __slots__ = ("_ed25519", "access_key", "secret_key")

@@ -3,10 +3,10 @@
 HTX bans placements (limit, post_only, FOK, IOC) for 5 minutes when an account places 3,000 or
 more orders in 10 minutes and over 99% of them are cancelled unfilled within 3 s (v1's rule,
 HTX_V5_FACTS §6; v5's is assumed the same). The library sees both halves: the placements sent
-through ``request()`` and the cancels it confirmed. :class:`CancelRatio` keeps the rolling
-10 minutes, says where the account stands (:class:`RatioStats`, in ``client.stats()`` and the
-metrics) and logs a WARNING as it nears the line. It never blocks or delays a cancel: cancels
-are never banned, and a live order left live would cost more than a ban.
+through ``request()`` and the cancels it confirmed. `CancelRatio` keeps the rolling
+10 minutes, says where the account stands ([`RatioStats`][htx_cancel.RatioStats], in
+``client.stats()`` and the metrics) and logs a WARNING as it nears the line. It never blocks or
+delays a cancel: cancels are never banned, and a live order left live would cost more than a ban.
 """
 
 from __future__ import annotations

@@ -75,7 +75,8 @@ class CancelReport:
     """Every id asked about, in exactly one of ``cancelled``, ``failed`` or ``unknown``.
 
     ``cancelled`` and ``unknown`` are lists in the order the ids were given; ``failed`` maps an id
-    to a :class:`Failure`; ``unknown_reasons`` says why each unknown id has no answer.
+    to a [`Failure`][htx_cancel.Failure]; ``unknown_reasons`` says why each unknown id has no
+    answer.
 
     Pass one to a cancel call (``report=``) to watch it fill: each batch's ids are folded in the
     moment the batch settles, so a caller that times out or cancels the call still holds every
@@ -85,10 +86,11 @@ class CancelReport:
     stopped there (its other batches failed with it without being sent). ``on_batch``, if set,
     is called with each batch's record as soon as that batch is settled and folded in (the
     report already holds its ids).
-    ``states`` maps each id whose state verification learned to its :class:`OrderState`
-    (empty unless the call verified; see docs/verifying.md). ``order_ids`` maps each client
-    order id (v5: also algo client order id) that a v5 answer named to the exchange's own id
-    for that order: v5 forgets a client id once its order is done, the order id stays.
+    ``states`` maps each id whose state verification learned to its
+    [`OrderState`][htx_cancel.OrderState] (empty unless the call verified; see docs/verifying.md).
+    ``order_ids`` maps each client order id (v5: also algo client order id) that a v5 answer named
+    to the exchange's own id for that order: v5 forgets a client id once its order is done, the
+    order id stays.
     """
 
     cancelled: list[str] = field(default_factory=list)
@@ -125,8 +127,9 @@ class CancelReport:
     def raise_for_failures(self) -> CancelReport:
         """Return self when every id was cancelled; raise otherwise.
 
-        Raises :class:`~htx_cancel.AuthenticationError` when the exchange rejected the key or
-        signature (the call stopped there), else :class:`CancelFailed` with this report.
+        Raises [`AuthenticationError`][htx_cancel.AuthenticationError] when the exchange rejected
+        the key or signature (the call stopped there), else
+        [`CancelFailed`][htx_cancel.CancelFailed] with this report.
         """
         if self.auth_failure is not None:
             failure = self.auth_failure

@@ -104,7 +104,7 @@ class Driver:
         """Measure the exchange's clock from ``GET /api/v1/timestamp``; sign with it from now on.
 
         Returns the offset in seconds (exchange minus local), taken at the middle of the round
-        trip. Raises :class:`~htx_cancel.DecodeError` when the answer holds no time.
+        trip. Raises [`DecodeError`][htx_cancel.DecodeError] when the answer holds no time.
         """
         before = self._clock.wall()
         answer = await self._transport.handle(Request("GET", f"{self._base}/api/v1/timestamp"))

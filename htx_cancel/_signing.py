@@ -61,7 +61,7 @@ def sign_ed25519(sign_bytes: SignBytes, payload: str) -> str:
 class Signer:
     """HTX's Signature V2 for one key and host, the per-key work done once.
 
-    :meth:`query` gives the signed query string of a REST request, :meth:`params` every signed
+    `query()` gives the signed query string of a REST request, `params()` every signed
     parameter as values (the WebSocket ``auth`` message carries them in JSON). ``host`` is the
     host the request goes to, with ``:port`` only when the Host header has one. For POST only
     the four signature parameters are signed; a GET signs its own parameters with them. With

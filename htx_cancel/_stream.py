@@ -1,12 +1,12 @@
 """The order stream: ``/ws/v5/notification``, kept open, its pushes handed to whoever listens.
 
-One :class:`OrderStream` per client, started on first use: it connects, authenticates (the
+One `OrderStream` per client, started on first use: it connects, authenticates (the
 ``auth`` op, signed like a GET of the path), subscribes ``orders`` for every contract asked for
 (or ``*``), answers the server's pings, and on any loss reconnects with a growing, jittered
 backoff and subscribes again. Listeners are the bot's ``order_updates()`` iterators (a queue
-each) and verification's :class:`Watch` es (every push since the watch began, and whether the
+each) and verification's `Watch` es (every push since the watch began, and whether the
 stream stayed up meanwhile: a reconnect breaks a watch, so verification asks REST about the
-gap). Its health (:class:`StreamHealth`) is in ``client.stats()``.
+gap). Its health ([`StreamHealth`][htx_cancel.StreamHealth]) is in ``client.stats()``.
 """
 
 from __future__ import annotations
@@ -269,7 +269,7 @@ class OrderStream:
         self.start()
 
     def watch(self) -> Watch:
-        """A :class:`Watch` collecting every push from now on (close it when done)."""
+        """A `Watch` collecting every push from now on (close it when done)."""
         watch = Watch(self)
         self._watches.add(watch)
         return watch
@@ -277,7 +277,7 @@ class OrderStream:
     async def updates(self, contract_code: str, *, gaps: bool = False,
                       within: float = 10.0) -> AsyncIterator[OrderUpdate | StreamGap]:
         """Every order update of the contract (``*``: all) from now on, until the iterator is
-        closed; with ``gaps`` a :class:`StreamGap` after each reconnect."""
+        closed; with ``gaps`` a [`StreamGap`][htx_cancel.StreamGap] after each reconnect."""
         listener = _Listener(contract_code, gaps)
         self._listeners.add(listener)
         try:

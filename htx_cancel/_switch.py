@@ -93,7 +93,7 @@ class CancelAfter:
     @property
     def expires_at(self) -> float | None:
         """When, on the client's (monotonic) clock, the switch fires unless re-armed (None
-        when off); the exchange's own time is :attr:`fires_at`.
+        when off); the exchange's own time is [`fires_at`][htx_cancel.CancelAfter.fires_at].
 
         Counted from when the last successful arm was asked for (before its wait for a slot
         and its round trip), so never later than the exchange's.

@@ -20,7 +20,7 @@ __all__ = ["Unlimited"]
 
 
 class Unlimited:
-    """A :class:`~htx_cancel.Limiter` that never waits (``CancelClient(rate_limits=None)``).
+    """A `Limiter` that never waits (``CancelClient(rate_limits=None)``).
 
     ``client.limiter`` is this when limiting is off, so a bot's ``client.limiter.slot(...)`` and
     ``client.limiter.stats()`` work whatever the client's limits: the slot is granted at once,

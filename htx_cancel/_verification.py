@@ -3,7 +3,7 @@
 It talks to the exchange only through two callables, so it does not depend on the client:
 ``request(path, body, priority)`` sends one signed read request and returns the decoded answer
 (raising the library's errors), and ``recancel(target)`` cancels a target's ids again and
-returns a :class:`CancelReport`. Time comes from a :class:`Clock`.
+returns a [`CancelReport`][htx_cancel.CancelReport]. Time comes from a `Clock`.
 """
 
 from __future__ import annotations
@@ -199,7 +199,7 @@ class Verifier:
         self.reads = 0  # read requests sent (each repeat of one counted once)
 
     async def __aenter__(self) -> Verifier:
-        """Allow :meth:`prefetch` until the block ends."""
+        """Allow `prefetch()` until the block ends."""
         self._open = True
         return self
 
@@ -227,8 +227,8 @@ class Verifier:
     def prefetch(self, target: Target) -> None:
         """Start learning a regular target's states now, while its cancel goes on.
 
-        Only inside ``async with verifier:``; :meth:`run` waits for these reads and decides
-        from them. Strategy listings are read once, in :meth:`run`, not per batch.
+        Only inside ``async with verifier:``; `run()` waits for these reads and decides
+        from them. Strategy listings are read once, in `run()`, not per batch.
         """
         if not self._open or target.listed:
             return
@@ -247,7 +247,7 @@ class Verifier:
 
     async def _prefetch_v5(self, target: Target) -> None:
         """Read a settled chunk's states once HTX's state has caught up with the answers
-        (``backoff`` later); ids seen live are asked again by :meth:`run`."""
+        (``backoff`` later); ids seen live are asked again by `run()`."""
         self._interest.update(target.ids)
         await self._clock.sleep(self._policy.backoff)
         async with self._prefetch_lock:  # one walk at a time: pages of one settle others' ids
@@ -437,7 +437,7 @@ class Verifier:
 
     async def _history_walks(self, target: Target,
                              pending: set[str]) -> dict[str, OrderState]:
-        """:meth:`_history`'s walks, one margin mode after the other."""
+        """`_history()`'s walks, one margin mode after the other."""
         found: dict[str, OrderState] = {}
         hits: list[str] = []
         empty: list[str] = []
@@ -462,7 +462,7 @@ class Verifier:
         jumping over stretches that hold none of them; by client order id (which gives no
         place to start), down from the newest, ``CLIENT_WALK_PAGES`` pages at most (or a page
         per 100 ids and two more, when that is more). Client ids whose order id a cancel
-        answer named go by order id instead (:meth:`_by_order_ids`).
+        answer named go by order id instead (`_by_order_ids()`).
 
         A read that fails ends the walk: what it did not settle goes to order info. Every
         state a page gives an id being verified is kept at once (other walks, running at the

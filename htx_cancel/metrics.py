@@ -10,14 +10,14 @@
         metrics.watch(client.limiter, account="uid-123")
         start_http_server(9464)
 
-Two sources feed it. :meth:`Metrics.observe` is the client's ``on_request`` callback: one
-:class:`~htx_cancel._events.RequestEvent` per attempt becomes request counts by endpoint and
-outcome, a count of requests the exchange rejected for the rate limit (1032), and histograms of
-the time spent waiting for the limiter and of the request latency. :meth:`Metrics.watch` adds a
-limiter whose ``stats()`` is read at every scrape: slots in use, held and free per pool, how
-full each pool is (``htx_cancel_pool_utilization``, the one to put on a dashboard: 1.0 is the
-account's limit), waiters per priority, pauses and the outside use seen in the exchange's
-headers.
+Two sources feed it. [`Metrics.observe()`][htx_cancel.metrics.Metrics.observe] is the client's
+``on_request`` callback: one [`RequestEvent`][htx_cancel.RequestEvent] per attempt becomes request
+counts by endpoint and outcome, a count of requests the exchange rejected for the rate limit (1032),
+and histograms of the time spent waiting for the limiter and of the request latency.
+[`Metrics.watch()`][htx_cancel.metrics.Metrics.watch] adds a limiter whose ``stats()`` is read at
+every scrape: slots in use, held and free per pool, how full each pool is
+(``htx_cancel_pool_utilization``, the one to put on a dashboard: 1.0 is the account's limit),
+waiters per priority, pauses and the outside use seen in the exchange's headers.
 
 Only this module imports ``prometheus_client``; the library never does.
 """
@@ -169,7 +169,9 @@ class LimiterCollector(Collector):
 
 
 class ClientSource(Protocol):
-    """What :class:`ClientCollector` reads: a client's ``stats()`` (``ClientStats``)."""
+    """What [`ClientCollector`][htx_cancel.metrics.ClientCollector] reads: a client's ``stats()``.
+
+    That is a [`ClientStats`][htx_cancel.ClientStats]."""
 
     def stats(self) -> object: ...
 
@@ -247,7 +249,8 @@ class Metrics:
     """Request counters and histograms, and the gauges of the limiters it watches.
 
     ``registry`` defaults to prometheus_client's global one; ``namespace`` prefixes every name.
-    Pass :meth:`observe` as the client's ``on_request`` and :meth:`watch` its limiter.
+    Pass [`observe()`][htx_cancel.metrics.Metrics.observe] as the client's ``on_request`` and
+    [`watch()`][htx_cancel.metrics.Metrics.watch] its limiter.
     """
 
     __slots__ = ("_children", "_latency", "_rejected", "_requests", "_wait", "clients",

@@ -1,12 +1,12 @@
 """Rate limiting: pure pool books and one policy, the scheduler and planner over them, and two
-backends that keep the same books (in-process :class:`RateLimiter`, Redis ``RedisLimiter``).
+backends that keep the same books (in-process `RateLimiter`, Redis ``RedisLimiter``).
 
-Modules, from the bottom: :mod:`.policy` (the rules: reserve, header matching, pauses),
-:mod:`.outside` (what a pool learns of others' use), :mod:`.planner` (where strategy rounds
-go), :mod:`.pools` (one pool's books), :mod:`.scheduler` (queues and grants over the books),
-:mod:`.feedback`, :mod:`.limits`, :mod:`.protocol` (the ``Limiter`` protocol and the slot
-handle), :mod:`.local` (the asyncio backend), :mod:`.redis_backend` with
-:mod:`.redis_scripts` and :mod:`.redis_client` (the Redis backend; needs redis-py, imported
+Modules, from the bottom: `.policy` (the rules: reserve, header matching, pauses),
+`.outside` (what a pool learns of others' use), `.planner` (where strategy rounds
+go), `.pools` (one pool's books), `.scheduler` (queues and grants over the books),
+`.feedback`, `.limits`, `.protocol` (the ``Limiter`` protocol and the slot
+handle), `.local` (the asyncio backend), `.redis_backend` with
+`.redis_scripts` and `.redis_client` (the Redis backend; needs redis-py, imported
 only by ``htx_cancel.redis_limiter``).
 """
 

@@ -11,7 +11,7 @@ __all__ = ["NOT_SENT", "SENT", "Feedback"]
 
 @dataclass(frozen=True, slots=True)
 class Feedback:
-    """How a granted request ended, for :meth:`Limiter.finish`.
+    """How a granted request ended, for `Limiter.finish()`.
 
     ``sent``: False when the request certainly never left (its slots go straight back); True
     when it may have reached the exchange (its slots stay counted for a window after now).

@@ -28,9 +28,9 @@ class RateLimits:
     ``ratelimit-*`` headers. ``probe``: while nothing is known of a pool, send one request and
     read its answer before bursting. ``outside_prior``: the share of the trade and read pools
     left free for unseen use until the exchange's count covers half a window (0 to burst the
-    whole pool at once; see :mod:`htx_cancel._limits.outside`). ``plan``: while strategy
+    whole pool at once; see `htx_cancel._limits.outside`). ``plan``: while strategy
     cancels queue beside regular ones, place their rounds so the mix finishes at the least time
-    its limits allow (:mod:`htx_cancel._limits.planner`); False keeps strategy cancels at their
+    its limits allow (`htx_cancel._limits.planner`); False keeps strategy cancels at their
     own full pace behind the capped reserve. ``RedisLimiter`` never plans (see docs/redis.md).
     """
 

@@ -23,10 +23,10 @@ class RateLimiter:
     """Admits requests so that no pool ever exceeds its limit in any window at the exchange.
 
     One limiter serves every client and task of an account in this process (see
-    :func:`shared_limiter`). ``acquire`` returns a ticket; the caller must hand it back with
-    ``finish`` once the request was answered or failed, or never sent (:class:`Feedback`). A
-    waiter cancelled while queued takes nothing. ``slot()`` does both around a block, for
-    requests another HTTP client sends.
+    [`shared_limiter()`][htx_cancel.shared_limiter]). ``acquire`` returns a ticket; the caller
+    must hand it back with ``finish`` once the request was answered or failed, or never sent
+    ([`Feedback`][htx_cancel.Feedback]). A waiter cancelled while queued takes nothing.
+    ``slot()`` does both around a block, for requests another HTTP client sends.
 
     ``scheduler`` lends books to keep (the Redis backend's, when it falls back to this one).
     """
@@ -100,13 +100,13 @@ class RateLimiter:
         through ``slot.finish(Feedback(...))`` or ``slot.not_sent()`` (nothing said: sent, so
         the slot stays counted for a window after the request). ``path_or_endpoint`` is a
         catalog path (``/linear-swap-api/v1/swap_order``), a bare name, or an
-        :class:`~htx_cancel._catalog.Endpoint`; a path the catalog does not know needs ``pools``.
+        `Endpoint`; a path the catalog does not know needs ``pools``.
         """
         check_priority(priority)
         return hold_slot(self, resolve(path_or_endpoint, pools), priority)
 
     def finish(self, ticket: Ticket, feedback: Feedback = SENT) -> None:
-        """The ticket's request is over (see :class:`Feedback`): its slots go back, or stay
+        """The ticket's request is over (see `Feedback`): its slots go back, or stay
         counted for a window; its headers teach the pool outside use; a 1032 pauses it."""
         self._after(self._sched.finish(ticket, self._clock.now(), feedback))
 

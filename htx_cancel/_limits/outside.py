@@ -4,7 +4,7 @@
 Outside use. The exchange counts every request of the account; this limiter sees only its own.
 Each answer's ``ratelimit-remaining`` says how many the exchange counted; what this limiter
 can explain (its slots in use when the request was granted, plus the grants since) is an upper
-bound on its own share, so the rest is a lower bound on someone else's. :class:`OutsideUse`
+bound on its own share, so the rest is a lower bound on someone else's. `OutsideUse`
 turns those bounds into a standing hold of about ``rate x period`` slots:
 
 - the count is scaled to a whole window by the part of the window the exchange's count covers

@@ -14,10 +14,10 @@ pool's pace); the rest go only when a trade slot is free without keeping one bac
 counts that finish the whole queue soonest, and among those the ones that let strategy requests
 go earliest. When a strategy pool is the bottleneck, that is every request early (full pace).
 
-Everything here is a function of its arguments, except :class:`Planner`, which keeps the
-current plan for the scheduler: :meth:`Planner.refresh` plans again when a strategy queue (or
-the pool, or the round trip) changed, :meth:`Planner.reserve` and :meth:`Planner.passes` answer
-each dispatch from the plan in microseconds. :func:`least_time` and :func:`lower_bound` give the
+Everything here is a function of its arguments, except `Planner`, which keeps the
+current plan for the scheduler: `Planner.refresh()` plans again when a strategy queue (or
+the pool, or the round trip) changed, `Planner.reserve()` and `Planner.passes()` answer
+each dispatch from the plan in microseconds. `least_time()` and `lower_bound()` give the
 least time of a mix issued together, for tests and benchmarks.
 """
 
@@ -72,7 +72,7 @@ class Plan:
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    """What :func:`simulate` predicts: the last grant of all, per demand, and of the regulars."""
+    """What `simulate()` predicts: the last grant of all, per demand, and of the regulars."""
 
     finish: float
     finishes: tuple[float, ...]
@@ -195,8 +195,8 @@ def simulate(now: float, trade: Lanes, regular: int, demands: Sequence[Demand],
              early: Sequence[int], cap: int) -> Outcome:
     """Predict the grants the scheduler makes from ``now`` when it follows ``early``.
 
-    The scheduler's rules: strategy queues are served first (by :func:`urgency`), then regular
-    ones; both leave :func:`reserve` trade slots free for early grants due later; a strategy
+    The scheduler's rules: strategy queues are served first (by `urgency()`), then regular
+    ones; both leave `reserve()` trade slots free for early grants due later; a strategy
     grant also needs a slot of its own pool. Every grant holds its slots for the pool's
     ``hold``. Once the strategy queues are empty the regular queue simply takes every trade
     slot as it comes back, which has a closed form.
@@ -287,7 +287,7 @@ def plan(now: float, trade: Lanes, regular: int, demands: Sequence[Demand], cap:
     The predicted finish is not monotone in these counts (a round moved to early can shift a
     trade slot just past a window edge) and the best often moves several endpoints at once, so
     the counts are searched, not climbed: every combination when the ``budget`` (instants
-    simulated times endpoints, summed over runs of :func:`simulate`) allows; else every
+    simulated times endpoints, summed over runs of `simulate()`) allows; else every
     combination of whole trade holds at each endpoint's own pace, then, from the best of those
     (and a few other starts, then seeded random ones while the budget lasts), moves by own-pool
     rounds and by single requests, all endpoints together and each alone. The best finishes
@@ -461,7 +461,7 @@ def _coarse(pool: Lanes, resolution: float) -> Lanes:
 
 class Planner:
     """The plan a scheduler follows: early counts per strategy endpoint, kept until its queue
-    changes (:meth:`invalidate`), counted down as the endpoint's requests are granted."""
+    changes (`invalidate()`), counted down as the endpoint's requests are granted."""
 
     __slots__ = ("budget", "cap", "early", "hold", "regular", "resolution", "slots", "stale")
 
@@ -517,7 +517,7 @@ class Planner:
     def passes(self, now: float, demands: dict[str, Demand]) -> list[tuple[str, int]]:
         """How to serve the strategy queues: ``(endpoint, at most n)`` in order, early
         requests first (an endpoint's others must not take the slot kept for another's early
-        one), then the rest by :func:`urgency`."""
+        one), then the rest by `urgency()`."""
         names = list(demands)
         order = [names[i] for i in urgency(now, [(d.count, d.pool.free, d.pool.returns,
                                                    d.pool.hold) for d in demands.values()])]

@@ -1,8 +1,8 @@
 """The rate-limit policy both backends follow: the reserve, header matching, pauses, holds.
 
-Pure: no I/O and no clock. The in-process scheduler (:mod:`.scheduler`) and the Redis backend
-(:mod:`.redis_backend`, whose script runs the reserve rule on the Redis server) decide the same
-way because they take their numbers and rules from here; outside use is :mod:`.outside`.
+Pure: no I/O and no clock. The in-process scheduler (`.scheduler`) and the Redis backend
+(`.redis_backend`, whose script runs the reserve rule on the Redis server) decide the same
+way because they take their numbers and rules from here; outside use is `.outside`.
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ def strategy_reserve(queued: Iterable[tuple[str, int, int]], cap: int) -> int:
     ``queued`` holds ``(endpoint, requests queued, the endpoint's per_window need)`` for the
     strategy requests queued at the requester's priority or a higher one (an endpoint may
     appear once per priority). Each endpoint counts at most its need (it cannot send more in
-    one shared window), the sum at most ``cap`` (:func:`reserve_cap`). Lower priorities count
+    one shared window), the sum at most ``cap`` (`reserve_cap()`). Lower priorities count
     nothing: a request never waits for one of lower priority. The Redis script computes the
     same (``redis_scripts.RESERVE``; a test holds the two to each other).
     """

@@ -1,7 +1,7 @@
 """One pool's books: slots in flight and held, a pause, and what is known of outside use.
 
 Pure: no I/O and no clock of its own (every method takes ``now``). The scheduler keeps one
-:class:`Pool` per pool; the Redis backend keeps the same books of what its own process holds,
+`Pool` per pool; the Redis backend keeps the same books of what its own process holds,
 so that a switch to the in-process fallback (and back) carries them whole.
 """
 

@@ -1,7 +1,7 @@
 """What the client needs of a rate limiter, and the slot handle both backends give.
 
-Every ticket an ``acquire`` returns goes back through exactly one :meth:`Limiter.finish`, with
-a :class:`~.feedback.Feedback` saying whether the request left and what its answer said.
+Every ticket an ``acquire`` returns goes back through exactly one `Limiter.finish()`, with
+a `Feedback` saying whether the request left and what its answer said.
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ __all__ = ["Limiter", "Slot", "check_priority", "hold_slot", "resolve"]
 
 
 class Limiter(Protocol):
-    """What the client needs of a rate limiter (in-process :class:`RateLimiter`, or a shared one).
+    """What the client needs of a rate limiter (in-process `RateLimiter`, or a shared one).
 
     ``acquire`` waits until the endpoint's pools have room and returns a ticket; every ticket goes
-    back through exactly one ``finish`` (with :class:`Feedback`: sent or not, the answer's
+    back through exactly one ``finish`` (with `Feedback`: sent or not, the answer's
     headers, an over-limit answer). ``slot`` wraps acquire and finish around a request another
     HTTP client sends; ``stats`` is a snapshot for dashboards.
     """
@@ -48,7 +48,7 @@ class Limiter(Protocol):
 class Slot:
     """A granted slot inside ``async with limiter.slot(...) as slot:``.
 
-    Say how the request ended with :meth:`finish` (or :meth:`not_sent`) before the block ends;
+    Say how the request ended with `finish()` (or `not_sent()`) before the block ends;
     a block that says nothing counts as sent, so its slot stays counted for a window.
     """
 

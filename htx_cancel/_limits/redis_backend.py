@@ -1,8 +1,8 @@
 """A rate limiter whose pools live in Redis, so every process of one account shares them.
 
 HTX counts its limits per account (UID). Several processes on one account, each with its own
-in-process :class:`~htx_cancel.RateLimiter`, would together send several times the limit.
-:class:`RedisLimiter` keeps the pools in Redis instead::
+in-process `RateLimiter`, would together send several times the limit.
+[`RedisLimiter`][htx_cancel.redis_limiter.RedisLimiter] keeps the pools in Redis instead::
 
     from htx_cancel import CancelClient
     from htx_cancel.redis_limiter import RedisLimiter
@@ -15,7 +15,7 @@ Needs the ``redis`` extra (``pip install htx_cancel[redis]``). The guarantee is 
 one, enforced by one atomic script on the Redis server's clock: a slot is held from grant until
 ``period + guard`` after the request completed, for every pool of the request at once.
 
-The process keeps the same books as the in-process limiter (a :class:`~.scheduler.Scheduler`
+The process keeps the same books as the in-process limiter (a `Scheduler`
 that counts what this process holds), so falling back to the in-process limiter when Redis
 fails, coming back when it answers again, and writing its slots back to a Redis that lost them
 all carry what the process knows.
@@ -140,7 +140,7 @@ class _Scripts:
 
 
 class RedisLimiter:
-    """The :class:`~htx_cancel.Limiter` of one account, shared through Redis by many processes.
+    """The [`Limiter`][htx_cancel.Limiter] of one account, shared through Redis by many processes.
 
     ``redis`` is a URL (the limiter makes and closes its own client: ``redis://``,
     ``rediss://`` for TLS, a node of a Redis Cluster) or a ``redis.asyncio`` client (lent; not
@@ -155,7 +155,7 @@ class RedisLimiter:
     the queue after it). ``poll_cap`` bounds every sleep, since completions in other processes
     cannot wake this one.
 
-    When Redis cannot be used, :class:`~htx_cancel.RateLimiterError` is raised, unless
+    When Redis cannot be used, [`RateLimiterError`][htx_cancel.RateLimiterError] is raised, unless
     ``fallback`` is given: then requests go through an in-process ``RateLimiter(fallback)`` (set
     its ``share`` to this process's part of the account) that starts from this process's books
     (what it holds and sent in the current windows), and Redis is tried again every
@@ -366,7 +366,7 @@ class RedisLimiter:
              pools: tuple[str, ...] | None = None) -> AbstractAsyncContextManager[Slot]:
         """``async with limiter.slot(path) as slot:`` around a request another HTTP client sends.
 
-        As :meth:`htx_cancel.RateLimiter.slot`, across every process of the account.
+        As [`RateLimiter.slot()`][htx_cancel.RateLimiter.slot], across every process of the account.
         """
         check_priority(priority)
         return hold_slot(self, resolve(path_or_endpoint, pools), priority)
@@ -375,7 +375,7 @@ class RedisLimiter:
         """The ticket's request is over: the books and, on Redis, the account's pools learn it.
 
         Not sent: its slots go straight back. Sent: held ``period + guard`` from now, then
-        :meth:`learn` what its answer said.
+        [`learn()`][htx_cancel.redis_limiter.RedisLimiter.learn] what its answer said.
         """
         if not ticket.granted:
             return
@@ -439,7 +439,8 @@ class RedisLimiter:
         """What this process knows: its own slots, waiters, pauses and outside estimates, and
         which backend limits it now (``backend``).
 
-        The account's pools as every process uses them: :meth:`fetch_stats`.
+        The account's pools as every process uses them:
+        [`fetch_stats()`][htx_cancel.redis_limiter.RedisLimiter.fetch_stats].
         """
         mine = self._books.stats(self._now(), self.backend)
         if self._down:

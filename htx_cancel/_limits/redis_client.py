@@ -1,5 +1,6 @@
 """The Redis client of the Redis backend: made from a URL (a single server, a cluster, TLS), and
-the one place where redis-py's exceptions become :class:`~htx_cancel.RateLimiterError`."""
+the one place where redis-py's exceptions become
+[`RateLimiterError`][htx_cancel.RateLimiterError]."""
 
 from __future__ import annotations
 
@@ -52,7 +53,7 @@ def _options() -> dict[str, Any]:
 
 def make_client(url: str) -> Any:
     """A client for ``url`` (``redis://``, ``rediss://`` for TLS, ``unix://``); ValueError for
-    a URL redis-py does not take. No I/O: :func:`cluster_if_clustered` looks at the server."""
+    a URL redis-py does not take. No I/O: `cluster_if_clustered()` looks at the server."""
     try:
         from redis.asyncio import Redis
     except ImportError:

@@ -1,4 +1,4 @@
-"""The Lua scripts behind :class:`htx_cancel.redis_limiter.RedisLimiter`.
+"""The Lua scripts behind [`RedisLimiter`][htx_cancel.redis_limiter.RedisLimiter].
 
 Every script reads time from ``redis.call('TIME')``: all processes of an account are judged by
 the one clock of the Redis server, never by their own. Times are whole milliseconds (``now`` is
@@ -20,7 +20,7 @@ Data model, per account (all keys share one hash tag, so they live in one cluste
   ``qneed:<level>`` (hash, ticket id -> ``"<need> <cap> <endpoint>"``): how many requests the
   ticket's process has queued behind it (its lane), at most the endpoint's per-window need
   ``cap``; together they give the trade-pool reserve, computed as in-process
-  (:func:`htx_cancel._limits.policy.strategy_reserve`): per endpoint the queued requests of the
+  (`htx_cancel._limits.policy.strategy_reserve()`): per endpoint the queued requests of the
   requester's level or higher, capped at the endpoint's per-window need, summed, capped at
   ``reserve_cap``.
 - ``warm:<pool>``: exists while the pool's state is known (an answer came back lately);
@@ -29,7 +29,7 @@ Data model, per account (all keys share one hash tag, so they live in one cluste
   ticket of a lower level gets no slot of the pool while one is there.
 - ``gen``: the generation of the account's books. A Redis that lost its data (a restart without
   persistence, ``FLUSHALL``, a failover to a replica that missed the last writes) has none, or
-  another: every process then writes back the slots it holds (:data:`SEED`) before it is
+  another: every process then writes back the slots it holds (`SEED`) before it is
   granted again, and ``settle`` (PX) holds every grant until the others have done the same.
 - ``floor:<pool>``: after such a loss, the most slots a process saw in use just before it (PX,
   until they have surely lapsed): a pool counts at least that many, so the slots of a process

@@ -12,9 +12,9 @@ Order: priorities ``high``, ``normal``, ``low``; within one, strategy endpoints 
 their own) before the others, each endpoint FIFO. A request is never granted a slot of a pool
 that a request of higher priority is waiting for.
 
-Plan: while strategy requests queue, :class:`~.planner.Planner` says how many shared
+Plan: while strategy requests queue, `Planner` says how many shared
 slots to keep free for them and in which order to serve their endpoints, so that a mix issued
-together finishes close to the least time its limits allow (see :mod:`.planner`).
+together finishes close to the least time its limits allow (see `.planner`).
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ LEVELS: dict[str, int] = {"high": 0, "normal": 1, "low": 2}
 
 @dataclass(frozen=True, slots=True)
 class Finished:
-    """What :meth:`Scheduler.finish` did with a request's feedback.
+    """What `Scheduler.finish()` did with a request's feedback.
 
     ``pool``: the pool the headers named (None without headers, or naming none of the
     request's). ``paused``: seconds each pool was paused for after a 1032. ``wake``: a waiter
@@ -81,7 +81,7 @@ class Scheduler:
     first, and the others leave room in the shared pool for the strategy requests of the same
     or a higher priority that are queued, so a 5/s strategy endpoint is never starved of the
     72/3 s trade pool by a flood of regular requests. The reserve is capped (``reserve_cap``,
-    see :func:`~.policy.reserve_cap`) so regular requests are never starved either.
+    see `reserve_cap()`) so regular requests are never starved either.
     """
 
     __slots__ = ("_cap_override", "_planner", "_queues", "granted", "guard", "pauses", "pools",
@@ -319,7 +319,7 @@ class Scheduler:
 
     def _reserve(self, levels: int) -> int:
         """Shared slots to keep for the next shared window of the strategy requests queued at
-        the first ``levels`` priorities (:func:`~.policy.strategy_reserve`)."""
+        the first ``levels`` priorities (`strategy_reserve()`)."""
         period = self.pools[self.shared].period
         queued = []
         for strategic, _ in self._queues[:levels]:
@@ -376,7 +376,7 @@ class Scheduler:
         was granted, ``used`` of the pool's slots were taken by this limiter (the ticket
         included); since then ``later`` more were granted. The exchange cannot have counted
         more of ours than that, so the rest of its count is someone else's: the pool's
-        :class:`~.outside.OutsideUse` learns from it. Returns that count.
+        `OutsideUse` learns from it. Returns that count.
         """
         snap = ticket.snapshot.get(pool_name)
         pool = self.pools.get(pool_name)
@@ -395,7 +395,7 @@ class Scheduler:
 
     def finish(self, ticket: Ticket, now: float, feedback: Feedback, *,
                count_outside: bool = True) -> Finished:
-        """The request is over: give its slots back or hold them, then :meth:`learn`."""
+        """The request is over: give its slots back or hold them, then `learn()`."""
         if not ticket.granted:
             return _NOTHING
         if not feedback.sent:
@@ -412,7 +412,7 @@ class Scheduler:
         """Take in what the answer to the ticket's request said.
 
         With headers, the pool they name learns of outside use (unless ``count_outside`` is
-        False: the Redis backend counts across processes and calls :meth:`observe` itself);
+        False: the Redis backend counts across processes and calls `observe()` itself);
         after a 1032 that pool (or every pool of the request) pauses until the reset, at most a
         window.
         """

@@ -1,7 +1,7 @@
 """HTX's whole-request codes and the one classifier that turns a code into an action.
 
 Every whole-request code of every answer (cancel, request, switch, read) goes through
-:func:`classify`; the attempt machine acts on the :class:`Action` it returns.
+`classify()`; the attempt machine acts on the `Action` it returns.
 """
 
 from __future__ import annotations

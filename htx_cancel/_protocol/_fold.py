@@ -1,9 +1,9 @@
 """The fold: the only writer of reports.
 
-Outcomes go into a :class:`~htx_cancel.CancelReport` through here alone: each batch the moment
-it settles (:class:`Call`), the batch records of its attempts, the order the ids were given in
-once the call ends, the stop of a call, and what verification learned (:func:`fold_states`).
-Observers (verification) are told of each settled batch; nothing swaps the user's callbacks.
+Outcomes go into a [`CancelReport`][htx_cancel.CancelReport] through here alone: each batch the
+moment it settles (`Call`), the batch records of its attempts, the order the ids were given in once
+the call ends, the stop of a call, and what verification learned (`fold_states()`). Observers
+(verification) are told of each settled batch; nothing swaps the user's callbacks.
 """
 
 from __future__ import annotations

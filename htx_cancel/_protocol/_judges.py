@@ -1,9 +1,9 @@
-"""The judges: every answer HTX gives, in every shape, turned into a :class:`Verdict`.
+"""The judges: every answer HTX gives, in every shape, turned into a `Verdict`.
 
 Pure functions, no I/O. An answer (HTTP status, body) or a transport error becomes a verdict:
 what the attempt machine should make of it (``action``), the settled value when the exchange
 answered for the request (a batch outcome, a decoded answer), the exchange's failure, the error
-a caller would get. The envelope of every answer is read by :func:`judge_head` alone, whatever
+a caller would get. The envelope of every answer is read by `judge_head()` alone, whatever
 its shape (v1 ``status``/``err_code``, v5 ``code``/``message``, the variants of both); every
 whole-request code goes through the one classifier (``_codes.classify``).
 """
@@ -225,9 +225,9 @@ def parse_cancel_after(answer: object) -> tuple[int, int]:
     """The ``(current_time, trigger_time)`` of a cancel-after answer, in epoch ms.
 
     The answer's head is judged by the one reader of HTX's envelopes (``judge_head``): an
-    error answer raises its :class:`APIError` (:class:`AuthenticationError` for a rejected
-    key), one that is not HTX's JSON :class:`DecodeError`. A disarm answers without times:
-    ``(0, 0)``.
+    error answer raises its [`APIError`][htx_cancel.APIError]
+    ([`AuthenticationError`][htx_cancel.AuthenticationError] for a rejected key), one that is not
+    HTX's JSON [`DecodeError`][htx_cancel.DecodeError]. A disarm answers without times: ``(0, 0)``.
     """
     try:
         obj = decode_any(answer) if isinstance(answer, (bytes, bytearray, memoryview)) else answer

@@ -1,7 +1,7 @@
 """The attempt machine: one request's retries as a pure state machine.
 
-Fed each attempt's :class:`~htx_cancel._protocol.Verdict` and the time, it says what comes next
-(:data:`SEND`, :class:`Sleep`, :data:`RESYNC`, or :class:`Done`). It owns every rule of retrying:
+Fed each attempt's `Verdict` and the time, it says what comes next
+(`SEND`, `Sleep`, `RESYNC`, or `Done`). It owns every rule of retrying:
 the attempts allowed, backoff, the deadline, what 1032 and a refused timestamp mean, what may be
 sent again once it may have reached the exchange ("never sent" vs "may have arrived"), when the
 whole call must stop. No I/O and no clock of its own: the client's send chain does what it says.
@@ -21,7 +21,7 @@ __all__ = ["RESYNC", "SEND", "Attempts", "Done", "Sleep", "Step"]
 
 
 class Step:
-    """An instruction to the driver: ``SEND`` or ``RESYNC`` (constants), or :class:`Sleep`."""
+    """An instruction to the driver: ``SEND`` or ``RESYNC`` (constants), or `Sleep`."""
 
     __slots__ = ("name",)
 

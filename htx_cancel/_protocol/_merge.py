@@ -96,7 +96,7 @@ def merge_items(ids: Sequence[str], field: str, items: Sequence[Item], *,
     Items are matched by the id in the request's own ``field`` (``order_id``,
     ``client_order_id``, ``algo_id``, ``algo_client_order_id``), never by position: HTX answers
     in another order, and names both ids of an order. The item rules are those of
-    :func:`merge_batch`; an id no item names is unknown.
+    `merge_batch()`; an id no item names is unknown.
 
     ``retried`` (an earlier attempt may have reached the exchange) with client ids: v5 forgets
     a client id as soon as its order is done, so "not found" may be the lost attempt's own

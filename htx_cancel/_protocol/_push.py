@@ -1,13 +1,13 @@
 """The push judge: every frame of ``/ws/v5/notification`` (and the trade socket) as a typed value.
 
-Pure functions, no I/O: :func:`decode_frame` reads a frame (text, or binary: gzip or not) into
-JSON, :func:`judge_push` turns it into what it means: an :class:`AuthAck`, a :class:`SubAck`, a
-:class:`Ping` to answer, a :class:`Close`, :class:`Updates` (``orders`` / ``algo_orders`` /
-``match_orders`` pushes, one :class:`OrderUpdate` per order), a :class:`TradeAnswer` (the trade
-socket's answer to an op, by ``cid``), or :class:`Other` for anything else. Ids are read as
+Pure functions, no I/O: `decode_frame()` reads a frame (text, or binary: gzip or not) into
+JSON, `judge_push()` turns it into what it means: an `AuthAck`, a `SubAck`, a
+`Ping` to answer, a `Close`, `Updates` (``orders`` / ``algo_orders`` /
+``match_orders`` pushes, one [`OrderUpdate`][htx_cancel.OrderUpdate] per order), a `TradeAnswer`
+(the trade socket's answer to an op, by ``cid``), or `Other` for anything else. Ids are read as
 strings or exact integers, never through a float; every shape HTX_V5_FACTS §7 records is read
-(``data`` an object or a list, ``uid`` or ``did``, ``err-code`` a number or a digit string, the
-v1 ``orders.<code>`` topic, camelCase ids).
+(``data`` an object or a list, ``uid`` or ``did``, ``err-code`` a number or a digit string, the v1
+``orders.<code>`` topic, camelCase ids).
 """
 
 from __future__ import annotations
@@ -121,7 +121,7 @@ class SubAck:
 
 @dataclass(frozen=True, slots=True)
 class Ping:
-    """The server's heartbeat; answer it with :func:`pong_for` (same ``ts``)."""
+    """The server's heartbeat; answer it with `pong_for()` (same ``ts``)."""
 
     ts: int | str
     style: Literal["op", "bare"] = "op"
@@ -230,7 +230,7 @@ def _err(message: dict[str, Any]) -> tuple[int, str]:
 
 def _notify(message: dict[str, Any]) -> Push:
     """An ``op: notify`` frame: ``orders`` / ``algo_orders`` / ``match_orders`` become
-    updates; other topics are :class:`Other`."""
+    updates; other topics are `Other`."""
     topic_raw = message.get("topic")
     if not isinstance(topic_raw, str):
         return Other(message)

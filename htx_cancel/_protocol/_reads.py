@@ -1,8 +1,8 @@
 """What the reads say: order info and the open-order listings of both APIs, parsed.
 
 Pure functions over an answer (bytes, or JSON already decoded): the states of the ids asked
-about (:func:`parse_info`), one page of a v1 strategy listing (:func:`parse_listing`), the ids
-on one page of a v5 listing (:func:`parse_v5_page`). Ids are read as strings or exact integers,
+about (`parse_info()`), one page of a v1 strategy listing (`parse_listing()`), the ids
+on one page of a v5 listing (`parse_v5_page()`). Ids are read as strings or exact integers,
 never through a float.
 """
 

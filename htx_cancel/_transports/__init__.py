@@ -1,6 +1,6 @@
 """Transports: the only layer that does network I/O (and the only one importing aiohttp).
 
-One seam, :class:`Transport` ``handle(request) -> answer``: the HTTP transport here, the mock in
+One seam, `Transport` ``handle(request) -> answer``: the HTTP transport here, the mock in
 ``htx_cancel.testing``.
 """
 

@@ -1,6 +1,6 @@
 """What every transport shares: a request in, an answer (or an HTXError) out.
 
-One seam: :class:`Transport` ``handle(request) -> answer``. The HTTP transport
+One seam: `Transport` ``handle(request) -> answer``. The HTTP transport
 (``AiohttpTransport``) and the test double (``htx_cancel.testing.MockTransport``) both
 implement it; nothing else in the library sends.
 """
@@ -69,9 +69,9 @@ class Transport(Protocol):
     """What the client needs from a transport: see ``AiohttpTransport`` and ``MockTransport``.
 
     ``handle`` sends one request and returns its answer. It raises
-    :class:`~htx_cancel.ConnectError` when the request certainly never left (refused, DNS,
-    connect timeout), :class:`~htx_cancel.RequestTimeout` or
-    :class:`~htx_cancel.TransportError` when it may have.
+    [`ConnectError`][htx_cancel.ConnectError] when the request certainly never left (refused, DNS,
+    connect timeout), [`RequestTimeout`][htx_cancel.RequestTimeout] or
+    [`TransportError`][htx_cancel.TransportError] when it may have.
     """
 
     async def handle(self, request: Request) -> Answer:

@@ -1,14 +1,14 @@
 """Cancels over HTX's trade socket (``/linear-swap-trade``), HTTP when the socket is down.
 
-:class:`TradeSocketTransport` is a :class:`~htx_cancel._transports.Transport`: the send chain
+`TradeSocketTransport` is a `Transport`: the send chain
 (limiter slot, signing, the attempt machine, the judge, the fold) is the same for every request;
 only where a v5 cancel travels changes. A ``POST /v5/trade/cancel_batch_orders`` (``cancel_order``,
 ``cancel_all_orders``) goes as ``{"op": <name>, "cid": <n>, "data": <the same JSON body>}`` on the
 socket and its answer, matched by ``cid``, comes back as the HTTP answer would have (the REST
 envelope; camelCase ids renamed). Everything else, and every cancel while the socket is not up,
 goes over HTTP. A cancel that left on the socket and got no answer is a
-:class:`~htx_cancel.TransportError` (it may have arrived): the attempt machine repeats it, over
-HTTP if the socket is still down (cancels are idempotent).
+[`TransportError`][htx_cancel.TransportError] (it may have arrived): the attempt machine repeats it,
+over HTTP if the socket is still down (cancels are idempotent).
 """
 
 from __future__ import annotations

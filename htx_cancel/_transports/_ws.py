@@ -1,8 +1,8 @@
 """The WebSocket transport over aiohttp's client: connect, send a frame, receive a frame.
 
 Nothing here knows HTX's messages (``htx_cancel._protocol._push`` reads them); aiohttp's
-exceptions are translated here, once, into the library's (:class:`~htx_cancel.ConnectError`
-when no connection was made, :class:`~htx_cancel.TransportError` after).
+exceptions are translated here, once, into the library's ([`ConnectError`][htx_cancel.ConnectError]
+when no connection was made, [`TransportError`][htx_cancel.TransportError] after).
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ class WsConnection:
         return self._ws.closed
 
     async def send(self, payload: str | bytes) -> None:
-        """Send one text frame; :class:`~htx_cancel.TransportError` when the connection is
+        """Send one text frame; [`TransportError`][htx_cancel.TransportError] when the connection is
         gone."""
         text = payload.decode() if isinstance(payload, bytes) else payload
         try:

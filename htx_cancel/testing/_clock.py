@@ -25,7 +25,7 @@ class _Timer:
 
 
 class FakeClock:
-    """A :class:`htx_cancel._clock.Clock` for tests: time stands still until ``advance`` moves it.
+    """A `htx_cancel._clock.Clock` for tests: time stands still until ``advance`` moves it.
 
     ``sleep`` waits for the fake time to pass; ``advance`` runs due timers in order and lets the
     event loop run the tasks they woke before moving on.

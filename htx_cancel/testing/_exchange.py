@@ -60,11 +60,11 @@ class FakeExchange(ExchangeState, Responder, StreamServer):
     (``/linear-swap-api/v1/...``), as one HTX host does: cancels, placements, order info and
     listings, the dead man's switch, and plausible answers for the other reads; and the v5
     WebSockets, ``/ws/v5/notification`` (``orders`` pushes) and ``/linear-swap-trade`` (trade
-    ops on the same trade pool) at :meth:`ws_url`. ``api`` serves
-    one family only; ``migrated=True`` makes v1's private paths answer 6023, as HTX does for an
-    account on the new system. Seed orders with :meth:`seed` or place them through the API,
-    inject faults through ``ex.faults`` and inspect ``ex.requests`` afterwards. See
-    ``docs/testing.md`` for every option.
+    ops on the same trade pool) at [`ws_url()`][htx_cancel.testing.FakeExchange.ws_url]. ``api``
+    serves one family only; ``migrated=True`` makes v1's private paths answer 6023, as HTX does for
+    an account on the new system. Seed orders with `seed()` or place them through the API, inject
+    faults through ``ex.faults`` and inspect ``ex.requests`` afterwards. See ``docs/testing.md`` for
+    every option.
     """
 
     def __init__(
@@ -254,7 +254,8 @@ class FakeExchange(ExchangeState, Responder, StreamServer):
     def start_outsider(self, rate: float, endpoint: str = "swap_order") -> Outsider:
         """Start another program on the account: ``rate`` requests/s to ``endpoint``'s pools.
 
-        Stops with :meth:`stop_outsider` or when the exchange closes. Replaces a running one.
+        Stops with [`stop_outsider()`][htx_cancel.testing.FakeExchange.stop_outsider] or when the
+        exchange closes. Replaces a running one.
         """
         if self._runner is None:
             raise RuntimeError("start the FakeExchange before its outsider")

@@ -98,8 +98,9 @@ class FaultInjector:
     """Decides which fault, if any, the next processed request gets.
 
     Scripted faults come first, in order, each taken by the next request whose endpoint matches
-    (``None`` matches any endpoint). Otherwise, once :meth:`randomize` was called, a seeded random
-    draw decides, so the same request sequence gets the same faults.
+    (``None`` matches any endpoint). Otherwise, once
+    [`randomize()`][htx_cancel.testing.FaultInjector.randomize] was called, a seeded random draw
+    decides, so the same request sequence gets the same faults.
     """
 
     __slots__ = ("_endpoints", "_kinds", "_probability", "_rng", "_script", "hang_seconds")

@@ -43,15 +43,16 @@ Handler = Callable[[MockRequest], "Answer | Awaitable[Answer]"]
 
 
 class MockTransport:
-    """A :class:`htx_cancel.Transport` whose answers come from ``handler(request)``.
+    """A [`Transport`][htx_cancel.Transport] whose answers come from ``handler(request)``.
 
-    The handler gets a :class:`MockRequest` and returns an :class:`htx_cancel.Answer`
-    (``Answer.json({...})``, ``Answer.json({...}, 502)``, ``Answer.text("<html>", 502)``, with
-    ``headers={"ratelimit-limit": ...}`` for the rate-limit headers), or raises what the
-    network would: :class:`htx_cancel.ConnectError` (refused: the request never left),
-    :class:`htx_cancel.TransportError` (sent, then the connection dropped),
-    :class:`htx_cancel.RequestTimeout` (sent, no answer in time). It may be a coroutine
-    function. Every request is kept in ``requests``.
+    The handler gets a [`MockRequest`][htx_cancel.testing.MockRequest] and returns an
+    [`Answer`][htx_cancel.Answer] (``Answer.json({...})``, ``Answer.json({...}, 502)``,
+    ``Answer.text("<html>", 502)``, with ``headers={"ratelimit-limit": ...}`` for the rate-limit
+    headers), or raises what the network would: [`htx_cancel.ConnectError`][htx_cancel.ConnectError]
+    (refused: the request never left), [`htx_cancel.TransportError`][htx_cancel.TransportError]
+    (sent, then the connection dropped), [`htx_cancel.RequestTimeout`][htx_cancel.RequestTimeout]
+    (sent, no answer in time). It may be a coroutine function. Every request is kept in
+    ``requests``.
     """
 
     __slots__ = ("_handler", "closed", "requests")

@@ -63,7 +63,7 @@ class Order:
     cancelled it (0 for the dead man's switch).
 
     ``state`` is the coarse life cycle (open, cancelling, cancelled, filled); HTX's numeric status
-    comes from :func:`htx_status`, which also looks at ``trade_volume``.
+    comes from `htx_status()`, which also looks at ``trade_volume``.
     """
 
     order_id: str

@@ -36,7 +36,7 @@ class Outsider:
 
     @property
     def running(self) -> bool:
-        """True until :meth:`stop`."""
+        """True until [`stop()`][htx_cancel.testing.Outsider.stop]."""
         return self._task is not None and not self._task.done()
 
     def start(self) -> None:

@@ -48,7 +48,7 @@ def code_of(route: Route, answer: JSON) -> int | str | None:
 
 
 class Responder:
-    """The answering half of :class:`FakeExchange` (see there)."""
+    """The answering half of [`FakeExchange`][htx_cancel.testing.FakeExchange] (see there)."""
 
     pools: ServerPools
     faults: FaultInjector

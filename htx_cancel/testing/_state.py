@@ -14,11 +14,11 @@ __all__ = ["ExchangeState"]
 
 _ANY: object = object()
 ALGO_TYPE_KINDS = {"tp": "tpsl", "sl": "tpsl", "trailing_stop": "track"}
-"""v5 algo types :meth:`ExchangeState.seed` takes besides the book's kinds."""
+"""v5 algo types `ExchangeState.seed()` takes besides the book's kinds."""
 
 
 class ExchangeState:
-    """Order and record helpers of :class:`FakeExchange` (see there)."""
+    """Order and record helpers of [`FakeExchange`][htx_cancel.testing.FakeExchange] (see there)."""
 
     book: OrderBook
     pools: ServerPools
@@ -79,7 +79,7 @@ class ExchangeState:
         ``kind`` is ``order``, ``trigger``, ``tpsl``, ``track``, or a v5 algo type (``tp``,
         ``sl``, ``trailing_stop``: kinds ``tpsl``, ``tpsl``, ``track``). Direction and offset are
         seeded-random unless given. ``with_client_ids`` gives regular orders client ids
-        (:meth:`client_id_of`) and strategy orders algo client ids
+        (`client_id_of()`) and strategy orders algo client ids
         (``order(id).algo_client_order_id``).
         """
         algo_type = kind if kind in ALGO_TYPE_KINDS else None
@@ -186,7 +186,7 @@ class ExchangeState:
     def cancelled_ids(self) -> set[str]:
         """Ids of orders a cancel took out of the book (not those that filled meanwhile).
 
-        :meth:`cancellations` says which request did it.
+        `cancellations()` says which request did it.
         """
         self.book.tick()
         return {

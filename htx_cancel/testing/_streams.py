@@ -1,5 +1,6 @@
-"""The WebSocket half of :class:`FakeExchange`: ``/ws/v5/notification`` and
-``/linear-swap-trade``, served by the same aiohttp application."""
+"""The WebSocket half of [`FakeExchange`][htx_cancel.testing.FakeExchange].
+
+``/ws/v5/notification`` and ``/linear-swap-trade``, served by the same aiohttp application."""
 
 from __future__ import annotations
 
@@ -28,7 +29,9 @@ TRADE_PATH = "/linear-swap-trade"
 
 
 class StreamServer:
-    """The WebSocket endpoints of :class:`FakeExchange` (see there and ``docs/testing.md``)."""
+    """The WebSocket endpoints of [`FakeExchange`][htx_cancel.testing.FakeExchange].
+
+    See there and ``docs/testing.md``."""
 
     credentials: dict[str, str]
     ed25519_keys: dict[str, Ed25519Key]

@@ -27,7 +27,8 @@ class CancelAfterSwitch:
     """The account's cancel-after timer, on the exchange's clock.
 
     ``armed``, ``trigger_time`` (server epoch ms, None when off), ``fired`` (every
-    :class:`SwitchFiring`), ``arms`` (accepted arm requests) are for tests to inspect.
+    [`SwitchFiring`][htx_cancel.testing.SwitchFiring]), ``arms`` (accepted arm requests) are for
+    tests to inspect.
     """
 
     __slots__ = (

@@ -1,7 +1,7 @@
 """v5 cancels: one order, a batch, everything, and strategy (algo) orders.
 
-What each id ends as is decided by :func:`cancel_regular` and :func:`cancel_algo` and nowhere
-else; the codes are in :mod:`.codes`.
+What each id ends as is decided by `cancel_regular()` and `cancel_algo()` and nowhere
+else; the codes are in `.codes`.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """v5 reads: order info, open orders, history, and the same for strategy (algo) orders.
 
-Listings page by an order id cursor (see :func:`~.params.paging`): orders are listed by order
+Listings page by an order id cursor (see `paging()`): orders are listed by order
 id, which grows with time, so ``from`` = the last id seen and ``direct=next`` walks on.
 """
 

@@ -25,4 +25,4 @@ class V5Request:
 Handler = Callable[[V5Account, V5Request], Processed]
 """A v5 path's behaviour: apply the request to the account and build its answer.
 
-It raises :class:`~.codes.V5Error` for a whole-request failure."""
+It raises `V5Error` for a whole-request failure."""

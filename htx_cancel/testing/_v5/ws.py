@@ -1,6 +1,6 @@
 """What both v5 WebSockets share: connections, the ``auth`` op, frames, ping / pong.
 
-A :class:`Stream` is one client connection as the exchange sees it; tests read
+A `Stream` is one client connection as the exchange sees it; tests read
 ``ex.streams`` (``path``, ``access_key``, ``subscriptions``, ``received``, ``sent``).
 """
 
