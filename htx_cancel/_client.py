@@ -94,6 +94,39 @@ class CancelClient:
     learns states from its pushes instead of the read pool; a cancel never waits for it
     (docs/streams.md); ``trade_socket=True`` sends cancels on the trade socket
     (``/linear-swap-trade``), over HTTP while it is down.
+
+    :param credentials: the account's [`Credentials`][htx_cancel.Credentials] (anything else is a
+        TypeError).
+    :param api: ``"v5"`` (the default) or ``"v1"``: which HTX API every call speaks; anything else
+        is a ValueError.
+    :param base_url: the exchange's address, scheme and host (and port) only, default
+        ``https://api.hbdm.com``; a path, query or fragment (``.../linear-swap-api``) or a URL that
+        is not http(s) is a ValueError.
+    :param rate_limits: the account's [`RateLimits`][htx_cancel.RateLimits] (default: HTX's); the
+        shared limiter of this access key and these limits is used. None turns limiting off.
+    :param limiter: a [`Limiter`][htx_cancel.Limiter] to draw on instead of the shared one (a
+        [`RateLimiter`][htx_cancel.RateLimiter] of your own, a
+        [`RedisLimiter`][htx_cancel.redis_limiter.RedisLimiter]); ``rate_limits`` is then unused.
+    :param retry: the [`RetryPolicy`][htx_cancel.RetryPolicy]: attempts, backoff and the deadline of
+        every call.
+    :param timeouts: the [`Timeouts`][htx_cancel.Timeouts] of each HTTP request and socket connect,
+        in seconds (default: 10 for a request, 3 to connect).
+    :param session: an aiohttp session to send through; the client does not close it. None: the
+        client makes its own and closes it in ``close()``.
+    :param transport: a [`Transport`][htx_cancel.Transport] replacing the HTTP layer entirely (such
+        as [`MockTransport`][htx_cancel.testing.MockTransport] in tests); ``session`` is then unused
+        for REST.
+    :param clock: the client's time for retries and deadlines (default: the event loop's); a limiter
+        keeps its own.
+    :param max_in_flight: at most this many batches of one call are sent at once (default 100); less
+        than 1 is a ValueError.
+    :param seed: seeds the random jitter of retry backoffs, for repeatable runs (None: unseeded).
+    :param on_request: called with a [`RequestEvent`][htx_cancel.RequestEvent] after every attempt
+        of every request (for metrics and logs); None: nothing is called.
+    :param stream: v5 only: True keeps HTX's order stream open from ``async with`` on, so that
+        ``verify=True`` learns states from its pushes; ignored on v1. Default False.
+    :param trade_socket: v5 only: True sends cancels on the trade socket (``/linear-swap-trade``),
+        over HTTP while it is down; ignored on v1. Default False.
     """
 
     __slots__ = ("_api", "_base", "_clock", "_credentials", "_driver", "_limiter",
@@ -212,6 +245,30 @@ class CancelClient:
         ``verify=True`` (or a [`VerifyPolicy`][htx_cancel.VerifyPolicy]) then asks the exchange what
         became of every id (read pool), cancels again what is still live, and fills
         ``report.states``; see docs/verifying.md.
+
+        :param kind: ``"order"`` or ``"algo"`` on v5 (``"trigger"``, ``"tpsl"``, ``"track"`` mean
+            ``"algo"`` there); ``"order"``, ``"trigger"``, ``"tpsl"`` or ``"track"`` on v1. Another
+            kind is a ValueError.
+        :param contract_code: the contract, such as ``BTC-USDT`` (upper-cased; ValueError when empty
+            or not letters, digits, ``-`` and ``_``).
+        :param order_ids: the exchange's order ids (v5 algo: algo ids) to cancel: a list, tuple,
+            set, range or iterator of ``str`` or ``int`` ids, each a positive decimal integer up to
+            2**63-1 (anything else, or a single string, is a ValueError); duplicates are dropped.
+        :param client_order_ids: client order ids (v5 algo: algo client order ids) to cancel: a
+            list, tuple, set, range or iterator of ``str`` or ``int`` ids, each a positive decimal
+            integer up to 2**63-1 (anything else, or a single string, is a ValueError); duplicates
+            are dropped. An endpoint that takes order ids only, or an id in both lists, is a
+            ValueError.
+        :param margin: v1 only: ``"isolated"`` (the default when None) or ``"cross"`` picks the
+            endpoint family; v5 cancels take none and refuse any value with ValueError.
+        :param priority: the limiter queue the requests wait in: ``"high"`` (the default for
+            cancels), ``"normal"`` or ``"low"``; anything else is a ValueError.
+        :param report: a [`CancelReport`][htx_cancel.CancelReport] to fill as batches settle (so
+            what was confirmed is kept if the call is cancelled or times out); None makes a new one.
+            The report is returned either way.
+        :param verify: False (the default) returns what the cancel answers said; True, or a
+            [`VerifyPolicy`][htx_cancel.VerifyPolicy] for its rules, then reads what became of every
+            id (read pool), cancels again what is still live and fills ``report.states``.
         """
         table = self._api
         ep = table.cancel(kind, margin)
@@ -298,7 +355,13 @@ class CancelClient:
         """Open the order stream (``/ws/v5/notification``) and subscribe ``orders`` of a
         contract (``"*"``: every contract); True once the exchange acknowledged it within
         ``within`` seconds. From then on ``verify=True`` learns states from its pushes and it
-        stays open (reconnecting) until the client closes."""
+        stays open (reconnecting) until the client closes.
+
+        :param contract_code: the contract whose ``orders`` to subscribe; ``"*"`` (the default) for
+            every contract.
+        :param within: seconds to wait for the exchange's acknowledgement (default 5.0); False is
+            returned when it did not come in time (the stream keeps trying).
+        """
         return await self._order_stream().ensure(contract_code, within)
 
     async def order_updates(self, contract_code: str = ALL, *, gaps: bool = False,
@@ -311,6 +374,13 @@ class CancelClient:
         pushes sent while it was down are lost: with ``gaps=True`` a
         [`StreamGap`][htx_cancel.StreamGap] is yielded after each reconnect (read the orders that
         matter from REST). See docs/streams.md.
+
+        :param contract_code: the contract whose updates to yield; ``"*"`` (the default) for every
+            contract.
+        :param gaps: True also yields a [`StreamGap`][htx_cancel.StreamGap] after each reconnect
+            (default False: gaps are skipped).
+        :param within: seconds to wait for the subscription before yielding (default 10.0); when it
+            did not come in time a warning is logged and the iterator waits on.
         """
         async for item in self._order_stream().updates(contract_code, gaps=gaps,
                                                        within=within):
@@ -341,6 +411,26 @@ class CancelClient:
         ``offset`` (open, close; tp/sl takes none); ``margin`` picks the family. A filter of
         the other API is a ``ValueError``. The report lists every id the exchange's answer
         names.
+
+        :param kind: the kind of order to cancel: ``"order"`` on v5 (its only cancel-all);
+            ``"order"``, ``"trigger"``, ``"tpsl"`` or ``"track"`` on v1. Another is a ValueError.
+        :param contract_code: the contract, such as ``BTC-USDT``. v5: None (the default) cancels
+            every contract's orders; v1 requires it (None is a ValueError).
+        :param direction: v1 only: cancel only ``"buy"`` or ``"sell"`` orders (None: both); a
+            ValueError on v5.
+        :param offset: v1 only: cancel only ``"open"`` or ``"close"`` orders (None: both); a
+            ValueError on v5.
+        :param side: v5 only: cancel only ``"buy"`` or ``"sell"`` orders (None: both); a ValueError
+            on v1.
+        :param position_side: v5 only: cancel only orders of the ``"long"``, ``"short"`` or
+            ``"both"`` position side (None: all); a ValueError on v1.
+        :param margin: v1 only: ``"isolated"`` (the default when None) or ``"cross"`` picks the
+            endpoint family; v5 cancels take none and refuse any value with ValueError.
+        :param priority: the limiter queue the requests wait in: ``"high"`` (the default for
+            cancels), ``"normal"`` or ``"low"``; anything else is a ValueError.
+        :param report: a [`CancelReport`][htx_cancel.CancelReport] to fill as batches settle (so
+            what was confirmed is kept if the call is cancelled or times out); None makes a new one.
+            The report is returned either way.
         """
         table = self._api
         ep = table.cancel(kind, margin, cancel_all=True)
@@ -380,7 +470,28 @@ class CancelClient:
                             report: CancelReport | None = None,
                             verify: bool | VerifyPolicy = False) -> CancelReport:
         """Cancel regular orders by order id and/or client order id (v5: 10 a request on
-        ``cancel_batch_orders``; v1: 25 on ``swap_cancel`` / ``swap_cross_cancel``)."""
+        ``cancel_batch_orders``; v1: 25 on ``swap_cancel`` / ``swap_cross_cancel``).
+
+        :param contract_code: the contract, such as ``BTC-USDT`` (upper-cased; ValueError when empty
+            or not letters, digits, ``-`` and ``_``).
+        :param order_ids: the exchange's order ids to cancel: a list, tuple, set, range or iterator
+            of ``str`` or ``int`` ids, each a positive decimal integer up to 2**63-1 (anything else,
+            or a single string, is a ValueError); duplicates are dropped.
+        :param client_order_ids: client order ids to cancel: a list, tuple, set, range or iterator
+            of ``str`` or ``int`` ids, each a positive decimal integer up to 2**63-1 (anything else,
+            or a single string, is a ValueError); duplicates are dropped. An id in both lists is a
+            ValueError.
+        :param margin: v1 only: ``"isolated"`` (the default when None) or ``"cross"`` picks the
+            endpoint family; v5 cancels take none and refuse any value with ValueError.
+        :param priority: the limiter queue the requests wait in: ``"high"`` (the default for
+            cancels), ``"normal"`` or ``"low"``; anything else is a ValueError.
+        :param report: a [`CancelReport`][htx_cancel.CancelReport] to fill as batches settle (so
+            what was confirmed is kept if the call is cancelled or times out); None makes a new one.
+            The report is returned either way.
+        :param verify: False (the default) returns what the cancel answers said; True, or a
+            [`VerifyPolicy`][htx_cancel.VerifyPolicy] for its rules, then reads what became of every
+            id (read pool), cancels again what is still live and fills ``report.states``.
+        """
         return await self.cancel("order", contract_code, order_ids,
                                  client_order_ids=client_order_ids, margin=margin,
                                  priority=priority, report=report, verify=verify)
@@ -392,7 +503,26 @@ class CancelClient:
                                  verify: bool | VerifyPolicy = False) -> CancelReport:
         """Cancel v5 algo orders (trigger, tp/sl, trailing) by algo id and/or algo client order
         id, 10 a request on ``/v5/algo/cancel_orders`` (v5 only; on v1 use
-        ``cancel_trigger_orders``, ``cancel_tpsl_orders``, ``cancel_track_orders``)."""
+        ``cancel_trigger_orders``, ``cancel_tpsl_orders``, ``cancel_track_orders``).
+
+        :param contract_code: the contract, such as ``BTC-USDT`` (upper-cased; ValueError when empty
+            or not letters, digits, ``-`` and ``_``).
+        :param algo_ids: the algo ids to cancel: a list, tuple, set, range or iterator of ``str`` or
+            ``int`` ids, each a positive decimal integer up to 2**63-1 (anything else, or a single
+            string, is a ValueError); duplicates are dropped.
+        :param algo_client_order_ids: the algo client order ids to cancel: a list, tuple, set, range
+            or iterator of ``str`` or ``int`` ids, each a positive decimal integer up to 2**63-1
+            (anything else, or a single string, is a ValueError); duplicates are dropped. An id in
+            both lists is a ValueError.
+        :param priority: the limiter queue the requests wait in: ``"high"`` (the default for
+            cancels), ``"normal"`` or ``"low"``; anything else is a ValueError.
+        :param report: a [`CancelReport`][htx_cancel.CancelReport] to fill as batches settle (so
+            what was confirmed is kept if the call is cancelled or times out); None makes a new one.
+            The report is returned either way.
+        :param verify: False (the default) returns what the cancel answers said; True, or a
+            [`VerifyPolicy`][htx_cancel.VerifyPolicy] for its rules, then reads what became of every
+            id (read pool), cancels again what is still live and fills ``report.states``.
+        """
         return await self.cancel("algo", contract_code, algo_ids,
                                  client_order_ids=algo_client_order_ids, priority=priority,
                                  report=report, verify=verify)
@@ -402,7 +532,24 @@ class CancelClient:
                                     priority: Priority = "high",
                                     report: CancelReport | None = None,
                                     verify: bool | VerifyPolicy = False) -> CancelReport:
-        """Cancel trigger orders (v1: 20 a request, 10 for cross; v5: algo orders by id)."""
+        """Cancel trigger orders (v1: 20 a request, 10 for cross; v5: algo orders by id).
+
+        :param contract_code: the contract, such as ``BTC-USDT`` (upper-cased; ValueError when empty
+            or not letters, digits, ``-`` and ``_``).
+        :param order_ids: the trigger order ids (v5: algo ids) to cancel: a list, tuple, set, range
+            or iterator of ``str`` or ``int`` ids, each a positive decimal integer up to 2**63-1
+            (anything else, or a single string, is a ValueError); duplicates are dropped.
+        :param margin: v1 only: ``"isolated"`` (the default when None) or ``"cross"`` picks the
+            endpoint family; v5 cancels take none and refuse any value with ValueError.
+        :param priority: the limiter queue the requests wait in: ``"high"`` (the default for
+            cancels), ``"normal"`` or ``"low"``; anything else is a ValueError.
+        :param report: a [`CancelReport`][htx_cancel.CancelReport] to fill as batches settle (so
+            what was confirmed is kept if the call is cancelled or times out); None makes a new one.
+            The report is returned either way.
+        :param verify: False (the default) returns what the cancel answers said; True, or a
+            [`VerifyPolicy`][htx_cancel.VerifyPolicy] for its rules, then reads what became of every
+            id (read pool), cancels again what is still live and fills ``report.states``.
+        """
         return await self.cancel("trigger", contract_code, order_ids, margin=margin,
                                  priority=priority, report=report, verify=verify)
 
@@ -410,7 +557,24 @@ class CancelClient:
                                  *, margin: Margin | None = None, priority: Priority = "high",
                                  report: CancelReport | None = None,
                                  verify: bool | VerifyPolicy = False) -> CancelReport:
-        """Cancel take-profit / stop-loss orders (v1: 10 a request; v5: algo orders by id)."""
+        """Cancel take-profit / stop-loss orders (v1: 10 a request; v5: algo orders by id).
+
+        :param contract_code: the contract, such as ``BTC-USDT`` (upper-cased; ValueError when empty
+            or not letters, digits, ``-`` and ``_``).
+        :param order_ids: the tp/sl order ids (v5: algo ids) to cancel: a list, tuple, set, range or
+            iterator of ``str`` or ``int`` ids, each a positive decimal integer up to 2**63-1
+            (anything else, or a single string, is a ValueError); duplicates are dropped.
+        :param margin: v1 only: ``"isolated"`` (the default when None) or ``"cross"`` picks the
+            endpoint family; v5 cancels take none and refuse any value with ValueError.
+        :param priority: the limiter queue the requests wait in: ``"high"`` (the default for
+            cancels), ``"normal"`` or ``"low"``; anything else is a ValueError.
+        :param report: a [`CancelReport`][htx_cancel.CancelReport] to fill as batches settle (so
+            what was confirmed is kept if the call is cancelled or times out); None makes a new one.
+            The report is returned either way.
+        :param verify: False (the default) returns what the cancel answers said; True, or a
+            [`VerifyPolicy`][htx_cancel.VerifyPolicy] for its rules, then reads what became of every
+            id (read pool), cancels again what is still live and fills ``report.states``.
+        """
         return await self.cancel("tpsl", contract_code, order_ids, margin=margin,
                                  priority=priority, report=report, verify=verify)
 
@@ -418,7 +582,24 @@ class CancelClient:
                                   *, margin: Margin | None = None, priority: Priority = "high",
                                   report: CancelReport | None = None,
                                   verify: bool | VerifyPolicy = False) -> CancelReport:
-        """Cancel trailing (track) orders (v1: 10 a request; v5: algo orders by id)."""
+        """Cancel trailing (track) orders (v1: 10 a request; v5: algo orders by id).
+
+        :param contract_code: the contract, such as ``BTC-USDT`` (upper-cased; ValueError when empty
+            or not letters, digits, ``-`` and ``_``).
+        :param order_ids: the track order ids (v5: algo ids) to cancel: a list, tuple, set, range or
+            iterator of ``str`` or ``int`` ids, each a positive decimal integer up to 2**63-1
+            (anything else, or a single string, is a ValueError); duplicates are dropped.
+        :param margin: v1 only: ``"isolated"`` (the default when None) or ``"cross"`` picks the
+            endpoint family; v5 cancels take none and refuse any value with ValueError.
+        :param priority: the limiter queue the requests wait in: ``"high"`` (the default for
+            cancels), ``"normal"`` or ``"low"``; anything else is a ValueError.
+        :param report: a [`CancelReport`][htx_cancel.CancelReport] to fill as batches settle (so
+            what was confirmed is kept if the call is cancelled or times out); None makes a new one.
+            The report is returned either way.
+        :param verify: False (the default) returns what the cancel answers said; True, or a
+            [`VerifyPolicy`][htx_cancel.VerifyPolicy] for its rules, then reads what became of every
+            id (read pool), cancels again what is still live and fills ``report.states``.
+        """
         return await self.cancel("track", contract_code, order_ids, margin=margin,
                                  priority=priority, report=report, verify=verify)
 
@@ -429,7 +610,26 @@ class CancelClient:
                                 margin: Margin | None = None, priority: Priority = "high",
                                 report: CancelReport | None = None) -> CancelReport:
         """Cancel every open regular order: on v5 of the account (or of one contract, one
-        ``side``, one ``position_side``), on v1 of a contract (one ``direction``/``offset``)."""
+        ``side``, one ``position_side``), on v1 of a contract (one ``direction``/``offset``).
+
+        :param contract_code: the contract, such as ``BTC-USDT``. v5: None (the default) cancels
+            every contract's orders; v1 requires it (None is a ValueError).
+        :param direction: v1 only: cancel only ``"buy"`` or ``"sell"`` orders (None: both); a
+            ValueError on v5.
+        :param offset: v1 only: cancel only ``"open"`` or ``"close"`` orders (None: both); a
+            ValueError on v5.
+        :param side: v5 only: cancel only ``"buy"`` or ``"sell"`` orders (None: both); a ValueError
+            on v1.
+        :param position_side: v5 only: cancel only orders of the ``"long"``, ``"short"`` or
+            ``"both"`` position side (None: all); a ValueError on v1.
+        :param margin: v1 only: ``"isolated"`` (the default when None) or ``"cross"`` picks the
+            endpoint family; v5 cancels take none and refuse any value with ValueError.
+        :param priority: the limiter queue the requests wait in: ``"high"`` (the default for
+            cancels), ``"normal"`` or ``"low"``; anything else is a ValueError.
+        :param report: a [`CancelReport`][htx_cancel.CancelReport] to fill as batches settle (so
+            what was confirmed is kept if the call is cancelled or times out); None makes a new one.
+            The report is returned either way.
+        """
         return await self.cancel_all("order", contract_code, direction, offset, side=side,
                                      position_side=position_side, margin=margin,
                                      priority=priority, report=report)
@@ -440,7 +640,22 @@ class CancelClient:
                                         margin: Margin | None = None,
                                         priority: Priority = "high",
                                         report: CancelReport | None = None) -> CancelReport:
-        """Cancel every open trigger order of a contract (v1 only)."""
+        """Cancel every open trigger order of a contract (v1 only).
+
+        :param contract_code: the contract, such as ``BTC-USDT`` (upper-cased; ValueError when empty
+            or not letters, digits, ``-`` and ``_``).
+        :param direction: v1 only: cancel only ``"buy"`` or ``"sell"`` orders (None: both); a
+            ValueError on v5.
+        :param offset: v1 only: cancel only ``"open"`` or ``"close"`` orders (None: both); a
+            ValueError on v5.
+        :param margin: v1 only: ``"isolated"`` (the default when None) or ``"cross"`` picks the
+            endpoint family; v5 cancels take none and refuse any value with ValueError.
+        :param priority: the limiter queue the requests wait in: ``"high"`` (the default for
+            cancels), ``"normal"`` or ``"low"``; anything else is a ValueError.
+        :param report: a [`CancelReport`][htx_cancel.CancelReport] to fill as batches settle (so
+            what was confirmed is kept if the call is cancelled or times out); None makes a new one.
+            The report is returned either way.
+        """
         return await self.cancel_all("trigger", contract_code, direction, offset, margin=margin,
                                      priority=priority, report=report)
 
@@ -449,7 +664,20 @@ class CancelClient:
                                      margin: Margin | None = None,
                                      priority: Priority = "high",
                                      report: CancelReport | None = None) -> CancelReport:
-        """Cancel every open tp/sl order of a contract (v1 only; it takes no offset)."""
+        """Cancel every open tp/sl order of a contract (v1 only; it takes no offset).
+
+        :param contract_code: the contract, such as ``BTC-USDT`` (upper-cased; ValueError when empty
+            or not letters, digits, ``-`` and ``_``).
+        :param direction: v1 only: cancel only ``"buy"`` or ``"sell"`` orders (None: both); a
+            ValueError on v5.
+        :param margin: v1 only: ``"isolated"`` (the default when None) or ``"cross"`` picks the
+            endpoint family; v5 cancels take none and refuse any value with ValueError.
+        :param priority: the limiter queue the requests wait in: ``"high"`` (the default for
+            cancels), ``"normal"`` or ``"low"``; anything else is a ValueError.
+        :param report: a [`CancelReport`][htx_cancel.CancelReport] to fill as batches settle (so
+            what was confirmed is kept if the call is cancelled or times out); None makes a new one.
+            The report is returned either way.
+        """
         return await self.cancel_all("tpsl", contract_code, direction, margin=margin,
                                      priority=priority, report=report)
 
@@ -459,7 +687,22 @@ class CancelClient:
                                       margin: Margin | None = None,
                                       priority: Priority = "high",
                                       report: CancelReport | None = None) -> CancelReport:
-        """Cancel every open track order of a contract (v1 only)."""
+        """Cancel every open track order of a contract (v1 only).
+
+        :param contract_code: the contract, such as ``BTC-USDT`` (upper-cased; ValueError when empty
+            or not letters, digits, ``-`` and ``_``).
+        :param direction: v1 only: cancel only ``"buy"`` or ``"sell"`` orders (None: both); a
+            ValueError on v5.
+        :param offset: v1 only: cancel only ``"open"`` or ``"close"`` orders (None: both); a
+            ValueError on v5.
+        :param margin: v1 only: ``"isolated"`` (the default when None) or ``"cross"`` picks the
+            endpoint family; v5 cancels take none and refuse any value with ValueError.
+        :param priority: the limiter queue the requests wait in: ``"high"`` (the default for
+            cancels), ``"normal"`` or ``"low"``; anything else is a ValueError.
+        :param report: a [`CancelReport`][htx_cancel.CancelReport] to fill as batches settle (so
+            what was confirmed is kept if the call is cancelled or times out); None makes a new one.
+            The report is returned either way.
+        """
         return await self.cancel_all("track", contract_code, direction, offset, margin=margin,
                                      priority=priority, report=report)
 
@@ -477,6 +720,25 @@ class CancelClient:
         Given ids (order ids of ``kind`` and ``margin``, and/or ``client_order_ids``), a new report
         is returned in which they start unknown. ``recancel=False`` only looks. See
         docs/verifying.md.
+
+        :param ids_or_report: a [`CancelReport`][htx_cancel.CancelReport] of earlier calls on
+            ``contract_code`` (verified in place and returned), or order ids of ``kind`` and
+            ``margin`` (a list, tuple, set, range or iterator of ``str`` or ``int`` ids, each a
+            positive decimal integer up to 2**63-1 (anything else, or a single string, is a
+            ValueError); duplicates are dropped.)
+        :param contract_code: the contract, such as ``BTC-USDT`` (upper-cased; ValueError when empty
+            or not letters, digits, ``-`` and ``_``).
+        :param kind: the kind of the ids given (default ``"order"``); unused with a report.
+        :param margin: v1 only: the margin mode of the ids given (``"isolated"`` when None, or
+            ``"cross"``); unused with a report.
+        :param client_order_ids: client order ids to verify besides the ids: a list, tuple, set,
+            range or iterator of ``str`` or ``int`` ids, each a positive decimal integer up to
+            2**63-1 (anything else, or a single string, is a ValueError); duplicates are dropped.
+            Unused with a report.
+        :param recancel: True (the default) cancels again what is still live; False only looks.
+        :param priority: the limiter queue the requests wait in: ``"high"`` (the default for
+            cancels), ``"normal"`` or ``"low"``; anything else is a ValueError.
+        :param policy: the [`VerifyPolicy`][htx_cancel.VerifyPolicy] (None: its defaults).
         """
         check_priority(priority)
         if isinstance(ids_or_report, CancelReport):
@@ -502,6 +764,15 @@ class CancelClient:
         priority. A failed re-arm is logged, counted in ``switch.failures`` and passed to
         ``on_failure``. A clean exit disarms it unless ``stay_armed``; an exit by exception
         leaves it armed, so the exchange cancels every open order when it runs out.
+
+        :param timeout: seconds after the last arm at which the exchange cancels every open order;
+            at least 5 (less is a ValueError).
+        :param on_failure: called with the exception of each failed re-arm (it is also logged and
+            counted in ``switch.failures``); None: nothing is called.
+        :param stay_armed: True leaves the switch armed after a clean exit too (default False: a
+            clean exit disarms it).
+        :param interval: seconds between re-arms (default None: a third of ``timeout``); it must be
+            more than 0 and less than ``timeout`` (else a ValueError).
         """
         switch = self._api.switch
         return CancelAfter(self._repeatable, self._clock, timeout, on_failure=on_failure,
@@ -567,6 +838,20 @@ class CancelClient:
         Placements are not idempotent: once the request may have reached the exchange it is
         never sent again. Only what certainly did not leave (a refused connection, a 1032 after
         the pause, a timestamp rejected before a re-sync) is retried.
+
+        :param path: a v5 path (``/v5/trade/order``) or a v1 one
+            (``/linear-swap-api/v1/swap_order``, or just ``swap_order``).
+        :param body: the request's parameters (None: none): the JSON body of a POST, the signed
+            query parameters of a GET (booleans as ``true``/``false``).
+        :param type: None (the default) returns the whole JSON object; a type (a ``msgspec.Struct``,
+            a dataclass, ``list[...]``...) returns the answer's ``data`` decoded into it, or raises
+            [`DecodeError`][htx_cancel.DecodeError].
+        :param method: ``"POST"`` (the default) or ``"GET"``, in any case; another is a ValueError.
+        :param priority: the limiter queue the request waits in: ``"high"``, ``"normal"`` (the
+            default) or ``"low"``; anything else is a ValueError.
+        :param pools: the rate-limit pools the request counts against, such as ``("trade",)`` or
+            ``("read",)``; None (the default) takes the catalog's, and a path the catalog does not
+            know then is a ValueError. Given for a known path, they replace the catalog's.
         """
         answer = await self._request(path, body, method, priority, pools)
         if method.upper() == "POST":

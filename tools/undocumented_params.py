@@ -41,8 +41,15 @@ def missing() -> list[str]:
             params = [p.name for p in function.parameters
                       if p.name not in ("self", "cls") and not p.name.startswith("_")]
             described: set[str] = set()
-            if function.docstring is not None:
-                for section in function.docstring.parsed:
+            # merge_init_into_class (mkdocs.yml): a class's parameters may be described in its
+            # own docstring, the only place a dataclass has for them.
+            docstrings = [function.docstring]
+            if function.name == "__init__" and target.is_class:
+                docstrings.append(target.docstring)
+            for docstring in docstrings:
+                if docstring is None:
+                    continue
+                for section in docstring.parsed:
                     if section.kind.value == "parameters":
                         described |= {p.name for p in section.value}
             left = [p for p in params if p not in described]

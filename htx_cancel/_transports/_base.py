@@ -22,7 +22,11 @@ _encode = msgspec.json.Encoder().encode
 
 @dataclass(frozen=True, slots=True)
 class Timeouts:
-    """Seconds allowed for connecting and for a whole request (connect, send, read)."""
+    """Seconds allowed for connecting and for a whole request (connect, send, read).
+
+    :param total: seconds for the whole request, connecting included (default 10.0).
+    :param connect: seconds for opening the connection (default 3.0).
+    """
 
     total: float = 10.0
     connect: float = 3.0
