@@ -14,10 +14,15 @@ __all__ = ["ClientStats"]
 
 @dataclass(frozen=True, slots=True)
 class ClientStats:
-    """``limiter``: the limiter's pools (None when limiting is off, or when the limiter cannot
-    say). ``stream``: the order stream's health (None until it is opened). ``trade_socket``:
-    the trade socket's counts (None unless ``trade_socket=True``). ``cancel_ratio``: the
-    rolling 10 minutes of placements and quick cancels (HTX's placement ban)."""
+    """A client's state at one moment (``client.stats()``).
+
+    :param limiter: the limiter's pools; None when limiting is off, or when the limiter cannot say
+        without I/O (such as the Redis one).
+    :param stream: the order stream's health; None until it is opened.
+    :param trade_socket: the trade socket's counts; None unless ``trade_socket=True``.
+    :param cancel_ratio: the rolling 10 minutes of placements and quick cancels (HTX's placement
+        ban).
+    """
 
     limiter: LimiterStats | None
     stream: StreamHealth | None

@@ -14,6 +14,9 @@ class Credentials:
 
     ``repr`` shows only a prefix of the access key. Build Ed25519 credentials with
     [`ed25519()`][htx_cancel.Credentials.ed25519].
+
+    :param access_key: the API key's access key (empty or blank is a ValueError).
+    :param secret_key: its HMAC secret key (empty or blank is a ValueError).
     """
 
     __slots__ = ("_ed25519", "access_key", "secret_key")
@@ -38,6 +41,10 @@ class Credentials:
         ``private_key`` is a PEM (PKCS#8) private key as text or bytes, the raw 32-byte private
         key, or a ``cryptography`` ``Ed25519PrivateKey``. Needs the ``cryptography`` package
         (``pip install 'htx_cancel[ed25519]'``).
+
+        :param access_key: the API key's access key (empty or blank is a ValueError).
+        :param private_key: the Ed25519 private key: PEM (PKCS#8) text or bytes, the raw 32 bytes,
+            or a ``cryptography`` ``Ed25519PrivateKey``.
         """
         if not isinstance(access_key, str) or not access_key.strip():
             raise ValueError("access_key must be a non-empty string")
@@ -62,7 +69,12 @@ class Credentials:
     def from_env(
         cls, access_var: str = "HTX_ACCESS_KEY", secret_var: str = "HTX_SECRET_KEY"
     ) -> Credentials:
-        """Read an HMAC key pair from environment variables (names are configurable)."""
+        """Read an HMAC key pair from environment variables (names are configurable).
+
+        :param access_var: the variable holding the access key (default ``HTX_ACCESS_KEY``).
+        :param secret_var: the variable holding the secret key (default ``HTX_SECRET_KEY``); a
+            variable unset or empty is a ValueError naming it.
+        """
         access = os.environ.get(access_var, "")
         secret = os.environ.get(secret_var, "")
         pairs = ((access_var, access), (secret_var, secret))

@@ -22,7 +22,20 @@ RequestOutcome = Literal[
 
 @dataclass(frozen=True, slots=True)
 class RequestEvent:
-    """One attempt of one request, as the client saw it. Times are seconds of its clock."""
+    """One attempt of one request, as the client saw it. Times are seconds of its clock.
+
+    :param endpoint: the endpoint's name.
+    :param priority: the priority it was sent at (``high``, ``normal``, ``low``).
+    :param outcome: how the attempt ended: ``ok`` (answered; per-id errors may be inside),
+        ``api_error``, ``rate_limited`` (1032 or HTTP 429), ``auth_error``, ``http_error`` (5xx or a
+        body that is not HTX's JSON), ``not_sent`` (it certainly never reached the exchange),
+        ``transport_error`` or ``timeout`` (it may have).
+    :param status: the HTTP status; None without an answer.
+    :param code: the exchange's error code for ``api_error``, ``rate_limited`` and ``auth_error``;
+        None otherwise.
+    :param wait: seconds from asking the limiter to being granted.
+    :param latency: seconds from sending to the answer (or the error).
+    """
 
     endpoint: str
     priority: str

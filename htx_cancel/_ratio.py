@@ -36,9 +36,15 @@ _PLACEMENTS = ("/v5/trade/order", "/v5/trade/batch_orders",
 
 @dataclass(frozen=True, slots=True)
 class RatioStats:
-    """The rolling 10 minutes: ``placed`` orders, ``quick_cancels`` (cancelled within 3 s of
-    their placement, none known filled), ``ratio`` (their share, 0 without placements), and
-    ``near`` (the WARNING's condition) / ``over`` (HTX's line: 3,000 placed and over 99%)."""
+    """The rolling 10 minutes of placements and quick cancels (HTX's placement ban).
+
+    :param placed: orders placed in the window.
+    :param quick_cancels: of those, the ones cancelled within 3 s of their placement, none known
+        filled.
+    :param ratio: ``quick_cancels`` as a share of ``placed`` (0.0 without placements).
+    :param near: True when the account nears the line (the WARNING's condition).
+    :param over: True past HTX's line: 3,000 placed and over 99% cancelled quickly.
+    """
 
     placed: int
     quick_cancels: int

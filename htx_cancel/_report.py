@@ -44,12 +44,24 @@ class Failure(msgspec.Struct, frozen=True):
 class BatchRecord:
     """One request's story, for users who measure. Times come from the client's clock.
 
-    ``outcome`` is ``"ok"`` (the exchange answered for the ids), ``"failed"`` (a whole-request
-    error, in ``error``) or ``"unknown"`` (no answer could be learned). ``error`` describes the
-    last attempt (None when it succeeded, or a note such as 1051 for an empty cancel-all);
-    ``errors`` keeps what went wrong with every attempt that did not settle the batch.
-    ``queued_at`` is when the batch was handed to the limiter, ``sent_at`` when its last attempt
-    left, ``answered_at`` when that attempt's answer (or error) came back.
+    The client makes these, one per request, in ``report.batches``.
+
+    :param endpoint: the endpoint's name (such as ``v5/trade/cancel_batch_orders``).
+    :param ids: the ids the request carried (empty for a cancel-all).
+    :param id_field: the body field they were sent in (``order_id``, ``client_order_id``...); None
+        for a cancel-all.
+    :param attempts: how many times the request was sent.
+    :param status: the HTTP status of the last answer; None without one.
+    :param error: what went wrong with the last attempt: None when it succeeded, or a note such as
+        1051 for an empty cancel-all.
+    :param errors: what went wrong with every attempt that did not settle the batch.
+    :param outcome: ``"ok"`` (the exchange answered for the ids), ``"failed"`` (a whole-request
+        error, in ``error``), ``"unknown"`` (no answer could be learned), or ``"pending"`` while the
+        request runs.
+    :param queued_at: when the batch was handed to the limiter (seconds, the client's clock).
+    :param sent_at: when its last attempt left (seconds, the client's clock).
+    :param answered_at: when that attempt's answer (or error) came back (seconds, the client's
+        clock).
     """
 
     endpoint: str
@@ -74,23 +86,29 @@ class BatchRecord:
 class CancelReport:
     """Every id asked about, in exactly one of ``cancelled``, ``failed`` or ``unknown``.
 
-    ``cancelled`` and ``unknown`` are lists in the order the ids were given; ``failed`` maps an id
-    to a [`Failure`][htx_cancel.Failure]; ``unknown_reasons`` says why each unknown id has no
-    answer.
-
     Pass one to a cancel call (``report=``) to watch it fill: each batch's ids are folded in the
-    moment the batch settles, so a caller that times out or cancels the call still holds every
-    id the exchange confirmed before that moment. While the call runs the lists are in the
-    order batches settled; when it ends (however it ends) they are put in the order given.
-    ``auth_failure`` is set when the exchange rejected the key or signature and the call
-    stopped there (its other batches failed with it without being sent). ``on_batch``, if set,
-    is called with each batch's record as soon as that batch is settled and folded in (the
-    report already holds its ids).
-    ``states`` maps each id whose state verification learned to its
-    [`OrderState`][htx_cancel.OrderState] (empty unless the call verified; see docs/verifying.md).
-    ``order_ids`` maps each client order id (v5: also algo client order id) that a v5 answer named
-    to the exchange's own id for that order: v5 forgets a client id once its order is done, the
-    order id stays.
+    moment the batch settles, so a caller that times out or cancels the call still holds every id
+    the exchange confirmed before that moment. While the call runs the lists are in the order
+    batches settled; when it ends (however it ends) they are put in the order given. The client
+    fills it; a caller makes one empty (``CancelReport()``) or leaves it to the call.
+
+    :param cancelled: the ids confirmed cancelled, in the order given.
+    :param failed: each id the exchange refused to cancel, mapped to its
+        [`Failure`][htx_cancel.Failure] (code and message).
+    :param unknown: the ids with no answer (the request may or may not have reached the exchange),
+        in the order given.
+    :param unknown_reasons: why each unknown id has no answer.
+    :param batches: one [`BatchRecord`][htx_cancel.BatchRecord] per request sent.
+    :param auth_failure: set when the exchange rejected the key or signature and the call stopped
+        there (its other batches failed with it without being sent); None otherwise.
+    :param on_batch: called with each batch's record as soon as that batch is settled and folded in
+        (the report already holds its ids); None: nothing is called.
+    :param states: each id whose state verification learned, mapped to its
+        [`OrderState`][htx_cancel.OrderState] (empty unless the call verified; see
+        docs/verifying.md).
+    :param order_ids: each client order id (v5: also algo client order id) that a v5 answer named,
+        mapped to the exchange's own id for that order: v5 forgets a client id once its order is
+        done, the order id stays.
     """
 
     cancelled: list[str] = field(default_factory=list)

@@ -52,10 +52,12 @@ _encode = msgspec.json.Encoder().encode
 class StreamHealth:
     """The order stream at one moment.
 
-    ``connected``: authenticated and reading. ``subscribed``: the contracts (or ``*``) the
-    exchange acknowledged on this connection. ``reconnects``: connections made after the first.
-    ``pushes``: order updates received. ``last_message_age``: seconds since the last frame
-    (None before the first). ``auth_error``: why the exchange refused the key, if it did.
+    :param connected: True while authenticated and reading.
+    :param subscribed: the contracts (or ``*``) the exchange acknowledged on this connection.
+    :param reconnects: connections made after the first.
+    :param pushes: order updates received.
+    :param last_message_age: seconds since the last frame; None before the first.
+    :param auth_error: why the exchange refused the key, if it did; None otherwise.
     """
 
     connected: bool
@@ -68,8 +70,13 @@ class StreamHealth:
 
 @dataclass(frozen=True, slots=True)
 class StreamGap:
-    """The stream was down from ``since`` to ``until`` (the client's clock): pushes of that
-    time were lost; read REST for the orders that matter (``order_updates(gaps=True)``)."""
+    """The order stream was down: pushes of that time were lost.
+
+    Read REST for the orders that matter; yielded by ``order_updates(gaps=True)``.
+
+    :param since: when the stream went down (seconds, the client's clock).
+    :param until: when it was connected and authenticated again (seconds, the client's clock).
+    """
 
     since: float
     until: float

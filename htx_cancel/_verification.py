@@ -91,18 +91,27 @@ _T = TypeVar("_T")
 class VerifyPolicy:
     """How hard verification tries.
 
-    ``max_recancels``: more cancels sent for an order still live after its cancel was
-    accepted. ``attempts``: tries per read request (reads are safe to repeat: the client's
-    one attempt machine repeats them, with its retry policy's backoff). ``backoff``:
-    the first wait before asking again about a cancelling or re-cancelled order; it doubles
-    up to ``backoff_max``. ``concurrency``: read requests in flight at once (the limiter paces
-    them). ``listing_passes``: reads of a multi-page listing until one is consistent.
-    ``max_rounds``: times verification asks again about orders still in motion (the call's
-    deadline, when it has one, usually ends this first). ``stream_wait``: on v5 with the order
-    stream, how long to wait for the pushes of accepted cancels before asking REST about the
-    ids still without a final state; ``stream_quiet``: ask REST sooner once no push came for
-    that long. ``info_at_most``: on v5, fewer ids than this are read by
-    order info (one request each) rather than through the listings (100 a page).
+    Negative counts or times, and the zeros named below, are refused with ValueError.
+
+    :param max_recancels: more cancels sent for an order still live after its cancel was accepted
+        (default 2; at least 0).
+    :param attempts: tries per read request (default 3; at least 1). Reads are safe to repeat: the
+        client's one attempt machine repeats them, with its retry policy's backoff.
+    :param backoff: seconds of the first wait before asking again about a cancelling or re-cancelled
+        order (default 0.2); it doubles up to ``backoff_max``.
+    :param backoff_max: the longest of those waits, in seconds (default 2.0).
+    :param concurrency: read requests in flight at once (default 16; at least 1); the limiter paces
+        them.
+    :param listing_passes: reads of a multi-page listing until one is consistent (default 3; at
+        least 1).
+    :param max_rounds: times verification asks again about orders still in motion (default 8; at
+        least 0); the call's deadline, when it has one, usually ends this first.
+    :param stream_wait: v5 with the order stream: seconds to wait for the pushes of accepted cancels
+        before asking REST about the ids still without a final state (default 2.0).
+    :param stream_quiet: v5 with the order stream: ask REST sooner once no push came for this many
+        seconds (default 0.5; more than 0).
+    :param info_at_most: v5: fewer ids than this are read by order info (one request each) rather
+        than through the listings (100 a page); default 3.
     """
 
     max_recancels: int = 2

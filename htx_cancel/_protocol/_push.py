@@ -55,11 +55,22 @@ _ALGO_STATES = {
 class OrderUpdate:
     """One order as a push shows it: what changed, and where it stands now.
 
-    ``order_id`` (the algo id for strategy orders, ``kind="algo"``), ``client_order_id``
-    (None when the push has none), ``contract_code``, ``state`` (``raw_state`` as HTX sent it),
-    ``volume`` and ``filled_volume`` (contracts, exact decimals; None when absent),
-    ``cancel_reason`` (HTX's text, None unless cancelled), ``created_time`` / ``updated_time``
-    (ms since the epoch, None when absent) and ``ts`` (the push's own time, ms).
+    The client makes these from HTX's pushes (``client.order_updates()``).
+
+    :param order_id: the exchange's order id (the algo id for strategy orders, ``kind="algo"``).
+    :param client_order_id: the client order id; None when the push has none.
+    :param contract_code: the contract, such as ``BTC-USDT``.
+    :param state: the [`OrderState`][htx_cancel.OrderState] the push says; None for a state the
+        library does not know (see ``raw_state``).
+    :param raw_state: the state as HTX sent it.
+    :param volume: the order's volume, in contracts (an exact decimal); None when absent.
+    :param filled_volume: the volume filled so far, in contracts; None when absent.
+    :param cancel_reason: HTX's text for why the order was cancelled; None unless cancelled.
+    :param created_time: when the order was made, ms since the epoch; None when absent.
+    :param updated_time: when it last changed, ms since the epoch; None when absent.
+    :param ts: the push's own time, ms since the epoch; None when absent.
+    :param kind: ``"order"`` for a regular order, ``"algo"`` for a strategy order.
+    :param topic: the push's topic (``orders``, ``algo_orders``, ``match_orders``).
     """
 
     order_id: str

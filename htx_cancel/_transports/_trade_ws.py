@@ -50,8 +50,14 @@ _decode = msgspec.json.Decoder()
 
 @dataclass(frozen=True, slots=True)
 class TradeSocketStats:
-    """The trade socket: ``connected``; cancels sent on it and over HTTP instead;
-    ``reconnects``; ``lost``: cancels that left on it and got no answer."""
+    """The trade socket's counts (``client.stats().trade_socket``).
+
+    :param connected: True while the socket is up.
+    :param on_socket: cancels sent on the socket.
+    :param over_http: cancels sent over HTTP instead (the socket was down).
+    :param reconnects: connections made after the first.
+    :param lost: cancels that left on the socket and got no answer.
+    """
 
     connected: bool
     on_socket: int
