@@ -47,7 +47,11 @@ class RequestTimeout(TransportError):
 
 
 class DecodeError(HTXError):
-    """The answer's body is not the JSON the exchange sends; ``status`` is the HTTP status."""
+    """The answer's body is not the JSON the exchange sends; ``status`` is the HTTP status.
+
+    :param message: what was wrong with the answer.
+    :param status: the HTTP status of the answer; None when unknown.
+    """
 
     def __init__(self, message: str, *, status: int | None = None) -> None:
         super().__init__(message)
@@ -59,6 +63,10 @@ class APIError(HTXError):
 
     ``code`` is HTX's code as an int, or as the string it sent when it is not numeric
     (``"api-signature-not-valid"``); ``status`` is the HTTP status of the answer.
+
+    :param code: HTX's code: an int, or the string it sent when it is not numeric.
+    :param message: HTX's message.
+    :param status: the HTTP status of the answer; None when unknown.
     """
 
     def __init__(self, code: int | str, message: str, *, status: int | None = None) -> None:
@@ -81,6 +89,10 @@ class MigratedAccountError(APIError):
 
     HTX answers such requests 6023 ("The new feature is temporarily unavailable.") or 6002; the
     same request will be refused again. Use ``CancelClient(credentials, api="v5")``.
+
+    :param code: HTX's code (6023 or 6002).
+    :param message: HTX's message; the advice to use ``api="v5"`` is added to it.
+    :param status: the HTTP status of the answer; None when unknown.
     """
 
     ADVICE = 'this account trades through HTX\'s v5 API: use CancelClient(..., api="v5")'

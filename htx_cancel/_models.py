@@ -134,6 +134,11 @@ class RateLimitHeaders:
     """The exchange's ``ratelimit-*`` headers: limit, window (ms), remaining, reset (ms).
 
     HTX does not say whether ``ratelimit-reset`` is an epoch time or a delay; both are read.
+
+    :param limit: ``ratelimit-limit``: requests allowed per window.
+    :param interval_ms: ``ratelimit-interval``: the window, in ms.
+    :param remaining: ``ratelimit-remaining``: requests left in this window.
+    :param reset_ms: ``ratelimit-reset``, in ms: an epoch time or a delay.
     """
 
     limit: int
@@ -146,6 +151,8 @@ class RateLimitHeaders:
 
         An epoch reset is compared with ``server_now``; a delay is taken as it is. Never
         negative, never longer than the window.
+
+        :param server_now: the exchange's time now, epoch seconds.
         """
         if self.reset_ms >= _EPOCH_MS:
             delay = self.reset_ms / 1000 - server_now

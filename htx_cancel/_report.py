@@ -164,7 +164,10 @@ class CancelReport:
 
 
 class CancelFailed(HTXError):
-    """Some ids were not confirmed cancelled; ``report`` holds every outcome."""
+    """Some ids were not confirmed cancelled; ``report`` holds every outcome.
+
+    :param report: the call's [`CancelReport`][htx_cancel.CancelReport], every outcome in it.
+    """
 
     def __init__(self, report: CancelReport) -> None:
         text = (f"{len(report.failed)} failed and {len(report.unknown)} unknown "

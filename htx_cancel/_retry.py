@@ -16,6 +16,12 @@ class RetryPolicy:
     that doubles from ``backoff`` up to ``backoff_max``, with equal jitter (half of it fixed,
     half random). No retry starts later than ``deadline`` seconds after the call began (None:
     no deadline); a batch's first attempt always goes.
+
+    :param max_attempts: attempts of a request, the first included (default 4; at least 1).
+    :param backoff: seconds of the first backoff (default 0.05; not negative).
+    :param backoff_max: the longest backoff, in seconds (default 1.0; not negative).
+    :param deadline: seconds after the call began past which no retry starts (default 60.0; None: no
+        deadline; else more than 0).
     """
 
     max_attempts: int = 4
@@ -32,7 +38,11 @@ class RetryPolicy:
             raise ValueError(f"deadline must be positive or None, got {self.deadline}")
 
     def delay(self, attempt: int, rng: random.Random) -> float:
-        """Seconds to wait before attempt ``attempt + 1`` (equal jitter)."""
+        """Seconds to wait before attempt ``attempt + 1`` (equal jitter).
+
+        :param attempt: the attempt just made (1 for the first).
+        :param rng: the random source of the jitter.
+        """
         return backoff(attempt, self.backoff, self.backoff_max, rng)
 
 

@@ -13,12 +13,16 @@ __all__ = ["NOT_SENT", "SENT", "Feedback"]
 class Feedback:
     """How a granted request ended, for `Limiter.finish()`.
 
-    ``sent``: False when the request certainly never left (its slots go straight back); True
-    when it may have reached the exchange (its slots stay counted for a window after now).
-    ``headers``: the answer's ``ratelimit-*`` headers, if it had them. ``reset_in``: seconds to
-    the exchange's reset per those headers (computed by the caller with the server's time).
-    ``rate_limited``: the exchange answered with its over-limit code (1032 on v1): the pool the
-    headers name (or every pool of the request) pauses until the reset.
+    :param sent: False when the request certainly never left (its slots go straight back); True (the
+        default) when it may have reached the exchange (its slots stay counted for a window after
+        now).
+    :param headers: the answer's ``ratelimit-*`` headers, if it had them; a request not sent has
+        none (else a ValueError).
+    :param reset_in: seconds to the exchange's reset per those headers (computed by the caller with
+        the server's time); None when unknown.
+    :param rate_limited: True when the exchange answered with its over-limit code (1032 on v1): the
+        pool the headers name (or every pool of the request) pauses until the reset. Needs
+        ``sent=True`` (else a ValueError).
     """
 
     sent: bool = True

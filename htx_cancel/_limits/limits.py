@@ -15,23 +15,29 @@ __all__ = ["DEFAULT_LIMITS", "RateLimits"]
 class RateLimits:
     """HTX's limits as this process may use them.
 
-    ``trade`` is the account's trade pool (72 requests per 3 s), ``read`` its read pool (72 per
-    3 s) and ``strategy`` each strategy endpoint's own pool (5 per 1 s), as ``(requests,
-    seconds)``. ``share`` scales them down for one of several processes on an account (0.5:
-    half each). ``guard`` is added to every hold, against clock granularity at the exchange.
-    ``strategy_reserve`` caps the trade slots kept for queued strategy cancels (default: two
-    thirds of the trade pool, what three strategy endpoints at full speed need). ``pacing``, if
-    set, is an ``(requests, seconds)`` aiolimiter stage in front of the strict pools that
-    spreads a burst; it never replaces them.
+    A limit is ``(requests, seconds)``: at least 1 request in more than 0 seconds, else a
+    ValueError. Outside use (another program on the account) is learned from the exchange's
+    ``ratelimit-*`` headers. ``RedisLimiter`` never plans (see docs/redis.md).
 
-    Outside use (another program on the account) is learned from the exchange's
-    ``ratelimit-*`` headers. ``probe``: while nothing is known of a pool, send one request and
-    read its answer before bursting. ``outside_prior``: the share of the trade and read pools
-    left free for unseen use until the exchange's count covers half a window (0 to burst the
-    whole pool at once; see `htx_cancel._limits.outside`). ``plan``: while strategy
-    cancels queue beside regular ones, place their rounds so the mix finishes at the least time
-    its limits allow (`htx_cancel._limits.planner`); False keeps strategy cancels at their
-    own full pace behind the capped reserve. ``RedisLimiter`` never plans (see docs/redis.md).
+    :param trade: the account's trade pool (default 72 requests per 3 s).
+    :param strategy: each strategy endpoint's own pool (default 5 requests per 1 s).
+    :param share: scales every pool down for one of several processes on an account (0.5: half
+        each); in (0, 1], default 1.0.
+    :param guard: seconds added to every hold, against clock granularity at the exchange (default
+        0.005; not negative).
+    :param strategy_reserve: caps the trade slots kept for queued strategy cancels (None, the
+        default: two thirds of the trade pool, what three strategy endpoints at full speed need).
+    :param pacing: an ``(requests, seconds)`` aiolimiter stage in front of the strict pools that
+        spreads a burst; it never replaces them (None, the default: no pacing).
+    :param read: the account's read pool (default 72 requests per 3 s).
+    :param probe: True (the default): while nothing is known of a pool, send one request and read
+        its answer before bursting.
+    :param outside_prior: the share of the trade and read pools left free for unseen use until the
+        exchange's count covers half a window; in [0, 1), default 0.25 (0 bursts the whole pool at
+        once).
+    :param plan: True (the default): while strategy cancels queue beside regular ones, place their
+        rounds so the mix finishes at the least time its limits allow; False keeps strategy cancels
+        at their own full pace behind the capped reserve.
     """
 
     trade: tuple[int, float] = (72, 3.0)
@@ -58,7 +64,10 @@ class RateLimits:
             raise ValueError(f"outside_prior must be in [0, 1), got {self.outside_prior}")
 
     def spec(self, pool: str) -> PoolSpec:
-        """The pool's spec after ``share``: trade, read, or else a strategy endpoint's."""
+        """The pool's spec after ``share``: trade, read, or else a strategy endpoint's.
+
+        :param pool: ``"trade"``, ``"read"``, or a strategy endpoint's pool name.
+        """
         n, t = self.full(pool)
         limit = max(1, int(n * self.share))
         account = pool in (TRADE_POOL, READ_POOL)
@@ -66,11 +75,17 @@ class RateLimits:
         return PoolSpec(pool, limit, t, prior, self.probe, n)
 
     def specs(self, pools: tuple[str, ...] = (TRADE_POOL, READ_POOL)) -> list[PoolSpec]:
-        """The specs of these pools (default the account's two)."""
+        """The specs of these pools (default the account's two).
+
+        :param pools: pool names, as for ``spec()`` (default ``("trade", "read")``).
+        """
         return [self.spec(pool) for pool in pools]
 
     def full(self, pool: str) -> tuple[int, float]:
-        """The account's whole limit for a pool, as the exchange states it."""
+        """The account's whole limit for a pool, as the exchange states it.
+
+        :param pool: ``"trade"``, ``"read"``, or a strategy endpoint's pool name.
+        """
         if pool == TRADE_POOL:
             return self.trade
         return self.read if pool == READ_POOL else self.strategy

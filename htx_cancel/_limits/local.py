@@ -182,7 +182,12 @@ _shared: weakref.WeakValueDictionary[tuple[str, RateLimits], RateLimiter] = (
 
 
 def shared_limiter(account: str, limits: RateLimits = DEFAULT_LIMITS) -> RateLimiter:
-    """The process-wide limiter for an account (by access key) and limits, made on first use."""
+    """The process-wide limiter for an account (by access key) and limits, made on first use.
+
+    :param account: the account's access key.
+    :param limits: the [`RateLimits`][htx_cancel.RateLimits] (default: HTX's); each distinct value
+        gets its own limiter.
+    """
     key = (account, limits)
     limiter = _shared.get(key)
     if limiter is None:

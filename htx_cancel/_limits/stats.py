@@ -11,10 +11,14 @@ __all__ = ["LimiterStats", "PoolStats"]
 class PoolStats:
     """One pool at one moment.
 
-    ``in_flight``: granted, not answered yet. ``held``: answered, still counted for a window.
-    ``free``: slots that could be granted now. ``outside``: slots left for use this limiter
-    cannot see (learned from the exchange's counts). ``paused_for``: seconds left of a pause
-    after a 1032 (0 when not paused).
+    :param name: the pool's name (``trade``, ``read``, or a strategy endpoint's).
+    :param limit: requests allowed per window (after ``share``).
+    :param period: the window, in seconds.
+    :param in_flight: slots granted, not answered yet.
+    :param held: slots answered, still counted for a window.
+    :param free: slots that could be granted now.
+    :param outside: slots left for use this limiter cannot see (learned from the exchange's counts).
+    :param paused_for: seconds left of a pause after a 1032 (0 when not paused).
     """
 
     name: str
@@ -36,10 +40,13 @@ class PoolStats:
 class LimiterStats:
     """Every pool, waiters by priority, and counters since the limiter was made.
 
-    ``granted``: slots granted (a request in two pools counts once). ``pauses``: 1032 pauses
-    taken in. ``outside_seen``: the most requests of others the exchange counted in one answer.
-    ``backend``: where the pools are kept now: ``"in-process"``, ``"redis"``, or
-    ``"fallback"`` (a Redis limiter limiting in-process while Redis cannot be used).
+    :param pools: each pool's [`PoolStats`][htx_cancel.PoolStats], by pool name.
+    :param waiting: requests waiting, by priority.
+    :param granted: slots granted (a request in two pools counts once).
+    :param pauses: 1032 pauses taken in.
+    :param outside_seen: the most requests of others the exchange counted in one answer.
+    :param backend: where the pools are kept now: ``"in-process"``, ``"redis"``, or ``"fallback"``
+        (a Redis limiter limiting in-process while Redis cannot be used).
     """
 
     pools: dict[str, PoolStats] = field(default_factory=dict)

@@ -49,7 +49,12 @@ class Request:
 
 @dataclass(frozen=True, slots=True)
 class Answer:
-    """An HTTP answer: status, the raw body, and the ``ratelimit-*`` headers if present."""
+    """An HTTP answer: status, the raw body, and the ``ratelimit-*`` headers if present.
+
+    :param status: the HTTP status.
+    :param body: the raw body, as it came.
+    :param ratelimit: the answer's ``ratelimit-*`` headers; None when it had none.
+    """
 
     status: int
     body: bytes
@@ -58,13 +63,25 @@ class Answer:
     @classmethod
     def json(cls, value: Any, status: int = 200, *,
              headers: Mapping[str, object] | None = None) -> Answer:
-        """An answer whose body is ``value`` as JSON (``headers`` may carry ``ratelimit-*``)."""
+        """An answer whose body is ``value`` as JSON (``headers`` may carry ``ratelimit-*``).
+
+        :param value: the body, encoded as JSON.
+        :param status: the HTTP status (default 200).
+        :param headers: the answer's headers (None: none); its ``ratelimit-*`` headers, if all
+            there, become ``ratelimit``.
+        """
         return cls(status, _encode(value), ratelimit_of(headers))
 
     @classmethod
     def text(cls, body: str | bytes, status: int = 200, *,
              headers: Mapping[str, object] | None = None) -> Answer:
-        """An answer whose body is sent as it is (an HTML error page, a cut-off JSON)."""
+        """An answer whose body is sent as it is (an HTML error page, a cut-off JSON).
+
+        :param body: the body, sent as it is (text is encoded as UTF-8).
+        :param status: the HTTP status (default 200).
+        :param headers: the answer's headers (None: none); its ``ratelimit-*`` headers, if all
+            there, become ``ratelimit``.
+        """
         raw = body.encode() if isinstance(body, str) else body
         return cls(status, raw, ratelimit_of(headers))
 
