@@ -44,6 +44,21 @@ class CancelAfter:
     ``on_failure`` (called from the switch's task: keep it quick). A clean exit disarms unless
     ``stay_armed``; an exit by exception (or cancellation) leaves the switch armed, so the
     exchange cancels the orders when it runs out: that is the point.
+
+    :param request: sends one signed request (the client's); use ``client.cancel_after()`` rather
+        than making a switch by hand.
+    :param clock: the switch's time.
+    :param timeout: seconds after the last arm at which the exchange cancels every open order; at
+        least 5 (else a ValueError).
+    :param on_failure: called with the exception of each failed re-arm; None: nothing is called.
+    :param stay_armed: True leaves the switch armed after a clean exit too (default False).
+    :param interval: seconds between re-arms (None: a third of ``timeout``); more than 0 and less
+        than ``timeout``, else a ValueError.
+    :param priority: the limiter priority of arms and disarms (default ``"high"``).
+    :param path: the switch's endpoint (default v1's ``linear-cancel-after``; the v5 client passes
+        ``/v5/trade/cancel-after``).
+    :param on_off: the values of the arm and the disarm flag the endpoint takes (default ``(1, 0)``;
+        v5: ``("1", "0")``).
     """
 
     __slots__ = ("_busy", "_clock", "_interval", "_on_failure", "_on_off", "_path", "_priority",
@@ -139,7 +154,11 @@ class CancelAfter:
                                                             name="htx-cancel-after")
 
     async def stop(self, *, disarm: bool = True) -> None:
-        """Stop re-arming; then disarm unless ``disarm=False`` (errors from the disarm raise)."""
+        """Stop re-arming; then disarm unless ``disarm=False`` (errors from the disarm raise).
+
+        :param disarm: True (the default) disarms the switch after the last re-arm; False leaves it
+            armed.
+        """
         task, self._task = self._task, None
         if task is not None:
             self._stopping = True

@@ -29,6 +29,11 @@ class RateLimiter:
     ``slot()`` does both around a block, for requests another HTTP client sends.
 
     ``scheduler`` lends books to keep (the Redis backend's, when it falls back to this one).
+
+    :param limits: the account's [`RateLimits`][htx_cancel.RateLimits] (default: HTX's).
+    :param clock: the limiter's time (default: the event loop's).
+    :param scheduler: the books to keep (the Redis backend lends its own for its fallback); None
+        makes them from ``limits``.
     """
 
     __slots__ = ("__weakref__", "_clock", "_loop", "_pacer", "_sched", "_soon", "_timer",
@@ -53,7 +58,13 @@ class RateLimiter:
         return self._sched
 
     async def acquire(self, endpoint: Endpoint, priority: Priority = "normal") -> Ticket:
-        """Wait (FIFO per priority and endpoint) until all pools of ``endpoint`` have room."""
+        """Wait (FIFO per priority and endpoint) until all pools of ``endpoint`` have room.
+
+        :param endpoint: the catalog's endpoint of the request (its pools: trade, read, a strategy
+            pool).
+        :param priority: ``"high"``, ``"normal"`` (the default) or ``"low"``: higher priorities are
+            granted first.
+        """
         if self._pacer is not None:
             await self._pacer.acquire()
         sched = self._sched
@@ -85,7 +96,10 @@ class RateLimiter:
 
     def evict(self, exc: BaseException) -> None:
         """Send every queued waiter away with ``exc`` (it took nothing): the Redis backend
-        moves them back to Redis when Redis returns."""
+        moves them back to Redis when Redis returns.
+
+        :param exc: the exception every queued waiter's ``acquire`` raises.
+        """
         for ticket in self._sched.queued():
             self._sched.cancel(ticket)
             fut = ticket.waker
@@ -101,17 +115,35 @@ class RateLimiter:
         the slot stays counted for a window after the request). ``path_or_endpoint`` is a
         catalog path (``/linear-swap-api/v1/swap_order``), a bare name, or an
         `Endpoint`; a path the catalog does not know needs ``pools``.
+
+        :param path_or_endpoint: a catalog path (``/linear-swap-api/v1/swap_order``,
+            ``/v5/trade/order``), a bare v1 name (``swap_order``), or an endpoint of the catalog.
+        :param priority: ``"high"``, ``"normal"`` (the default) or ``"low"``; anything else is a
+            ValueError.
+        :param pools: the pools the request counts against, such as ``("trade",)``; needed (else a
+            ValueError) for a path the catalog does not know, and given for a known one they replace
+            the catalog's.
         """
         check_priority(priority)
         return hold_slot(self, resolve(path_or_endpoint, pools), priority)
 
     def finish(self, ticket: Ticket, feedback: Feedback = SENT) -> None:
         """The ticket's request is over (see `Feedback`): its slots go back, or stay
-        counted for a window; its headers teach the pool outside use; a 1032 pauses it."""
+        counted for a window; its headers teach the pool outside use; a 1032 pauses it.
+
+        :param ticket: the ticket ``acquire`` returned; each goes back exactly once.
+        :param feedback: how the request ended: a [`Feedback`][htx_cancel.Feedback] (default: sent,
+            nothing learned from its answer).
+        """
         self._after(self._sched.finish(ticket, self._clock.now(), feedback))
 
     def learn(self, ticket: Ticket, feedback: Feedback) -> None:
-        """What the answer of a finished ticket's request said (headers, a 1032)."""
+        """What the answer of a finished ticket's request said (headers, a 1032).
+
+        :param ticket: a ticket already finished.
+        :param feedback: what its answer said: a [`Feedback`][htx_cancel.Feedback] (headers, a
+            1032).
+        """
         self._after(self._sched.learn(ticket, self._clock.now(), feedback))
 
     def stats(self) -> LimiterStats:

@@ -28,16 +28,36 @@ class Limiter(Protocol):
     """
 
     async def acquire(self, endpoint: Endpoint, priority: Priority = "normal") -> Ticket:
-        """Wait for a slot in every pool of ``endpoint``."""
+        """Wait for a slot in every pool of ``endpoint``.
+
+        :param endpoint: the catalog's endpoint of the request (its pools: trade, read, a strategy
+            pool).
+        :param priority: ``"high"``, ``"normal"`` (the default) or ``"low"``: higher priorities are
+            granted first.
+        """
         ...
 
     def finish(self, ticket: Ticket, feedback: Feedback = SENT) -> None:
-        """The ticket's request is over: it left or not, and what its answer said."""
+        """The ticket's request is over: it left or not, and what its answer said.
+
+        :param ticket: the ticket ``acquire`` returned; each goes back exactly once.
+        :param feedback: how the request ended: a [`Feedback`][htx_cancel.Feedback] (default: sent,
+            nothing learned from its answer).
+        """
         ...
 
     def slot(self, path_or_endpoint: str | Endpoint, *, priority: Priority = "normal",
              pools: tuple[str, ...] | None = None) -> AbstractAsyncContextManager[Slot]:
-        """Granted on entry, finished on exit: a request sent by another HTTP client."""
+        """Granted on entry, finished on exit: a request sent by another HTTP client.
+
+        :param path_or_endpoint: a catalog path (``/linear-swap-api/v1/swap_order``,
+            ``/v5/trade/order``), a bare v1 name (``swap_order``), or an endpoint of the catalog.
+        :param priority: ``"high"``, ``"normal"`` (the default) or ``"low"``; anything else is a
+            ValueError.
+        :param pools: the pools the request counts against, such as ``("trade",)``; needed (else a
+            ValueError) for a path the catalog does not know, and given for a known one they replace
+            the catalog's.
+        """
         ...
 
     def stats(self) -> LimiterStats:

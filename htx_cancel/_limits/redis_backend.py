@@ -69,7 +69,14 @@ class _Moved(Exception):
 
 
 class RedisTicket(Ticket):
-    """A ticket granted by Redis: its lane's keys, Redis's counts at grant, the generation."""
+    """A ticket granted by Redis: its lane's keys, Redis's counts at grant, the generation.
+
+    :param endpoint: the endpoint's name.
+    :param pools: the pools it holds a slot in.
+    :param tid: the ticket's id in Redis.
+    :param lane: the queue it waited in (set by the limiter).
+    :param priority: ``"high"``, ``"normal"`` or ``"low"``.
+    """
 
     __slots__ = ("gen", "lane", "lapses", "shared")
 
@@ -161,6 +168,23 @@ class RedisLimiter:
     (what it holds and sent in the current windows), and Redis is tried again every
     ``retry_after`` seconds; when it answers, the held slots are written back and requests go
     through Redis again. Both moves are logged at INFO; ``stats().backend`` says which is used.
+
+    :param redis: a Redis URL (``redis://``, ``rediss://`` for TLS, a node of a Redis Cluster; the
+        limiter makes and closes its own client) or a ``redis.asyncio`` client (lent, not closed).
+    :param account: names the account (e.g. its UID): every limiter with the same ``key_prefix`` and
+        ``account`` shares the pools. Empty, or with braces or spaces, is a ValueError.
+    :param limits: the account's whole [`RateLimits`][htx_cancel.RateLimits] (default: HTX's).
+    :param key_prefix: the start of every Redis key (default ``htx_cancel``).
+    :param fallback: limits for an in-process limiter used while Redis cannot be used (None, the
+        default: raise [`RateLimiterError`][htx_cancel.RateLimiterError] instead).
+    :param poll_cap: the longest sleep between checks of Redis, in seconds (default 0.05); it must
+        be more than 0 and at most ``queue_ttl / 4`` (else a ValueError).
+    :param lease: seconds an in-flight request's slot is held if its process never reports back
+        (default 15.0); it must exceed the client's total request timeout, and the longest period
+        plus ``guard`` (else a ValueError).
+    :param queue_ttl: seconds a waiter's place in the queue outlives its last check (default 0.25).
+    :param retry_after: seconds between tries of Redis while on the fallback (default 0.2; more than
+        0, else a ValueError).
     """
 
     __slots__ = (
@@ -253,7 +277,10 @@ class RedisLimiter:
         return f"RedisLimiter(account={self.account!r}, limits={self.limits!r})"
 
     def key(self, name: str) -> str:
-        """The Redis key of ``name`` for this account."""
+        """The Redis key of ``name`` for this account.
+
+        :param name: the key's name within the account's keys.
+        """
         return self._prefix + name
 
     @property
@@ -317,7 +344,13 @@ class RedisLimiter:
     # -- the Limiter protocol ---------------------------------------------------------------
 
     async def acquire(self, endpoint: Endpoint, priority: Priority = "normal") -> Ticket:
-        """Wait (FIFO per endpoint, across processes) until every pool of ``endpoint`` has room."""
+        """Wait (FIFO per endpoint, across processes) until every pool of ``endpoint`` has room.
+
+        :param endpoint: the catalog's endpoint of the request (its pools: trade, read, a strategy
+            pool).
+        :param priority: ``"high"``, ``"normal"`` (the default) or ``"low"``: higher priorities are
+            granted first.
+        """
         for pool in endpoint.pools:
             self._books.add_pool(self._spec(pool))
         while True:
@@ -367,6 +400,14 @@ class RedisLimiter:
         """``async with limiter.slot(path) as slot:`` around a request another HTTP client sends.
 
         As [`RateLimiter.slot()`][htx_cancel.RateLimiter.slot], across every process of the account.
+
+        :param path_or_endpoint: a catalog path (``/linear-swap-api/v1/swap_order``,
+            ``/v5/trade/order``), a bare v1 name (``swap_order``), or an endpoint of the catalog.
+        :param priority: ``"high"``, ``"normal"`` (the default) or ``"low"``; anything else is a
+            ValueError.
+        :param pools: the pools the request counts against, such as ``("trade",)``; needed (else a
+            ValueError) for a path the catalog does not know, and given for a known one they replace
+            the catalog's.
         """
         check_priority(priority)
         return hold_slot(self, resolve(path_or_endpoint, pools), priority)
@@ -376,6 +417,10 @@ class RedisLimiter:
 
         Not sent: its slots go straight back. Sent: held ``period + guard`` from now, then
         [`learn()`][htx_cancel.redis_limiter.RedisLimiter.learn] what its answer said.
+
+        :param ticket: the ticket ``acquire`` returned; each goes back exactly once.
+        :param feedback: how the request ended: a [`Feedback`][htx_cancel.Feedback] (default: sent,
+            nothing learned from its answer).
         """
         if not ticket.granted:
             return
@@ -398,6 +443,10 @@ class RedisLimiter:
         Headers: outside use, counted against every process's grants. Over the limit: the
         pool pauses for every process until the exchange's reset. Pools the headers do not
         name are known to answer: no more probing.
+
+        :param ticket: a ticket already finished.
+        :param feedback: what its answer said: a [`Feedback`][htx_cancel.Feedback] (headers, a
+            1032).
         """
         if self._down:
             assert self._fallback is not None

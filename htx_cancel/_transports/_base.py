@@ -96,7 +96,10 @@ class Transport(Protocol):
     """
 
     async def handle(self, request: Request) -> Answer:
-        """Send ``request``; its answer."""
+        """Send ``request``; its answer.
+
+        :param request: the signed request: method, URL and body.
+        """
         ...
 
     async def close(self) -> None:
