@@ -86,7 +86,11 @@ class StatsSource(Protocol):
 
 
 class LimiterCollector(Collector):
-    """Gauges read from limiters' ``stats()`` at scrape time, labelled by account."""
+    """Gauges read from limiters' ``stats()`` at scrape time, labelled by account.
+
+    :param namespace: prefixes every metric name (default ``htx_cancel``:
+        ``htx_cancel_pool_utilization``...).
+    """
 
     __slots__ = ("_namespace", "_sources")
 
@@ -95,11 +99,19 @@ class LimiterCollector(Collector):
         self._sources: dict[str, StatsSource] = {}
 
     def add(self, limiter: StatsSource, account: str) -> None:
-        """Watch ``limiter`` under the label ``account`` (replacing one of the same name)."""
+        """Watch ``limiter`` under the label ``account`` (replacing one of the same name).
+
+        :param limiter: anything with ``stats()``: a [`RateLimiter`][htx_cancel.RateLimiter] or a
+            [`RedisLimiter`][htx_cancel.redis_limiter.RedisLimiter].
+        :param account: the ``account`` label of its gauges.
+        """
         self._sources[account] = limiter
 
     def remove(self, account: str) -> None:
-        """Stop watching the limiter of ``account``."""
+        """Stop watching the limiter of ``account``.
+
+        :param account: the label it was added under; an account not watched is ignored.
+        """
         self._sources.pop(account, None)
 
     def _name(self, name: str) -> str:
@@ -179,7 +191,11 @@ class ClientSource(Protocol):
 class ClientCollector(Collector):
     """Gauges read from clients' ``stats()`` at scrape time, labelled by account: the order
     stream's health, the trade socket's counts, the cancellation ratio (HTX's placement ban:
-    3,000 placed in 10 minutes, over 99% cancelled within 3 s)."""
+    3,000 placed in 10 minutes, over 99% cancelled within 3 s).
+
+    :param namespace: prefixes every metric name (default ``htx_cancel``:
+        ``htx_cancel_pool_utilization``...).
+    """
 
     __slots__ = ("_namespace", "_sources")
 
@@ -188,11 +204,19 @@ class ClientCollector(Collector):
         self._sources: dict[str, ClientSource] = {}
 
     def add(self, client: ClientSource, account: str) -> None:
-        """Watch ``client`` under the label ``account`` (replacing one of the same name)."""
+        """Watch ``client`` under the label ``account`` (replacing one of the same name).
+
+        :param client: a [`CancelClient`][htx_cancel.CancelClient] (anything whose ``stats()``
+            returns a [`ClientStats`][htx_cancel.ClientStats]).
+        :param account: the ``account`` label of its gauges.
+        """
         self._sources[account] = client
 
     def remove(self, account: str) -> None:
-        """Stop watching the client of ``account``."""
+        """Stop watching the client of ``account``.
+
+        :param account: the label it was added under; an account not watched is ignored.
+        """
         self._sources.pop(account, None)
 
     def collect(self) -> Iterator[Metric]:
@@ -251,6 +275,11 @@ class Metrics:
     ``registry`` defaults to prometheus_client's global one; ``namespace`` prefixes every name.
     Pass [`observe()`][htx_cancel.metrics.Metrics.observe] as the client's ``on_request`` and
     [`watch()`][htx_cancel.metrics.Metrics.watch] its limiter.
+
+    :param registry: the prometheus_client registry to register in (default: its global
+        ``REGISTRY``); None registers nothing (the metrics are made but not exported).
+    :param namespace: prefixes every metric name (default ``htx_cancel``:
+        ``htx_cancel_pool_utilization``...).
     """
 
     __slots__ = ("_children", "_latency", "_rejected", "_requests", "_wait", "clients",
@@ -279,7 +308,10 @@ class Metrics:
         self._children: dict[tuple[str, str, str], tuple[Counter, Histogram, Histogram]] = {}
 
     def observe(self, event: RequestEvent) -> None:
-        """Count one attempt (the client's ``on_request`` callback)."""
+        """Count one attempt (the client's ``on_request`` callback).
+
+        :param event: the attempt's [`RequestEvent`][htx_cancel.RequestEvent].
+        """
         key = (event.endpoint, event.outcome, event.priority)
         children = self._children.get(key)
         if children is None:
@@ -296,11 +328,21 @@ class Metrics:
             self._rejected.labels(event.endpoint).inc()
 
     def watch(self, limiter: StatsSource | None, account: str = "default") -> None:
-        """Report ``limiter.stats()`` at every scrape, labelled ``account``; None: nothing."""
+        """Report ``limiter.stats()`` at every scrape, labelled ``account``; None: nothing.
+
+        :param limiter: anything with ``stats()`` (a [`RateLimiter`][htx_cancel.RateLimiter], a
+            [`RedisLimiter`][htx_cancel.redis_limiter.RedisLimiter], ``client.limiter``); None:
+            nothing is watched.
+        :param account: the ``account`` label of its metrics (default ``"default"``).
+        """
         if limiter is not None:
             self.limiters.add(limiter, account)
 
     def watch_client(self, client: ClientSource, account: str = "default") -> None:
         """Report ``client.stats()`` at every scrape, labelled ``account``: the order stream,
-        the trade socket and the cancellation ratio (``watch`` covers the limiter)."""
+        the trade socket and the cancellation ratio (``watch`` covers the limiter).
+
+        :param client: a [`CancelClient`][htx_cancel.CancelClient].
+        :param account: the ``account`` label of its metrics (default ``"default"``).
+        """
         self.clients.add(client, account)

@@ -110,6 +110,15 @@ def limit_ccxt(exchange: Any, limiter: Limiter, *, priority: Priority = "normal"
     ``priority`` is the default; a call may pass ``{"htx_priority": "high"}`` in its
     ``config`` (the last argument of ``exchange.request``) to override it. Returns the same
     exchange object.
+
+    :param exchange: a ``ccxt.async_support.htx`` exchange; its private requests to the swap APIs
+        take slots (public and market requests pass as they are).
+    :param limiter: the [`Limiter`][htx_cancel.Limiter] to take slots of (``client.limiter`` shares
+        the client's).
+    :param priority: the default priority of its requests: ``"high"``, ``"normal"`` (the default) or
+        ``"low"``; anything else is a ValueError.
+    :param unknown_pools: the pools of a private path the catalog does not know (default
+        ``("trade",)``).
     """
     if priority not in PRIORITIES:
         raise ValueError(f"priority must be one of {', '.join(PRIORITIES)}, got {priority!r}")
