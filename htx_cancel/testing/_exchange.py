@@ -65,6 +65,86 @@ class FakeExchange(ExchangeState, Responder, StreamServer):
     an account on the new system. Seed orders with `seed()` or place them through the API, inject
     faults through ``ex.faults`` and inspect ``ex.requests`` afterwards. See ``docs/testing.md`` for
     every option.
+
+    :param credentials: HmacSHA256 keys, access key -> secret key (default ``{"test-access":
+        "test-secret"}``; none when only ``ed25519_keys`` is given).
+    :param trade_limit: the trade pool: N requests per T seconds, every trade endpoint (default
+        ``(72, 3.0)``).
+    :param strategy_limit: each strategy cancel endpoint's own pool (trigger, tpsl, track) (default
+        ``(5, 1.0)``).
+    :param window: ``"sliding"``: refused if N arrived in (t-T, t]; ``"fixed"``: windows [kT,
+        (k+1)T) of the server's monotonic clock (default ``"sliding"``).
+    :param rate_limits: ``False``: never answer 1032 (arrivals are still counted) (default
+        ``True``).
+    :param latency: seconds (or a callable returning seconds, for jitter) before a request "arrives"
+        (default ``0.0``). Negative is a ValueError.
+    :param clock_skew: seconds added to the server's wall clock; settable at run time (default
+        ``0.0``).
+    :param faults: a [`FaultInjector`][htx_cancel.testing.FaultInjector], or faults to script for
+        any endpoint (default None: none); the injector is ``ex.faults``.
+    :param seed: seeds the generated order ids (and direction/offset) and, apart, the fill draws
+        (default ``None``).
+    :param host: the address to listen on (default ``127.0.0.1``).
+    :param port: the port to listen on (default 0: a free one, in ``ex.port`` once started).
+    :param plain_text: serve JSON as ``text/plain``: ``"never"``, ``"alternate"`` (the default:
+        every other answer) or ``"always"``.
+    :param hang_seconds: how long ``hang_after`` waits (default ``5.0``).
+    :param clock: the exchange's time, an ``htx_cancel._clock.Clock`` (default: the event loop's);
+        with [`FakeClock`][htx_cancel.testing.FakeClock] arrival times are exact (and ``latency``,
+        ``hang_after``, the cancelling phase, retention and the switch run on fake time; line the
+        wall clock up with ``clock_skew``).
+    :param read_limit: the read pool: order info, listings, account and position reads (default
+        ``(72, 3.0)``).
+    :param ed25519_keys: Ed25519 keys: access key -> public key (32 raw bytes, PEM, or a
+        ``cryptography`` key object); needs the ``ed25519`` extra (default ``None``).
+    :param fill_before_cancel: chance that a regular order fills just before a cancel reaches it
+        (the cancel answers 1061) (default ``0.0``). Outside [0, 1] is a ValueError.
+    :param fill_during_cancel: chance that a regular order's cancel is accepted but the order fills
+        instead (status 6) (default ``0.0``). Outside [0, 1] is a ValueError.
+    :param cancelling_seconds: cancelled regular orders show status 11 this long before 7 (default
+        ``0.0``).
+    :param cancelled_retention: seconds a cancelled order stays queryable (then it is gone: 1061)
+        (default ``7200.0``).
+    :param client_id_retention: seconds a client order id can be looked up (and cannot be reused)
+        (default ``28800.0``).
+    :param cancel_after_kinds: which order kinds the dead man's switch cancels when it fires
+        (default ``("order",)``).
+    :param outsider_rate: start a steady outside client on the account at this many requests per
+        second when the exchange starts (default None: none; see ``start_outsider()``).
+    :param outsider_endpoint: the endpoint (its pools) the outside client uses (default
+        ``"swap_order"``).
+    :param error_style: the shape of whole-request errors: ``err_code`` (the default), ``err-code``,
+        ``code_msg``, ``code_message``, ``code_msg_bare`` or ``code_message_bare`` (see
+        docs/testing.md); another is a ValueError.
+    :param ts_as_string: send ``ts`` as a JSON string, as some real answers do (default ``False``).
+    :param api: which families are served: ``"both"``, ``"v5"`` or ``"v1"`` (the other family's
+        paths answer HTTP 404, uncounted) (default ``"both"``). Another value is a ValueError.
+    :param migrated: ``True``: every v1 private path answers ``migrated_code`` (an account on HTX's
+        new system) (default ``False``).
+    :param migrated_code: ``6023`` ("The new feature is temporarily unavailable.") or ``6002``
+        (default ``6023``). Another is a ValueError.
+    :param cancel_lag: seconds during which v5 reads (and pushes) still show an order ``new`` after
+        a cancel of it was accepted (default ``0.0``). Negative, or not a number, is a ValueError.
+    :param v5_styles: variants of the v5 envelope to send, any of ``msg``, ``success``,
+        ``null_message``, ``no_ts``, ``string_codes``, ``number_ids`` (default none; see
+        docs/testing.md); an unknown one is a ValueError.
+    :param cancel_all_nothing: v5 cancel-all with nothing to cancel: ``"empty"`` (``data: []``) or
+        ``"1051"`` (an error) (default ``"empty"``).
+    :param rate_headers: which answers carry ``ratelimit-*`` headers: ``"all"``, ``"v1"`` (v5
+        answers none: HTX's v5 headers are unconfirmed) or ``"none"`` (default ``"all"``). Another
+        is a ValueError.
+    :param algo_limit: ``(N, T)``: ``/v5/algo/cancel_orders`` takes a pool of its own besides the
+        trade pool (HTX states none) (default ``None``).
+    :param position_mode: the account's position mode (``"dual_side"``: hedge);
+        ``/v5/position/mode`` changes it (default ``"single_side"``). Another is a ValueError.
+    :param ws_ping_interval: seconds between the WebSockets' pings (two unanswered close the
+        connection) (default ``5.0``). It must be more than 0 (else a ValueError).
+    :param ws_push_delay: seconds every ``orders`` push is held back (default ``0.0``). Negative is
+        a ValueError.
+    :param ws_gzip: ``True``: WebSocket frames are gzip binary, not text (default ``False``).
+    :param ws_trade_keys: ``"camel"``: the trade channel's ``data`` uses ``orderId`` /
+        ``clientOrderId`` (default ``"snake"``: ``order_id`` / ``client_order_id``); another is a
+        ValueError.
     """
 
     def __init__(
