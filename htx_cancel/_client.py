@@ -369,8 +369,8 @@ class CancelClient:
         """Every order update HTX pushes for a contract (``"*"``: all) from now on.
 
         ``async for update in client.order_updates("BTC-USDT"):`` yields
-        [`OrderUpdate`][htx_cancel.OrderUpdate] s (order id, client id, contract, state, filled
-        volume, cancel reason, times). The stream reconnects and subscribes again by itself;
+        [`OrderUpdate`][htx_cancel.OrderUpdate] objects (order id, client id, contract, state,
+        filled volume, cancel reason, times). The stream reconnects and subscribes again by itself;
         pushes sent while it was down are lost: with ``gaps=True`` a
         [`StreamGap`][htx_cancel.StreamGap] is yielded after each reconnect (read the orders that
         matter from REST). See docs/streams.md.

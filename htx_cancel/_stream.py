@@ -4,7 +4,7 @@ One `OrderStream` per client, started on first use: it connects, authenticates (
 ``auth`` op, signed like a GET of the path), subscribes ``orders`` for every contract asked for
 (or ``*``), answers the server's pings, and on any loss reconnects with a growing, jittered
 backoff and subscribes again. Listeners are the bot's ``order_updates()`` iterators (a queue
-each) and verification's `Watch` es (every push since the watch began, and whether the
+each) and verification's watches (`Watch`: every push since the watch began, and whether the
 stream stayed up meanwhile: a reconnect breaks a watch, so verification asks REST about the
 gap). Its health ([`StreamHealth`][htx_cancel.StreamHealth]) is in ``client.stats()``.
 """

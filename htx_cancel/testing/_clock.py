@@ -29,6 +29,10 @@ class FakeClock:
 
     ``sleep`` waits for the fake time to pass; ``advance`` runs due timers in order and lets the
     event loop run the tasks they woke before moving on.
+
+    :param start: the fake monotonic time to begin at, in seconds (default 1000.0).
+    :param wall: the fake epoch time at ``start``, in seconds (default 1,700,000,000: November
+        2023).
     """
 
     __slots__ = ("_counter", "_now", "_timers", "_wall0")
@@ -48,13 +52,20 @@ class FakeClock:
         return self._wall0 + self._now
 
     def call_at(self, when: float, callback: Callable[[], None]) -> _Timer:
-        """Run ``callback`` when ``advance`` reaches ``when``."""
+        """Run ``callback`` when ``advance`` reaches ``when``.
+
+        :param when: the fake monotonic time, in seconds.
+        :param callback: called with no arguments; cancel it through the timer returned.
+        """
         timer = _Timer(callback)
         heapq.heappush(self._timers, (when, next(self._counter), timer))
         return timer
 
     async def sleep(self, delay: float) -> None:
-        """Wait until the fake time has moved ``delay`` forward."""
+        """Wait until the fake time has moved ``delay`` forward.
+
+        :param delay: fake seconds (a negative delay is taken as 0).
+        """
         fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
         def wake() -> None:
@@ -71,7 +82,10 @@ class FakeClock:
         return self._timers[0][0] if self._timers else None
 
     async def advance(self, delta: float) -> None:
-        """Move time forward by ``delta``, running every timer that falls due on the way."""
+        """Move time forward by ``delta``, running every timer that falls due on the way.
+
+        :param delta: fake seconds to move forward.
+        """
         target = self._now + delta
         await _settle()
         while (due := self.next_timer()) is not None and due <= target:
@@ -83,7 +97,12 @@ class FakeClock:
         await _settle()
 
     async def run_until(self, awaitable_done: Callable[[], bool], limit: float = 3600.0) -> None:
-        """Advance timer by timer until ``awaitable_done()`` is true or ``limit`` seconds pass."""
+        """Advance timer by timer until ``awaitable_done()`` is true or ``limit`` seconds pass.
+
+        :param awaitable_done: checked after each timer; the wait ends once it returns True.
+        :param limit: fake seconds after which a TimeoutError is raised (default 3600.0); also
+            raised at once when no timer is left to run.
+        """
         end = self._now + limit
         await _settle()
         while not awaitable_done():

@@ -335,7 +335,13 @@ class FakeExchange(ExchangeState, Responder, StreamServer):
         """Start another program on the account: ``rate`` requests/s to ``endpoint``'s pools.
 
         Stops with [`stop_outsider()`][htx_cancel.testing.FakeExchange.stop_outsider] or when the
-        exchange closes. Replaces a running one.
+        exchange closes. A RuntimeError before the exchange started, or while an outsider runs (stop
+        it first).
+
+        :param rate: requests per second, at steady times of the exchange's clock (more than 0, else
+            a ValueError).
+        :param endpoint: the endpoint whose pools its requests take (default ``swap_order``: the
+            trade pool).
         """
         if self._runner is None:
             raise RuntimeError("start the FakeExchange before its outsider")
@@ -370,7 +376,11 @@ class FakeExchange(ExchangeState, Responder, StreamServer):
         await self.close()
 
     def ws_url(self, path: str = NOTIFICATION_PATH) -> str:
-        """``ws://127.0.0.1:PORT/ws/v5/notification`` (or ``/linear-swap-trade``)."""
+        """``ws://127.0.0.1:PORT/ws/v5/notification`` (or ``/linear-swap-trade``).
+
+        :param path: the socket's path: ``/ws/v5/notification`` (the default) or
+            ``/linear-swap-trade``.
+        """
         return self.base_url.replace("http://", "ws://", 1) + path
 
     def _ws_gate(self, handler: Handler) -> Handler:

@@ -69,10 +69,17 @@ RANDOM_KINDS = tuple(k for k in FaultKind if k is not FaultKind.CODE_1067)
 
 @dataclass(frozen=True, slots=True)
 class Fault:
-    """One injected fault; ``kind`` may be a string, ``hang_seconds`` overrides the default.
+    """One injected fault.
 
-    ``err_code``/``err_msg`` are used by ``api_error`` (default 1056, settlement in progress);
-    the code may be a string, as HTX sometimes sends (``"api-signature-not-valid"``, ``"timeout"``).
+    :param kind: what happens: one of ``error_500_before``, ``html_before``, ``busy``,
+        ``rate_limit``, ``maintenance``, ``maintenance_1431``, ``code_1067``, ``api_error``,
+        ``gateway_504_after``, ``drop_after``, ``truncate_after``, ``garbled_after``, ``hang_after``
+        (a string is taken).
+    :param hang_seconds: how long ``hang_after`` waits, in seconds (None: the injector's
+        ``hang_seconds``).
+    :param err_code: the code ``api_error`` answers (default 1056, settlement in progress); it may
+        be a string, as HTX sometimes sends (``"api-signature-not-valid"``, ``"timeout"``).
+    :param err_msg: the message ``api_error`` answers.
     """
 
     kind: FaultKind
@@ -101,6 +108,9 @@ class FaultInjector:
     (``None`` matches any endpoint). Otherwise, once
     [`randomize()`][htx_cancel.testing.FaultInjector.randomize] was called, a seeded random draw
     decides, so the same request sequence gets the same faults.
+
+    :param hang_seconds: how long a ``hang_after`` fault waits, in seconds, unless the fault says
+        (default 5.0).
     """
 
     __slots__ = ("_endpoints", "_kinds", "_probability", "_rng", "_script", "hang_seconds")
@@ -118,9 +128,14 @@ class FaultInjector:
     ) -> FaultInjector:
         """Queue faults for the next requests to ``endpoint`` (or to any endpoint when None).
 
-        ``endpoint`` is a v1 endpoint name (``swap_cancel``), a v5 path
-        (``/v5/trade/cancel_batch_orders``: any method) or a method and a v5 path
-        (``GET /v5/trade/order``); the catalog's names (``v5/trade/...``) work too.
+        :param endpoint: a v1 endpoint name (``swap_cancel``), a v5 path
+            (``/v5/trade/cancel_batch_orders``: any method) or a method and a v5 path
+            (``GET /v5/trade/order``); the catalog's names (``v5/trade/...``) work too. None: any
+            endpoint.
+        :param faults: the faults, in order: [`Fault`][htx_cancel.testing.Fault] objects or their
+            kinds (``error_500_before``, ``html_before``, ``busy``, ``rate_limit``, ``maintenance``,
+            ``maintenance_1431``, ``code_1067``, ``api_error``, ``gateway_504_after``,
+            ``drop_after``, ``truncate_after``, ``garbled_after``, ``hang_after``).
         """
         target = None if endpoint is None else route_name(endpoint)
         self._script.extend((target, _as_fault(f)) for f in faults)
@@ -137,6 +152,16 @@ class FaultInjector:
         """Give unscripted requests a ``probability`` chance of one of ``kinds``.
 
         The default is every kind except ``code_1067``.
+
+        :param seed: seeds the draw, so the same request sequence gets the same faults (None:
+            unseeded).
+        :param probability: each unscripted request's chance of a fault, in [0, 1] (else a
+            ValueError).
+        :param kinds: the faults to draw from (None: every kind except ``code_1067``); empty is a
+            ValueError.
+        :param endpoints: only requests to these get random faults, each a v1 endpoint name
+            (``swap_cancel``), a v5 path (``/v5/trade/cancel_batch_orders``: any method) or a method
+            and a v5 path (``GET /v5/trade/order``) (None: every endpoint).
         """
         if not 0.0 <= probability <= 1.0:
             raise ValueError(f"probability must be within [0, 1], got {probability!r}")
@@ -162,7 +187,11 @@ class FaultInjector:
         return len(self._script)
 
     def take(self, endpoint: str, method: str = "POST") -> Fault | None:
-        """The fault for a ``method`` request to ``endpoint`` now being processed, consuming it."""
+        """The fault for a ``method`` request to ``endpoint`` now being processed, consuming it.
+
+        :param endpoint: the request's v1 endpoint name or v5 path.
+        :param method: ``"POST"`` (the default) or ``"GET"``.
+        """
         names = (endpoint, f"{method} {endpoint}")
         for index, (target, fault) in enumerate(self._script):
             if target is None or target in names:
@@ -180,5 +209,8 @@ class FaultInjector:
         return self._rng.choice(self._kinds)
 
     def hang_for(self, fault: Fault) -> float:
-        """How long a ``hang_after`` fault waits."""
+        """How long a ``hang_after`` fault waits.
+
+        :param fault: a ``hang_after`` fault.
+        """
         return self.hang_seconds if fault.hang_seconds is None else fault.hang_seconds

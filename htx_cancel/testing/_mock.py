@@ -20,6 +20,11 @@ class MockRequest:
     ``endpoint`` is the last path segment (``swap_cancel``), ``query`` the decoded query string
     (``Signature``, ``Timestamp``...), ``body`` the decoded JSON body (None for a GET), ``n``
     its number, counting from 1.
+
+    :param method: ``GET`` or ``POST``.
+    :param url: the whole signed URL (``path`` and ``query`` are read from it).
+    :param raw: the body's bytes (None for a GET).
+    :param n: the request's number, counting from 1.
     """
 
     __slots__ = ("body", "endpoint", "method", "n", "path", "query", "raw", "url")
@@ -53,6 +58,9 @@ class MockTransport:
     (sent, then the connection dropped), [`htx_cancel.RequestTimeout`][htx_cancel.RequestTimeout]
     (sent, no answer in time). It may be a coroutine function. Every request is kept in
     ``requests``.
+
+    :param handler: called with each [`MockRequest`][htx_cancel.testing.MockRequest]; returns an
+        [`Answer`][htx_cancel.Answer] (or a coroutine of one), or raises.
     """
 
     __slots__ = ("_handler", "closed", "requests")
@@ -63,7 +71,10 @@ class MockTransport:
         self.closed = False
 
     async def handle(self, request: Request) -> Answer:
-        """Record the request, then answer it through the handler."""
+        """Record the request, then answer it through the handler.
+
+        :param request: the signed request the client sends.
+        """
         seen = MockRequest(request.method, request.url, request.body, len(self.requests) + 1)
         self.requests.append(seen)
         await asyncio.sleep(0)  # a real transport always yields: requests in flight interleave

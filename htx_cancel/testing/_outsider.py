@@ -17,6 +17,12 @@ class Outsider:
     Its requests arrive at the exchange at steady times (one every ``1 / rate`` seconds of the
     exchange's clock) and take slots of that endpoint's pools like any other; ``accepted`` and
     ``rejected`` (1032) count them. They are not in ``FakeExchange.requests``.
+
+    :param rate: requests per second (more than 0, else a ValueError).
+    :param endpoint: the endpoint whose pools its requests take.
+    :param clock: the exchange's clock.
+    :param admit: takes a request arriving at the given time: True when the pools admitted it, False
+        for a 1032. Use ``FakeExchange.start_outsider()`` rather than making one by hand.
     """
 
     __slots__ = ("_admit", "_clock", "_task", "accepted", "endpoint", "rate", "rejected")

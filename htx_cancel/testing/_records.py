@@ -15,13 +15,28 @@ GET request's own parameters."""
 
 @dataclass(slots=True)
 class RequestRecord:
-    """One request to a private endpoint, as the server saw it.
+    """One request to a private endpoint, as the server saw it (in ``ex.requests``).
 
-    ``method`` is ``POST`` or ``GET``; ``endpoint`` the v1 endpoint name or the v5 path.
-    ``arrival`` is the server's monotonic time when the request arrived (after ``latency``);
-    ``accepted`` is True when the rate limiter counted it; ``cancelled`` holds the order ids this
-    request cancelled; ``placed`` the order ids it created; ``fault`` the injected fault it
-    consumed, if any. ``err_code`` is the whole-request error code (an int, or a string code).
+    :param seq: its number, counting from 1 in arrival order.
+    :param arrival: the server's monotonic time when the request arrived (after ``latency``), in
+        seconds.
+    :param path: the request's path.
+    :param endpoint: the v1 endpoint name or the v5 path (on the trade socket: the op).
+    :param access_key: the ``AccessKeyId`` it was signed with; None without one.
+    :param query: the decoded query string without ``Signature`` (``AccessKeyId``,
+        ``Timestamp``...).
+    :param body: the decoded JSON body (empty for a GET; on the trade socket the op's ``data``).
+    :param id_field: the id field of a cancel by ids (``order_id``, ``client_order_id``...); None
+        otherwise.
+    :param ids: the ids that field carried.
+    :param status: the HTTP status of the answer (0 before it is answered).
+    :param err_code: the whole-request error code (an int, or a string code); None without one.
+    :param fault: the injected fault it consumed, if any.
+    :param accepted: True when the rate limiter counted it.
+    :param cancelled: the order ids this request cancelled.
+    :param placed: the order ids it created.
+    :param answered: the server's monotonic time when it was answered, in seconds; None before.
+    :param method: ``POST``, ``GET``, or ``WS`` for an op on the trade socket.
     """
 
     seq: int

@@ -17,7 +17,11 @@ MIN_TIMEOUT_MS = 5000
 
 @dataclass(frozen=True, slots=True)
 class SwitchFiring:
-    """One time the switch ran out: when (server epoch ms) and which orders it cancelled."""
+    """One time the switch ran out: when (server epoch ms) and which orders it cancelled.
+
+    :param at: when it fired, server epoch ms.
+    :param order_ids: the orders it cancelled.
+    """
 
     at: int
     order_ids: tuple[str, ...]
@@ -29,6 +33,10 @@ class CancelAfterSwitch:
     ``armed``, ``trigger_time`` (server epoch ms, None when off), ``fired`` (every
     [`SwitchFiring`][htx_cancel.testing.SwitchFiring]), ``arms`` (accepted arm requests) are for
     tests to inspect.
+
+    :param clock: the exchange's clock.
+    :param ts: the exchange's epoch time now, in ms.
+    :param fire: cancels what the switch cancels when it runs out; returns the ids cancelled.
     """
 
     __slots__ = (
@@ -54,7 +62,10 @@ class CancelAfterSwitch:
         return self._due is not None
 
     def arm(self, timeout_ms: int) -> int:
-        """Start (or push back) the timer; the new trigger time in server epoch ms."""
+        """Start (or push back) the timer; the new trigger time in server epoch ms.
+
+        :param timeout_ms: ms from now until the switch fires.
+        """
         self.disarm()
         self.arms += 1
         self._due = self._clock.now() + timeout_ms / 1000
@@ -85,7 +96,10 @@ class CancelAfterSwitch:
         self._waiters = [(c, w) for c, w in self._waiters if not w.done()]
 
     async def wait_fired(self, count: int = 1) -> SwitchFiring:
-        """Wait until the switch has fired ``count`` times in all; the latest firing."""
+        """Wait until the switch has fired ``count`` times in all; the latest firing.
+
+        :param count: firings in all to wait for (default 1).
+        """
         if len(self.fired) < count:
             waiter = asyncio.get_running_loop().create_future()
             self._waiters.append((count, waiter))
@@ -93,7 +107,11 @@ class CancelAfterSwitch:
         return self.fired[-1]
 
     def handle(self, raw: bytes, ts: int) -> tuple[JSON, int | None]:
-        """One ``linear-cancel-after`` request: the answer (HTX's code/msg shape) and error."""
+        """One ``linear-cancel-after`` request: the answer (HTX's code/msg shape) and error.
+
+        :param raw: the request's JSON body (``on_off``, ``time_out`` in ms, at least 5000).
+        :param ts: the exchange's epoch time now, in ms, for the answer.
+        """
         try:
             body = parse_body(raw)
             on_off = text_param(body, "on_off")
