@@ -59,11 +59,50 @@ def pair_of(contract_code: str) -> str:
 
 @dataclass(slots=True)
 class Order:
-    """One order in the fake book. ``cancelled_by`` is the sequence number of the request that
-    cancelled it (0 for the dead man's switch).
+    """One order in the fake book.
 
-    ``state`` is the coarse life cycle (open, cancelling, cancelled, filled); HTX's numeric status
-    comes from `htx_status()`, which also looks at ``trade_volume``.
+    HTX's numeric status comes from `htx_status()`, which looks at ``state`` and ``trade_volume``.
+    Times in ms are the server's epoch ms; in s, the server's epoch seconds. The v5 fields left None
+    are derived from the v1 ones when a v5 answer shows the order.
+
+    :param order_id: the exchange's id (for strategy orders, the algo id on v5).
+    :param contract_code: the contract, such as ``BTC-USDT``.
+    :param kind: ``order``, ``trigger``, ``tpsl`` or ``track``.
+    :param margin: ``isolated`` or ``cross``.
+    :param client_order_id: its client order id; None without one.
+    :param direction: ``buy`` or ``sell``; None when not set.
+    :param offset: ``open`` or ``close``; None when not set.
+    :param contract_type: HTX's contract type (``swap``).
+    :param state: the coarse life cycle: ``open``, ``cancelling``, ``cancelled`` or ``filled``.
+    :param cancelled_by: the sequence number of the request that cancelled it (0 for the dead man's
+        switch); None while not cancelled.
+    :param volume: its volume, in contracts.
+    :param price: its price; None for a market order.
+    :param lever_rate: its leverage (default 5).
+    :param order_price_type: HTX's v1 order price type (default ``limit``).
+    :param trade_volume: the volume filled so far, in contracts.
+    :param created_at: when it was placed, ms.
+    :param canceled_at: when it was cancelled, ms (0 while not cancelled).
+    :param canceled_source: what cancelled it: ``api`` for a request, ``timeout-canceled-order`` for
+        the dead man's switch; empty while not cancelled.
+    :param finished_wall: when it reached status 5, 6 or 7, s; None before.
+    :param cancelling_until: the end of its timed cancelling phase, s; None outside one.
+    :param fills_instead: True when its cancel was accepted but it fills before the cancel ends.
+    :param extra: strategy fields, echoed in listings.
+    :param position_side: v5: ``long``, ``short`` or ``both``.
+    :param order_type: v5: ``limit``, ``market`` or ``post_only``.
+    :param time_in_force: v5: ``gtc``, ``ioc`` or ``fok``.
+    :param price_match: v5: its price match mode, if any.
+    :param reduce_only: v5: True for a reduce-only order.
+    :param algo_type: v5, strategy orders: ``trigger``, ``tp``, ``sl``, ``tpsl`` or
+        ``trailing_stop``.
+    :param algo_client_order_id: v5: a strategy order's client id; None without one.
+    :param algo_failed: v5: True for a strategy order that triggered but failed (state ``failed``).
+    :param v5_fields: v5: tp/sl and trigger fields, echoed in answers.
+    :param updated_at: when it last changed, ms.
+    :param shown_live_until: with ``cancel_lag``: reads show the order live until this time, s; None
+        otherwise.
+    :param shown_trade_volume: with ``cancel_lag``: the filled volume those reads show.
     """
 
     order_id: str
