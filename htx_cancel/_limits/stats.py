@@ -14,7 +14,11 @@ class PoolStats:
     ``in_flight``: granted, not answered yet. ``held``: answered, still counted for a window.
     ``free``: slots that could be granted now. ``outside``: slots left for use this limiter
     cannot see (learned from the exchange's counts). ``paused_for``: seconds left of a pause
-    after a 1032 (0 when not paused).
+    after a 1032 (0 when not paused). ``cold``: nothing is known yet of the pool's use by
+    others (no answer with ``ratelimit-*`` headers in the last window): it sends one request
+    alone and reads its answer before bursting (``RateLimits.probe``), so ``free`` is 1 with
+    nothing held or in flight; a pool the run never used (the read pool of a cancel-only run)
+    shows just that.
     """
 
     name: str
@@ -25,6 +29,7 @@ class PoolStats:
     free: int
     outside: int
     paused_for: float
+    cold: bool = False
 
     @property
     def used(self) -> float:
