@@ -379,3 +379,13 @@ async def test_the_headers_name_the_pool_that_learns_or_pauses() -> None:
     async with account.slot("swap_order") as slot:  # and so does the account's whole limit
         slot.finish(Feedback(headers=RateLimitHeaders(8, 3000, 1, 0), reset_in=0.0))
     assert account.stats().outside_seen == 2  # 7 counted of the account, 1 ours, 4 the rest's
+
+
+async def test_a_pool_nothing_is_known_of_is_cold_and_lets_one_probe_through() -> None:
+    limiter = RateLimiter(RateLimits(), clock=FakeClock())
+    read = limiter.stats().pools["read"]
+    assert read.cold and read.free == 1 and read.held == read.in_flight == 0
+    ticket = await limiter.acquire(CATALOG["GET v5/trade/order"])
+    limiter.finish(ticket, Feedback(headers=RateLimitHeaders(72, 3000, 71, 3000), reset_in=3.0))
+    warm = limiter.stats().pools["read"]
+    assert not warm.cold and warm.free == 71

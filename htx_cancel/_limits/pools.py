@@ -168,4 +168,4 @@ class Pool:
         own = self.own(now)
         return PoolStats(self.name, self.limit, self.period, self.busy, own - self.busy,
                          max(0, self.free(now)), self.outside.hold(now),
-                         max(0.0, self.paused_until - now))
+                         max(0.0, self.paused_until - now), self.outside.cold(now))

@@ -19,6 +19,10 @@ class PoolStats:
     :param free: slots that could be granted now.
     :param outside: slots left for use this limiter cannot see (learned from the exchange's counts).
     :param paused_for: seconds left of a pause after a 1032 (0 when not paused).
+    :param cold: True while nothing is known of the pool's use by others (no answer with
+        ``ratelimit-*`` headers in the last window): it sends one request alone and reads its
+        answer before bursting (``RateLimits.probe``), so ``free`` is 1 with nothing held or in
+        flight; a pool the run never used (the read pool of a cancel-only run) shows just that.
     """
 
     name: str
@@ -29,6 +33,7 @@ class PoolStats:
     free: int
     outside: int
     paused_for: float
+    cold: bool = False
 
     @property
     def used(self) -> float:

@@ -27,14 +27,11 @@ TIMEOUT = 60  # seconds for one example; they take about one
 
 # Examples known not to run yet, by the hash of their text, each with why. An entry stops
 # matching as soon as its example is edited, and the example then runs for real.
-PENDING: dict[str, str] = {
-    "8bc12b92101b": "docs/redis.md:29: its counts are v1's (25 ids a request; v5 sends 10)",
-    "5ee4af60a39e": "docs/redis.md:168: its counts are v1's (25 ids a request; v5 sends 10)",
-}
+PENDING: dict[str, str] = {}
 
 # Guides whose examples still use top-level await (not the command line's files; their owners
 # convert them): run as ``python -m asyncio`` would. Every other file's must run as a file.
-TOP_LEVEL_AWAIT = {"docs/redis.md", "docs/testing.md"}
+TOP_LEVEL_AWAIT: set[str] = set()
 
 
 # Runs a script whose top level may await (compiled as `python -m asyncio` compiles its input).
