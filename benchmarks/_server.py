@@ -34,6 +34,7 @@ class ExchangeOptions:
     rate_limits: bool = True
     jitter: tuple[float, float] = (0.0, 0.0)  # uniform arrival latency, seconds
     seed: int = 1
+    algo_limit: tuple[int, float] | None = None  # v5 algo cancels' own pool ("algo")
 
 
 @dataclass(slots=True)
@@ -83,6 +84,7 @@ async def _child_main(conn: Connection) -> None:
                         rate_limits=opts.rate_limits,
                         latency=_latency(opts.jitter, opts.seed),
                         seed=opts.seed,
+                        algo_limit=opts.algo_limit,
                     )
                     await exchange.start()
                     reply = exchange.base_url
