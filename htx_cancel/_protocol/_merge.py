@@ -96,6 +96,10 @@ def merge_items(ids: Sequence[str], field: str, items: Sequence[Item]) -> BatchO
     :func:`merge_batch`; an id no item names is unknown.
     """
     out = BatchOutcome()
+    if len(items) == len(ids) and all(item.code == 200 for item in items) and (
+            {getattr(item, field, None) for item in items} == set(ids)):
+        out.cancelled.extend(ids)  # the usual answer: every id named once, all cancelled
+        return out
     by_id: dict[str, Item] = {}
     for item in items:
         key = item.id_for(field)
