@@ -12,8 +12,8 @@ class Sizes:
     """How big each scenario is; the exchange's limits used by the rate-limited scenarios."""
 
     # 1. client CPU, limits off
-    cpu_requests: int = 2000
-    cpu_rounds: int = 3
+    cpu_requests: int = 500
+    cpu_rounds: int = 12
     cpu_in_flight: int = 16
     # 2. rate limits on
     trade_limit: tuple[int, float] = (72, 3.0)
