@@ -9,19 +9,22 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import random
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 from urllib.parse import urlsplit
+
+import msgspec
 
 from ._catalog import ApiName, Endpoint, Kind, Margin, Priority, api_table, endpoint_for_path
 from ._clock import Clock, LoopClock
 from ._credentials import Credentials
-from ._errors import TransportError
+from ._errors import DecodeError, TransportError
 from ._events import RequestObserver
 from ._ids import (
     FILTER_CHOICES,
     Direction,
+    Ids,
     Offset,
     PositionSide,
     Side,
@@ -39,12 +42,15 @@ from ._send import Batch, Driver
 from ._signing import Signer
 from ._switch import CancelAfter, FailureCallback
 from ._transports import AiohttpTransport, Timeouts, Transport
+from ._unlimited import Unlimited
 from ._verification import Verifier, VerifyPolicy
 
 if TYPE_CHECKING:
     import aiohttp
 
 __all__ = ["CancelClient"]
+
+T = TypeVar("T")
 
 
 def _signed_host(base_url: str) -> tuple[str, str]:
@@ -77,7 +83,7 @@ class CancelClient:
     """
 
     __slots__ = ("_api", "_base", "_clock", "_credentials", "_driver", "_limiter",
-                 "_max_in_flight", "_transport")
+                 "_max_in_flight", "_transport", "_unlimited")
 
     def __init__(
         self,
@@ -107,6 +113,7 @@ class CancelClient:
         if limiter is None and rate_limits is not None:
             limiter = shared_limiter(credentials.access_key, rate_limits)
         self._limiter = limiter
+        self._unlimited = Unlimited()
         self._transport: Transport = transport or AiohttpTransport(session, timeouts=timeouts)
         self._max_in_flight = max_in_flight
         signer = Signer(credentials.access_key, credentials.secret_key, host,
@@ -135,9 +142,10 @@ class CancelClient:
         await self._transport.close()
 
     @property
-    def limiter(self) -> Limiter | None:
-        """The rate limiter this client draws on (None when limiting is off)."""
-        return self._limiter
+    def limiter(self) -> Limiter:
+        """The rate limiter this client draws on (one that never waits when limiting is off:
+        ``rate_limits=None``)."""
+        return self._limiter if self._limiter is not None else self._unlimited
 
     @property
     def time_offset(self) -> float:
@@ -154,8 +162,8 @@ class CancelClient:
 
     # -- public cancels --------------------------------------------------------------------
 
-    async def cancel(self, kind: Kind, contract_code: str, order_ids: Iterable[str | int] = (),
-                     *, client_order_ids: Iterable[str | int] = (), margin: Margin | None = None,
+    async def cancel(self, kind: Kind, contract_code: str, order_ids: Ids = (),
+                     *, client_order_ids: Ids = (), margin: Margin | None = None,
                      priority: Priority = "high", report: CancelReport | None = None,
                      verify: bool | VerifyPolicy = False) -> CancelReport:
         """Cancel orders of one kind by id: on v5 ``order`` or ``algo`` (``trigger``, ``tpsl``
@@ -248,8 +256,8 @@ class CancelClient:
             call.finish()
         return call.report
 
-    async def cancel_orders(self, contract_code: str, order_ids: Iterable[str | int] = (),
-                            client_order_ids: Iterable[str | int] = (), *,
+    async def cancel_orders(self, contract_code: str, order_ids: Ids = (),
+                            client_order_ids: Ids = (), *,
                             margin: Margin | None = None, priority: Priority = "high",
                             report: CancelReport | None = None,
                             verify: bool | VerifyPolicy = False) -> CancelReport:
@@ -259,8 +267,8 @@ class CancelClient:
                                  client_order_ids=client_order_ids, margin=margin,
                                  priority=priority, report=report, verify=verify)
 
-    async def cancel_algo_orders(self, contract_code: str, algo_ids: Iterable[str | int] = (),
-                                 algo_client_order_ids: Iterable[str | int] = (), *,
+    async def cancel_algo_orders(self, contract_code: str, algo_ids: Ids = (),
+                                 algo_client_order_ids: Ids = (), *,
                                  priority: Priority = "high",
                                  report: CancelReport | None = None,
                                  verify: bool | VerifyPolicy = False) -> CancelReport:
@@ -271,7 +279,7 @@ class CancelClient:
                                  client_order_ids=algo_client_order_ids, priority=priority,
                                  report=report, verify=verify)
 
-    async def cancel_trigger_orders(self, contract_code: str, order_ids: Iterable[str | int],
+    async def cancel_trigger_orders(self, contract_code: str, order_ids: Ids,
                                     *, margin: Margin | None = None,
                                     priority: Priority = "high",
                                     report: CancelReport | None = None,
@@ -280,7 +288,7 @@ class CancelClient:
         return await self.cancel("trigger", contract_code, order_ids, margin=margin,
                                  priority=priority, report=report, verify=verify)
 
-    async def cancel_tpsl_orders(self, contract_code: str, order_ids: Iterable[str | int],
+    async def cancel_tpsl_orders(self, contract_code: str, order_ids: Ids,
                                  *, margin: Margin | None = None, priority: Priority = "high",
                                  report: CancelReport | None = None,
                                  verify: bool | VerifyPolicy = False) -> CancelReport:
@@ -288,7 +296,7 @@ class CancelClient:
         return await self.cancel("tpsl", contract_code, order_ids, margin=margin,
                                  priority=priority, report=report, verify=verify)
 
-    async def cancel_track_orders(self, contract_code: str, order_ids: Iterable[str | int],
+    async def cancel_track_orders(self, contract_code: str, order_ids: Ids,
                                   *, margin: Margin | None = None, priority: Priority = "high",
                                   report: CancelReport | None = None,
                                   verify: bool | VerifyPolicy = False) -> CancelReport:
@@ -339,9 +347,9 @@ class CancelClient:
 
     # -- verification and the dead man's switch --------------------------------------------
 
-    async def verify(self, ids_or_report: CancelReport | Iterable[str | int],
+    async def verify(self, ids_or_report: CancelReport | Ids,
                      contract_code: str, *, kind: Kind = "order", margin: Margin | None = None,
-                     client_order_ids: Iterable[str | int] = (), recancel: bool = True,
+                     client_order_ids: Ids = (), recancel: bool = True,
                      priority: Priority = "high",
                      policy: VerifyPolicy | None = None) -> CancelReport:
         """Learn what became of orders cancelled earlier or elsewhere; cancel what is live.
@@ -404,24 +412,50 @@ class CancelClient:
 
     # -- any other private request ---------------------------------------------------------
 
+    @overload
     async def request(self, path: str, body: Mapping[str, Any] | None = None, *,
                       method: str = "POST", priority: Priority = "normal",
-                      pools: tuple[str, ...] | None = None) -> Any:
-        """Send any private linear-swap request through the same limiter; return its JSON.
+                      pools: tuple[str, ...] | None = None) -> dict[str, Any]: ...
 
-        ``path`` is ``/linear-swap-api/v1/swap_order`` (or just ``swap_order``); a path the
-        catalog does not know needs ``pools`` (``("trade",)`` or ``("read",)``). A POST sends
-        ``body`` as JSON; a GET signs and sends it as query parameters. The answer is returned
-        decoded (the whole JSON object). A whole-request error is raised as
-        :class:`~htx_cancel.APIError` (:class:`~htx_cancel.AuthenticationError` for a rejected
-        key); no answer as :class:`~htx_cancel.TransportError` or
-        :class:`~htx_cancel.DecodeError`.
+    @overload
+    async def request(self, path: str, body: Mapping[str, Any] | None = None, *,
+                      type: type[T], method: str = "POST", priority: Priority = "normal",
+                      pools: tuple[str, ...] | None = None) -> T: ...
+
+    async def request(self, path: str, body: Mapping[str, Any] | None = None, *,
+                      type: type[T] | None = None, method: str = "POST",
+                      priority: Priority = "normal",
+                      pools: tuple[str, ...] | None = None) -> dict[str, Any] | T:
+        """Send any private request through the same limiter; return its answer.
+
+        ``path`` is a v5 path (``/v5/trade/order``) or a v1 one
+        (``/linear-swap-api/v1/swap_order``, or just ``swap_order``); the same v5 path may be a
+        trade by POST and a read by GET. A path the catalog does not know needs ``pools``
+        (``("trade",)`` or ``("read",)``). A POST sends ``body`` as JSON; a GET signs and
+        sends it as query parameters.
+
+        The answer is the whole JSON object (``{"code": 200, "data": ...}``), or, with
+        ``type`` (a ``msgspec.Struct``, a dataclass, ``list[...]``...), the answer's ``data``
+        decoded into that type (:class:`~htx_cancel.DecodeError` when it does not fit). A
+        whole-request error is raised as :class:`~htx_cancel.APIError`
+        (:class:`~htx_cancel.AuthenticationError` for a rejected key,
+        :class:`~htx_cancel.MigratedAccountError` for a v1 path on a v5 account); no answer as
+        :class:`~htx_cancel.TransportError` or :class:`~htx_cancel.DecodeError`.
 
         Placements are not idempotent: once the request may have reached the exchange it is
         never sent again. Only what certainly did not leave (a refused connection, a 1032 after
         the pause, a timestamp rejected before a re-sync) is retried.
         """
-        return await self._request(path, body, method, priority, pools)
+        answer = await self._request(path, body, method, priority, pools)
+        if type is None:
+            if not isinstance(answer, dict):
+                raise DecodeError(f"{path}: the answer is not a JSON object")
+            return answer
+        try:
+            return msgspec.convert(answer.get("data") if isinstance(answer, dict) else None,
+                                   type, strict=False)
+        except msgspec.ValidationError as exc:
+            raise DecodeError(f"{path}: the answer's data is not a {type!r}: {exc}") from None
 
     async def _request(self, path: str, body: Mapping[str, Any] | None, method: str,
                        priority: Priority, pools: tuple[str, ...] | None, *,

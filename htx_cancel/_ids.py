@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
-from typing import Literal
+from collections.abc import Iterable, Iterator, MutableSequence, Sequence
+from collections.abc import Set as AbstractSet
+from typing import Literal, TypeAlias
 
-__all__ = ["chunk", "validate_choice", "validate_contract_code", "validate_ids"]
+__all__ = ["Ids", "chunk", "validate_choice", "validate_contract_code", "validate_ids"]
 
 MAX_ID = 2**63 - 1
 _MAX_TEXT = str(MAX_ID)
 _PLAIN = re.compile(r"[1-9][0-9]{0,18}").fullmatch  # ASCII digits only, no leading zero
 _CONTRACT = re.compile(r"[A-Z0-9_-]+").fullmatch
+Ids: TypeAlias = (MutableSequence[str] | MutableSequence[int] | MutableSequence[str | int]
+                  | tuple[str | int, ...] | AbstractSet[str | int] | Iterator[str | int] | range)
+"""Ids as a caller passes them: a list, tuple, set, dict keys, a generator or a range of str or
+int ids; never one string (which would be its characters)."""
 Direction = Literal["buy", "sell"]
 Offset = Literal["open", "close"]
 Side = Literal["buy", "sell"]

@@ -33,6 +33,12 @@ class Failure(msgspec.Struct, frozen=True):
     code: Code
     message: str
 
+    @property
+    def number(self) -> int | None:
+        """``code`` as a number, None when HTX sent words or the library names a condition
+        (``"not-sent"``, ``"api-signature-not-valid"``): ``if (f.number or 0) > 1000``."""
+        return self.code if isinstance(self.code, int) else None
+
 
 @dataclass(slots=True)
 class BatchRecord:

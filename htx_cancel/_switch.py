@@ -92,12 +92,25 @@ class CancelAfter:
 
     @property
     def expires_at(self) -> float | None:
-        """When, on the client's clock, the switch fires unless re-armed (None when off).
+        """When, on the client's (monotonic) clock, the switch fires unless re-armed (None
+        when off); the exchange's own time is :attr:`fires_at`.
 
         Counted from when the last successful arm was asked for (before its wait for a slot
         and its round trip), so never later than the exchange's.
         """
         return None if self.armed_at is None else self.armed_at + self.timeout
+
+    @property
+    def fires_at(self) -> float | None:
+        """When the exchange will cancel every open order unless re-armed: epoch seconds on the
+        exchange's clock (its ``trigger_time``), None when off or not said."""
+        return None if not self.trigger_time else self.trigger_time / 1000
+
+    def fires_in(self) -> float | None:
+        """Seconds left before the switch fires unless re-armed (None when off), on the
+        client's clock and never later than the exchange's."""
+        expires = self.expires_at
+        return None if expires is None else max(expires - self._clock.now(), 0.0)
 
     async def __aenter__(self) -> CancelAfter:
         await self.start()

@@ -418,7 +418,7 @@ async def test_without_a_limiter_1032_waits_for_the_reset_before_the_retry() -> 
         return ok_all(req)
 
     rig = Rig(handler, retry=RetryPolicy(max_attempts=4, backoff=0.2, backoff_max=0.2))
-    assert rig.client.limiter is None
+    assert not rig.client.limiter.stats().pools  # limiting off: a limiter that never waits
     start = rig.clock.now()
     report = await rig.run(rig.client.cancel_orders("BTC-USDT", ["1"]))
     assert report.cancelled == ["1"] and report.batches[0].attempts == 3
@@ -907,3 +907,11 @@ async def test_verifications_recancels_keep_the_calls_retry_deadline() -> None:
     recancels = [b for b in report.batches[1:] if b.endpoint == "swap_cancel"]
     assert recancels and all(b.attempts == 1 for b in recancels), recancels
     assert "7" not in report.cancelled
+
+
+async def test_with_limiting_off_the_limiter_grants_at_once_and_counts() -> None:
+    rig = Rig(ok_all)
+    async with rig.client.limiter.slot("/v5/trade/order") as ticket:
+        assert ticket.pools == ("trade",)
+    await rig.run(rig.client.cancel_orders("BTC-USDT", ["1"]))
+    assert rig.client.limiter.stats().granted == 1  # the slot; the client's own request skips it

@@ -276,3 +276,16 @@ async def test_cancelling_the_owner_while_it_stops_leaves_no_task(
     with pytest.raises(asyncio.CancelledError):
         await stopping
     assert asyncio.all_tasks() == before and not switch.running
+
+
+async def test_the_exchange_s_time_and_the_time_left(ex: Switch, clock: FakeClock) -> None:
+    switch = CancelAfter(ex.request, clock, 10.0)
+    task = asyncio.create_task(switch.start())
+    await clock.run_until(task.done)
+    assert switch.fires_at == ex.trigger_ms / 1000  # type: ignore[operator]
+    assert switch.fires_in() == pytest.approx(10.0)
+    await clock.advance(2.0)
+    assert switch.fires_in() == pytest.approx(8.0)
+    await switch.stop(disarm=False)
+    off = CancelAfter(ex.request, clock, 10.0)
+    assert off.fires_at is None and off.fires_in() is None

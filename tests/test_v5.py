@@ -6,12 +6,15 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+import msgspec
 import pytest
 
 from htx_cancel import (
     APIError,
     CancelClient,
     Credentials,
+    DecodeError,
+    Failure,
     MigratedAccountError,
     OrderState,
     RetryPolicy,
@@ -470,3 +473,24 @@ async def test_a_placement_is_not_repeated_after_maintenance_or_busy() -> None:
     with pytest.raises(APIError, match="1431"):
         await rig.run(rig.client.request("/v5/trade/order", {"contract_code": "BTC-USDT"}))
     assert len(rig.sent) == 1
+
+
+class Placed(msgspec.Struct):
+    order_id: str
+    client_order_id: str | None = None
+
+
+async def test_request_decodes_the_answer_s_data_into_a_type() -> None:
+    rig = Rig(lambda req: ok({"order_id": BIG, "client_order_id": "7"}))
+    placed = await rig.run(rig.client.request("/v5/trade/order", {"contract_code": "BTC-USDT"},
+                                              type=Placed))
+    assert placed == Placed(BIG, "7")
+    whole = await rig.run(rig.client.request("/v5/trade/order", {}))
+    assert whole["data"]["order_id"] == BIG
+    with pytest.raises(DecodeError, match="data"):
+        await rig.run(rig.client.request("/v5/trade/order", {}, type=list[int]))
+
+
+def test_a_failure_s_numeric_view() -> None:
+    assert Failure(1061, "no").number == 1061
+    assert Failure("not-sent", "refused").number is None

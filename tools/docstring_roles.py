@@ -10,8 +10,9 @@ docstring's scope (its class, its module's imports).
 Two uses of one conversion:
 
 - ``python tools/docstring_roles.py [--check] [PATH ...]`` rewrites the docstrings of the
-  package's files in place (``--check``: change nothing, exit 1 if a role is left), then lists
-  the lines now longer than ruff's limit, to rewrap by hand. Run once on the reshaped code.
+  package's files in place (``--check``: change nothing, exit 1 if a role is left); a line the
+  longer cross-reference pushes past ruff's limit is refilled with the rest of its paragraph,
+  and any line still too long is listed. Run once on the reshaped code.
 - ``tools/docstring_roles.py:SphinxRoles``, a griffe extension in mkdocs.yml, converts while the
   site is built, so the reference reads right before the sources are converted (it has nothing
   to do after).
@@ -22,6 +23,7 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+import textwrap
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -172,6 +174,44 @@ class SphinxRoles(griffe.Extension):
                 obj.docstring.value = convert(obj.docstring.value, resolver.for_scope(obj))
 
 
+# Lines that start something of their own: a list item, a field, a code block, a doctest.
+_ITEM = re.compile(r"^\s*(?:[-*] |\d+\. |```|>>>|:(?:param|type|returns?|rtype|raises?|var)\b)")
+
+
+def _indent(line: str) -> str:
+    return line[: len(line) - len(line.lstrip())]
+
+
+def _ends_docstring(line: str) -> bool:
+    text = line.strip()
+    return len(text) > 3 and text.endswith('"""')
+
+
+def _reflow(lines: list[str], i: int, last: int) -> int:
+    """Refill the paragraph from line ``i`` (up to ``last``) to the line limit, in place.
+
+    The paragraph ends at a blank line, a new list item, field or code block, a change of
+    indentation, or the docstring's closing quotes (a line of its own stays one). Returns how
+    many lines it gained.
+    """
+    first = lines[i]
+    indent = _indent(first)
+    follow = indent + "  " if re.match(r"\s*[-*] ", first) else indent
+    j = i + 1
+    if not _ends_docstring(first):
+        while (j <= last and lines[j].strip() and not _ITEM.match(lines[j])
+               and _indent(lines[j]) == follow and not lines[j].strip().startswith('"""')):
+            j += 1
+            if _ends_docstring(lines[j - 1]):
+                break
+    words = " ".join(line.strip() for line in lines[i:j]).split()
+    filled = textwrap.wrap(" ".join(words), width=LINE_LIMIT, initial_indent=indent,
+                           subsequent_indent=follow, break_long_words=False,
+                           break_on_hyphens=False)
+    lines[i:j] = [line + "\n" for line in filled]
+    return len(filled) - (j - i)
+
+
 def _rewrite(paths: list[Path], check: bool) -> int:
     """Convert the docstrings of ``paths`` in place; 1 when ``check`` finds a role left."""
     package = griffe.load(PACKAGE, search_paths=[ROOT], resolve_aliases=True,
@@ -194,16 +234,24 @@ def _rewrite(paths: list[Path], check: bool) -> int:
     left = 0
     for path, spans in sorted(edits.items()):
         lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
-        for start, end, obj in spans:
+        # Bottom up, so that rewrapping a docstring does not move the ones above it.
+        for start, end, obj in sorted(spans, key=lambda span: -span[0]):
             resolve = resolver.for_scope(obj)
+            last = end - 1
             for i in range(start - 1, end):
                 new = convert(lines[i], resolve)
                 if new != lines[i]:
                     left += 1
                     lines[i] = new
-                    if len(new.rstrip("\n")) > LINE_LIMIT:
-                        print(f"{path.relative_to(ROOT)}:{i + 1}: longer than {LINE_LIMIT} "
-                              "columns now: rewrap it")
+            i = start - 1
+            while i <= last:
+                if len(lines[i].rstrip("\n")) > LINE_LIMIT:
+                    last += _reflow(lines, i, last)
+                i += 1
+            for number in range(start - 1, last + 1):
+                if len(lines[number].rstrip("\n")) > LINE_LIMIT:
+                    print(f"{path.relative_to(ROOT)}:{number + 1}: longer than {LINE_LIMIT} "
+                          "columns: rewrap it by hand")
         if check:
             print(f"{path.relative_to(ROOT)}: Sphinx roles left in docstrings")
         else:

@@ -314,8 +314,11 @@ def _timing_json(rows: list[Row], elapsed: float) -> dict[str, object]:
 
 async def demo(args: argparse.Namespace, streams: Streams) -> int:
     """Seed the fake exchange, cancel everything at full speed, check and summarise."""
+    # On v5 the algo cancel gets a 5/s pool of its own, as the client assumes (the safe side):
+    # the fake exchange then enforces and counts it too.
+    algo = DEFAULT_LIMITS.strategy if args.api == "v5" else None
     async with FakeExchange({ACCESS: SECRET}, seed=args.seed, latency=args.latency,
-                            fill_during_cancel=args.fills) as ex:
+                            fill_during_cancel=args.fills, algo_limit=algo) as ex:
         plan = make_plan(ex, args)
         _inject(ex, args, plan)
         (streams.err_console() if args.json else streams.out_console()).print(

@@ -176,7 +176,7 @@ def summary_table(rows: Sequence[Row], title: str | None, columns: Sequence[str]
         table.add_column(name, justify="left" if name in _LEFT else "right", no_wrap=True)
     shown = [*rows, total_row(rows)] if len(rows) > 1 else list(rows)
     for i, row in enumerate(shown):
-        label = row.key.removeprefix("swap_") if short else row.key
+        label = row.key.removeprefix("swap_").removeprefix("v5/") if short else row.key
         table.add_row(label, *(_CELLS[name](row) for name in names),
                       style="bold" if i == len(rows) and i else None,
                       end_section=i == len(rows) - 1)

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import errno
+import json
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from ._orders import KINDS, MARGINS
 from ._v5.codes import MIGRATED
 from ._v5.envelope import V5_STYLES
 
-__all__ = ["SeedSpec", "build_parser", "main", "parse_seed_spec", "serve"]
+__all__ = ["SeedSpec", "build_parser", "main", "parse_seed_spec", "serve", "write_ids"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +71,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--secret-key", default="test-secret")
     parser.add_argument("--latency", type=float, default=0.0, help="seconds before arrival")
     parser.add_argument("--seed", type=int, default=None, help="seed for generated order ids")
-    parser.add_argument("--ids-out", type=Path, default=None, help="write seeded ids here")
+    parser.add_argument("--ids-out", type=Path, default=None, metavar="PATH",
+                        help="write the seeded ids by contract and kind: PATH.json gets a "
+                             "JSON map {'CONTRACT:KIND': [ids]}; a PATH with {contract} and "
+                             "{kind} one file a kind (one id a line); any other PATH one id a "
+                             "line (one kind only)")
     parser.add_argument("--outsider-rate", type=float, default=None, metavar="PER_SECOND",
                         help="another program on the account placing orders at this rate")
     parser.add_argument("--fill-before-cancel", type=float, default=0.0, metavar="P",
@@ -98,12 +103,40 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _seed(exchange: FakeExchange, specs: Sequence[SeedSpec]) -> list[str]:
-    """Create the requested orders; all their ids."""
-    ids: list[str] = []
+def _seed(exchange: FakeExchange, specs: Sequence[SeedSpec]) -> dict[str, list[str]]:
+    """Create the requested orders; their ids by ``CONTRACT:KIND``, in the order seeded."""
+    ids: dict[str, list[str]] = {}
     for spec in specs:
-        ids += exchange.seed(spec.contract_code, spec.kind, spec.margin, spec.count)
+        seeded = exchange.seed(spec.contract_code, spec.kind, spec.margin, spec.count)
+        ids.setdefault(f"{spec.contract_code}:{spec.kind}", []).extend(seeded)
     return ids
+
+
+def write_ids(path: Path, ids: dict[str, list[str]]) -> list[Path]:
+    """Write the seeded ids as ``--ids-out`` says; the files written.
+
+    ``*.json``: one JSON map ``{"CONTRACT:KIND": [ids]}``. A path with ``{contract}`` and/or
+    ``{kind}``: one file a contract and kind, one id a line. Any other path: one id a line,
+    only when one contract and kind were seeded (ValueError otherwise: the ids would mix).
+    """
+    if path.suffix == ".json":
+        path.write_text(json.dumps(ids, indent=1) + "\n")
+        return [path]
+    text = str(path)
+    if "{contract}" in text or "{kind}" in text:
+        files: dict[Path, list[str]] = {}
+        for key, group in ids.items():
+            contract, kind = key.split(":")
+            target = Path(text.format(contract=contract, kind=kind))
+            files.setdefault(target, []).extend(group)
+        for target, group in files.items():
+            target.write_text("".join(f"{i}\n" for i in group))
+        return list(files)
+    if len(ids) > 1:
+        raise ValueError(f"--ids-out {path}: {len(ids)} kinds were seeded ({', '.join(ids)}); "
+                         "write them to a .json file or a path with {kind} in it")
+    path.write_text("".join(f"{i}\n" for group in ids.values() for i in group))
+    return [path]
 
 
 async def serve(
@@ -138,12 +171,16 @@ async def serve(
     async with exchange:
         ids = _seed(exchange, options.seed_orders)
         if options.ids_out is not None:
-            options.ids_out.write_text("".join(f"{i}\n" for i in ids))
+            write_ids(options.ids_out, ids)
         print(f"fake HTX exchange listening on {exchange.base_url}", file=stream)
-        print(f"seeded {len(ids)} orders", file=stream)
+        counts = ", ".join(f"{len(group)} {key}" for key, group in ids.items())
+        print(f"seeded {sum(map(len, ids.values()))} orders"
+              + (f" ({counts})" if len(ids) > 1 else ""), file=stream)
         v1 = (f"v1 private paths answer {options.migrated_code} (an account on the new system)"
               if options.api == "v5" else "v1 works too")
-        print(f"serving v5 (/v5/...); {v1}", file=stream, flush=True)
+        print(f"serving v5 (/v5/...); {v1}", file=stream)
+        print(f"keys it accepts: HTX_ACCESS_KEY={options.access_key} "
+              f"HTX_SECRET_KEY={options.secret_key}", file=stream, flush=True)
         if on_ready is not None:
             on_ready(exchange)
         await (stop or asyncio.Event()).wait()
@@ -151,7 +188,13 @@ async def serve(
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit status (1, with one line on stderr, if it cannot listen)."""
-    options = build_parser().parse_args(argv)
+    parser = build_parser()
+    options = parser.parse_args(argv)
+    out = options.ids_out
+    kinds = {(spec.contract_code, spec.kind) for spec in options.seed_orders}
+    if out is not None and out.suffix != ".json" and "{" not in str(out) and len(kinds) > 1:
+        parser.error(f"--ids-out {out}: {len(kinds)} contracts or kinds are seeded; write them "
+                     "to a .json file (a map by CONTRACT:KIND) or a path with {kind} in it")
     try:
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(serve(options))

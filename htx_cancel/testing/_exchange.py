@@ -24,6 +24,7 @@ from ._records import RequestRecord
 from ._respond import PlainText, RateHeaders, Responder
 from ._routes import Route
 from ._state import ExchangeState
+from ._streams import NOTIFICATION_PATH, TRADE_PATH, StreamServer
 from ._switch import CancelAfterSwitch
 from ._v5 import codes as v5codes
 from ._v5.account import CancelAllNothing, V5Account
@@ -32,8 +33,12 @@ from ._v5.envelope import error as v5_error
 from ._v5.request import Handler as V5Handler
 from ._v5.request import V5Request
 from ._v5.routes import ALGO_POOL, v5_route
+from ._v5.ws import WsConfig
+from ._v5.ws_notify import Notifier
+from ._v5.ws_trade import TradeKeys
 
 CANCEL_AFTER = "linear-cancel-after"
+UID = 100000001  # the fake account's user id (WebSocket acks and pushes)
 HOURS = 3600.0
 AUTH_FIELDS = frozenset({"AccessKeyId", "SignatureMethod", "SignatureVersion", "Timestamp",
                          "Signature"})
@@ -47,13 +52,15 @@ Process = Callable[[bytes, int], Processed]
 _any_json = msgspec.json.Decoder()
 
 
-class FakeExchange(ExchangeState, Responder):
+class FakeExchange(ExchangeState, Responder, StreamServer):
     """HTX's USDT-margined swap private API on 127.0.0.1, for tests, benchmarks and demos.
 
     ``async with FakeExchange({"key": "secret"}) as ex:`` serves both API families at
     ``ex.base_url``, on one account: v5 (``/v5/trade/...``, ``/v5/algo/...``) and v1
     (``/linear-swap-api/v1/...``), as one HTX host does: cancels, placements, order info and
-    listings, the dead man's switch, and plausible answers for the other reads. ``api`` serves
+    listings, the dead man's switch, and plausible answers for the other reads; and the v5
+    WebSockets, ``/ws/v5/notification`` (``orders`` pushes) and ``/linear-swap-trade`` (trade
+    ops on the same trade pool) at :meth:`ws_url`. ``api`` serves
     one family only; ``migrated=True`` makes v1's private paths answer 6023, as HTX does for an
     account on the new system. Seed orders with :meth:`seed` or place them through the API,
     inject faults through ``ex.faults`` and inspect ``ex.requests`` afterwards. See
@@ -98,6 +105,10 @@ class FakeExchange(ExchangeState, Responder):
         rate_headers: RateHeaders = "all",
         algo_limit: tuple[int, float] | None = None,
         position_mode: str = "single_side",
+        ws_ping_interval: float = 5.0,
+        ws_push_delay: float = 0.0,
+        ws_gzip: bool = False,
+        ws_trade_keys: TradeKeys = "snake",
     ) -> None:
         if error_style not in ERROR_STYLES:
             raise ValueError(f"error_style must be one of {', '.join(ERROR_STYLES)}")
@@ -107,6 +118,10 @@ class FakeExchange(ExchangeState, Responder):
             raise ValueError(f"migrated_code must be one of {sorted(v5codes.MIGRATED)}")
         if rate_headers not in ("all", "v1", "none"):
             raise ValueError(f"rate_headers must be 'all', 'v1' or 'none', got {rate_headers!r}")
+        if not ws_ping_interval > 0 or ws_push_delay < 0:
+            raise ValueError("ws_ping_interval must be > 0 and ws_push_delay >= 0 seconds")
+        if ws_trade_keys not in ("snake", "camel"):
+            raise ValueError("ws_trade_keys must be 'snake' or 'camel'")
         if position_mode not in ("single_side", "dual_side"):
             raise ValueError("position_mode must be 'single_side' or 'dual_side'")
         if isinstance(cancel_lag, bool) or not isinstance(cancel_lag, int | float) or (
@@ -165,6 +180,13 @@ class FakeExchange(ExchangeState, Responder):
         self.v5 = V5Account(self.book, self.cancel_after, self.server_time, seed,
                             cancel_all_nothing)
         self.v5.position_mode = position_mode
+        self.uid = UID
+        self.ws_trade_keys: TradeKeys = ws_trade_keys
+        self.notifier = Notifier(
+            WsConfig(self._clock, self._ts, self._verify_ws, ws_ping_interval, ws_gzip, UID),
+            self.server_time, ws_push_delay)
+        self.book.listeners.append(self.notifier.on_change)
+        self.book.listeners.append(self._end_phase_on_time)
         self.outsider: Outsider | None = None
         self._outsider_plan = (outsider_rate, outsider_endpoint)
         self.app = self._make_app()
@@ -186,6 +208,8 @@ class FakeExchange(ExchangeState, Responder):
         app = web.Application(middlewares=[self._track_task])
         app.router.add_post("/linear-swap-api/{version}/{name}", self._private)
         app.router.add_route("*", "/v5/{tail:.+}", self._v5)
+        app.router.add_get(NOTIFICATION_PATH, self._ws_gate(self._ws_notification))
+        app.router.add_get(TRADE_PATH, self._ws_gate(self._ws_trade))
         app.router.add_get("/api/v1/timestamp", self._timestamp)
         app.router.add_route("*", "/{tail:.*}", self._not_found)
         return app
@@ -219,6 +243,7 @@ class FakeExchange(ExchangeState, Responder):
             return
         await self.stop_outsider()
         self.cancel_after.disarm()
+        await self._close_streams()
         tasks = [t for t in self._tasks if not t.done()]
         for task in tasks:
             task.cancel()
@@ -262,6 +287,25 @@ class FakeExchange(ExchangeState, Responder):
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.close()
+
+    def ws_url(self, path: str = NOTIFICATION_PATH) -> str:
+        """``ws://127.0.0.1:PORT/ws/v5/notification`` (or ``/linear-swap-trade``)."""
+        return self.base_url.replace("http://", "ws://", 1) + path
+
+    def _ws_gate(self, handler: Handler) -> Handler:
+        """The v5 WebSockets are not served with ``api="v1"``."""
+
+        async def gated(request: web.Request) -> web.StreamResponse:
+            if self.api == "v1":
+                return await self._not_found(request)
+            return await handler(request)
+
+        return gated
+
+    def _end_phase_on_time(self, order: object, event: str) -> None:
+        """A timed cancelling phase ends on time, not only at the next request (for pushes)."""
+        if event == "cancelling":
+            self._clock.call_at(self._clock.now() + self.book.cancelling_seconds, self.book.tick)
 
     @property
     def base_url(self) -> str:

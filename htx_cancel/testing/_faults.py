@@ -7,7 +7,15 @@ import random
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-__all__ = ["AFTER_KINDS", "BEFORE_KINDS", "Fault", "FaultInjector", "FaultKind"]
+__all__ = ["AFTER_KINDS", "BEFORE_KINDS", "Fault", "FaultInjector", "FaultKind", "route_name"]
+
+
+def route_name(name: str) -> str:
+    """A name as the exchange records it: ``v5/...`` paths get their leading ``/``."""
+    method, _, path = name.rpartition(" ")
+    if path.startswith("v5/"):
+        path = "/" + path
+    return f"{method} {path}" if method else path
 
 
 class FaultKind(enum.StrEnum):
@@ -111,9 +119,10 @@ class FaultInjector:
 
         ``endpoint`` is a v1 endpoint name (``swap_cancel``), a v5 path
         (``/v5/trade/cancel_batch_orders``: any method) or a method and a v5 path
-        (``GET /v5/trade/order``).
+        (``GET /v5/trade/order``); the catalog's names (``v5/trade/...``) work too.
         """
-        self._script.extend((endpoint, _as_fault(f)) for f in faults)
+        target = None if endpoint is None else route_name(endpoint)
+        self._script.extend((target, _as_fault(f)) for f in faults)
         return self
 
     def randomize(
@@ -136,7 +145,8 @@ class FaultInjector:
         self._rng = random.Random(seed)
         self._probability = probability
         self._kinds = chosen
-        self._endpoints = frozenset(endpoints) if endpoints is not None else None
+        self._endpoints = (frozenset(route_name(e) for e in endpoints)
+                           if endpoints is not None else None)
         return self
 
     def clear(self) -> None:

@@ -33,8 +33,9 @@ __all__ = [
 ]
 
 OrderState = Literal["open", "cancelling", "cancelled", "filled"]
-OrderEvent = Literal["placed", "filled", "cancelled"]
-"""What a change to an order was, as the book tells its listeners (a partial fill is "filled")."""
+OrderEvent = Literal["placed", "filled", "cancelled", "cancelling"]
+"""What a change to an order was, as the book tells its listeners: a partial fill is "filled";
+"cancelling" starts a timed cancelling phase (``cancelling_seconds``), which ends at a tick."""
 
 # The fake's own vocabulary (it does not take its rules from the client's catalog).
 KINDS = ("order", "trigger", "tpsl", "track")
@@ -474,6 +475,7 @@ class OrderBook:
             order.fills_instead = during
             order.cancelling_until = self.now() + self.cancelling_seconds
             self._pending[order.order_id] = order
+            self._tell(order, "cancelling")
         elif during:
             self._fill_now(order, None)
         else:

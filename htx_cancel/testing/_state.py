@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from ._faults import route_name
 from ._orders import ALGO_KINDS, Order, OrderBook, OrderState, htx_status
 from ._ratelimit import ServerPools
 from ._records import RequestRecord
@@ -220,11 +221,15 @@ class ExchangeState:
         fault: object = _ANY,
         access_key: str | None = None,
     ) -> list[RequestRecord]:
-        """Recorded requests matching every given filter (``err_code=None``: no error)."""
+        """Recorded requests matching every given filter (``err_code=None``: no error).
+
+        ``endpoint`` is a v1 name, a v5 path (any method) or ``"GET /v5/..."``.
+        """
+        names = None if endpoint is None else route_name(endpoint)
         return [
             r
             for r in self.requests
-            if (endpoint is None or r.endpoint == endpoint)
+            if (names is None or names in (r.endpoint, f"{r.method} {r.endpoint}"))
             and (err_code is _ANY or r.err_code == err_code)
             and (accepted is None or r.accepted == accepted)
             and (fault is _ANY or r.fault == fault)

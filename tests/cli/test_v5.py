@@ -105,3 +105,6 @@ async def test_demo_on_v5(run: Run) -> None:
     assert {row["endpoint"] for row in doc["endpoints"]} == {"v5/trade/cancel_batch_orders",
                                                              "v5/algo/cancel_orders"}
     assert doc["answered_1032"] == 1
+    [rate] = [c["check"] for c in doc["checks"] if c["check"].startswith("never over")]
+    busiest = int(rate.split("strategy endpoints ")[1].split("/")[0])
+    assert 0 < busiest <= 5  # the algo pool is counted (and held to 5 a second)

@@ -30,7 +30,6 @@ TIMEOUT = 60  # seconds for one example; they take about one
 PENDING: dict[str, str] = {
     "8bc12b92101b": "docs/redis.md:29: its counts are v1's (25 ids a request; v5 sends 10)",
     "5ee4af60a39e": "docs/redis.md:168: its counts are v1's (25 ids a request; v5 sends 10)",
-    "ce8c1fa0a053": "docs/testing.md:405: the MockTransport example fails since the v5 client",
 }
 
 # Guides whose examples still use top-level await (not the command line's files; their owners

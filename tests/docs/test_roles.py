@@ -64,6 +64,7 @@ def test_converting_a_copy_leaves_no_role_and_links_public_names(tmp_path: Path)
     for part in ("htx_cancel", "docs", "tools"):
         shutil.copytree(ROOT / part, tmp_path / part,
                         ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "pyproject.toml", tmp_path)  # ruff's line length
     tool = tmp_path / "tools" / "docstring_roles.py"
     done = subprocess.run([sys.executable, str(tool)], cwd=tmp_path, capture_output=True,
                           text=True, timeout=120, check=False)
@@ -78,3 +79,22 @@ def test_converting_a_copy_leaves_no_role_and_links_public_names(tmp_path: Path)
     links = "".join(sources.values())
     assert "[`CancelReport`][htx_cancel.CancelReport]" in links
     assert "][htx_cancel._" not in links  # never a private module's path
+    assert "rewrap it by hand" not in done.stdout
+    linted = subprocess.run([sys.executable, "-m", "ruff", "check", "--select", "E501,W",
+                             "htx_cancel"], cwd=tmp_path, capture_output=True, text=True,
+                            timeout=120, check=False)
+    assert linted.returncode == 0, linted.stdout  # the longer lines were refilled
+
+
+def test_reflow_refills_a_paragraph_and_keeps_the_closing_quotes() -> None:
+    words = " ".join(f"w{i}" for i in range(40))
+    lines = [f"    {words}\n", "    next line of the paragraph\n", '    """\n']
+    gained = roles._reflow(lines, 0, 2)
+    assert all(len(line) <= 101 for line in lines) and lines[-1] == '    """\n'
+    assert gained == len(lines) - 3
+    tail = ["next", "line", "of", "the", "paragraph"]
+    assert " ".join(lines[:-1]).split() == [*words.split(), *tail]
+    item = ["    - " + words + "\n", "      more of the item\n", "    - another item\n"]
+    roles._reflow(item, 0, 2)
+    assert item[-1] == "    - another item\n"
+    assert all(line.startswith("      ") for line in item[1:-1])

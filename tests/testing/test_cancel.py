@@ -10,7 +10,7 @@ from htx_cancel.testing import FakeExchange
 BTC = {"contract_code": "BTC-USDT"}
 
 
-BY_IDS = [n for n, e in CATALOG.items() if e.is_cancel and not e.cancel_all]
+BY_IDS = [n for n, e in CATALOG.items() if e.api == "v1" and e.is_cancel and not e.cancel_all]
 
 
 @pytest.mark.parametrize("name", BY_IDS)
@@ -28,7 +28,7 @@ async def test_by_ids_every_endpoint(api, fake_exchange: FakeExchange, name: str
     assert record.ids == tuple(ids) and record.id_field == "order_id"
 
 
-@pytest.mark.parametrize("name", [n for n, e in CATALOG.items() if e.cancel_all])
+@pytest.mark.parametrize("name", [n for n, e in CATALOG.items() if e.api == "v1" and e.cancel_all])
 async def test_cancel_all_every_endpoint(api, fake_exchange: FakeExchange, name: str) -> None:
     ep = CATALOG[name]
     ids = fake_exchange.seed("BTC-USDT", ep.kind, ep.margin, 4)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import io
+import json
 import os
 import signal
 import sys
@@ -137,3 +138,44 @@ async def test_busy_port_is_one_line_and_exit_1() -> None:
     assert len(lines) == 1, lines
     assert f"cannot listen on 127.0.0.1:{busy.port}: address already in use" in lines[0]
     assert "Traceback" not in err.decode()
+
+
+async def test_ids_by_kind_and_the_keys_it_accepts(tmp_path: Path) -> None:
+    as_json = tmp_path / "ids.json"
+    per_kind = tmp_path / "{contract}-{kind}.txt"
+    for target in (as_json, per_kind):
+        options = build_parser().parse_args(
+            ["--port", "0", "--seed-orders", "BTC-USDT:order:3", "BTC-USDT:trigger:2",
+             "ETH-USDT:order:1", "--ids-out", str(target), "--access-key", "ak",
+             "--secret-key", "sk"])
+        stop = asyncio.Event()
+        ready: asyncio.Future[FakeExchange] = asyncio.get_running_loop().create_future()
+        out = io.StringIO()
+        task = asyncio.create_task(serve(options, stop=stop, on_ready=ready.set_result,
+                                         out=out))
+        exchange = await asyncio.wait_for(ready, 5)
+        text = out.getvalue()
+        assert "keys it accepts: HTX_ACCESS_KEY=ak HTX_SECRET_KEY=sk" in text
+        assert "seeded 6 orders (3 BTC-USDT:order, 2 BTC-USDT:trigger, 1 ETH-USDT:order)" in text
+        if target is as_json:
+            ids = json.loads(as_json.read_text())
+        else:
+            ids = {f"{c}:{k}": (tmp_path / f"{c}-{k}.txt").read_text().split()
+                   for c, k in (("BTC-USDT", "order"), ("BTC-USDT", "trigger"),
+                                ("ETH-USDT", "order"))}
+        assert [len(v) for v in ids.values()] == [3, 2, 1]
+        assert all(exchange.order(i).kind == key.split(":")[1] for key, group in ids.items()
+                   for i in group)
+        stop.set()
+        await asyncio.wait_for(task, 5)
+
+
+def test_one_plain_ids_file_for_several_kinds_is_refused(tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture[str]
+                                                         ) -> None:
+    from htx_cancel.testing.__main__ import main
+
+    with pytest.raises(SystemExit) as done:
+        main(["--port", "0", "--seed-orders", "BTC-USDT:order:3", "BTC-USDT:trigger:2",
+              "--ids-out", str(tmp_path / "ids.txt")])
+    assert done.value.code == 2 and "{kind}" in capsys.readouterr().err

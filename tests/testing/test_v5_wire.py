@@ -243,3 +243,26 @@ async def test_v5_cancel_after(make_v5, make_api) -> None:
                            ({"on_off": 1, "time_out": 4999}, 1067),
                            ({"on_off": 1, "time_out": "soon"}, 1067)):
             assert (await v5.post("/v5/trade/cancel-after", body)).code == code, body
+
+
+def test_every_v5_path_of_the_client_catalog_is_served() -> None:
+    from htx_cancel._catalog import CATALOG
+    from htx_cancel.testing._v5.routes import v5_route
+
+    missing = [(e.method, e.path) for e in CATALOG.values()
+               if e.api == "v5" and v5_route(e.method, e.path) is None]
+    assert missing == []
+
+
+async def test_catalog_names_work_for_faults_and_find(v5, fake_exchange: FakeExchange) -> None:
+    fake_exchange.faults.script("GET v5/trade/order", ["busy"])
+    fake_exchange.faults.script("v5/trade/cancel_batch_orders", ["busy"])
+    assert (await v5.post(BATCH, {**BTC, "order_id": ["1"]})).code == 1004
+    assert (await v5.get(INFO, {"order_id": "1"})).code == 1004
+    assert len(fake_exchange.find("GET /v5/trade/order")) == 1
+    assert len(fake_exchange.find("v5/trade/cancel_batch_orders")) == 1
+    assert len(fake_exchange.find("/v5/trade/order")) == 1
+    assert fake_exchange.find(INFO, err_code=1004)[0].method == "GET"
+    for path in ("/v5/trade/position", "/v5/position/margin"):
+        assert (await v5.post(path, {})).data == {}
+    assert (await v5.post("/v5/trade/position_all", {})).data == []

@@ -18,6 +18,7 @@ __all__ = [
     "account_balance",
     "cancel_after",
     "empty_list",
+    "empty_object",
     "get_asset_mode",
     "get_lever",
     "get_position_mode",
@@ -116,6 +117,13 @@ def set_lever(acct: V5Account, req: V5Request) -> Processed:
     data = {"contract_code": code, "margin_mode": margin, "lever_rate": lever,
             "position_side": choice(p, "position_side", ("long", "short", "both"))}
     return Processed(ok(data, req.ts))
+
+
+def empty_object(acct: V5Account, req: V5Request) -> Processed:
+    """A trade path on what the fake does not model (closing positions, position margin):
+    accepted, nothing changes, ``data`` is ``{}``."""
+    as_object(req.body)
+    return Processed(ok({}, req.ts))
 
 
 def empty_list(acct: V5Account, req: V5Request) -> Processed:
