@@ -108,6 +108,9 @@ async def _child_main(conn: Connection) -> None:
                         rejected_by_endpoint=by_endpoint,
                         open_orders=len(exchange.open_ids()),
                     )
+                elif cmd == "timings":
+                    assert exchange is not None
+                    reply = [(r.arrival, r.answered, r.accepted) for r in exchange.requests]
                 elif cmd == "clear":
                     assert exchange is not None
                     exchange.clear_records()
@@ -178,6 +181,12 @@ class ExchangeProcess:
         """Counters; ``max_in_window`` for the trade pool and the named strategy pools."""
         stats: ExchangeStats = self._call("stats", list(strategy_pools))
         return stats
+
+    def timings(self) -> list[tuple[float, float | None, bool]]:
+        """(arrival, answered, accepted) of every request since the start or ``clear``, on the
+        exchange's monotonic clock."""
+        timings: list[tuple[float, float | None, bool]] = self._call("timings")
+        return timings
 
     def clear(self) -> None:
         """Forget records, limiter arrivals and orders."""
