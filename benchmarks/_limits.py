@@ -196,7 +196,8 @@ async def run_limits(ex: ExchangeProcess, sizes: Sizes, apis: Sequence[ApiName])
         "per endpoint with a pool of its own, in front of the floor client; a 1032 answer is "
         "retried through the limiters.",
         f"ccxt: enableRateLimit=True, rateLimit={t * 1000 / n:.2f} ms ({n}/{t:g} s as HTX "
-        "documents it), a 1032 (ccxt raises) is retried.",
+        "documents it), a 1032 is retried (on v1 ccxt raises it; on v5 ccxt 4.5 returns the "
+        "answer as a success).",
         "1032 = requests the exchange refused over the limit during that run (all clients "
         "retry them); max in window = most accepted arrivals in any sliding window of the pool.",
         f"htx_cancel's bulk rows, from the exchange's arrival times ({n} accepted arrivals a "
