@@ -22,12 +22,15 @@ from ._memory import run_memory
 from ._output import machine_info, markdown, print_sections, write_json
 from ._outside import run_outside, run_priority
 from ._server import ExchangeProcess
+from ._socket import run_socket
+from ._streams import run_streams
 from ._verification import run_verification
 from ._wire import APIS, ApiName
 
 __all__ = ["NAMES", "main", "run"]
 
-NAMES = ("cpu", "limits", "memory", "latency", "outside", "priority", "verify")
+NAMES = ("cpu", "limits", "memory", "latency", "outside", "priority", "verify", "stream",
+         "socket")
 DEFAULT_JSON = Path(__file__).resolve().parent / "results" / "latest.json"
 
 
@@ -64,6 +67,10 @@ async def _run_all(ex: ExchangeProcess, sizes: Sizes, names: Sequence[str],
             section = await run_priority(ex, sizes, apis)
         elif name == "verify":
             section = await run_verification(ex, sizes, apis)
+        elif name == "stream":
+            section = await run_streams(ex, sizes)
+        elif name == "socket":
+            section = await run_socket(ex, sizes)
         else:
             section = await run_latency(ex, sizes, apis)
         print(f"[{name} done in {time.perf_counter() - started:.1f} s]", file=sys.stderr)

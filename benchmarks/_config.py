@@ -33,6 +33,10 @@ class Sizes:
     memory_sizes: tuple[int, ...] = (1_000, 10_000, 100_000)
     # 4. latency of one id
     latency_runs: int = 200
+    # 7. v5 verification with and without the order stream; 8. the trade socket against HTTP
+    stream_ids: int = 10_000
+    socket_ids: int = 720
+    socket_runs: int = 3
 
 
 FULL = Sizes()
@@ -52,4 +56,6 @@ QUICK = Sizes(
     queued_normal=100,
     urgent_cancels=4,
     latency_runs=30,
+    stream_ids=300,
+    socket_runs=1,
 )

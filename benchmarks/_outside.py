@@ -160,7 +160,7 @@ async def _priority(ex: ExchangeProcess, sizes: Sizes, api: ApiName) -> dict[str
             pool = limiter.scheduler.pools["trade"]
             pool.own(loop_now)
             next_free = 0.0 if pool.free(loop_now) > 0 else max(
-                0.0, (pool.releases[0] if pool.releases else loop_now) - loop_now)
+                0.0, (pool.releases[0][0] if pool.releases else loop_now) - loop_now)
             queued_at_ask.append(limiter.stats().waiting["normal"])
             report = await client.cancel_orders(CONTRACT, [order_id])  # priority "high"
             cancelled += len(report.cancelled)

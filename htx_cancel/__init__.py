@@ -8,6 +8,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from ._catalog import CATALOG, Kind, Margin, Priority
 from ._client import CancelClient
+from ._client_stats import ClientStats
 from ._credentials import Credentials
 from ._errors import (
     APIError,
@@ -21,13 +22,25 @@ from ._errors import (
     TransportError,
 )
 from ._events import RequestEvent
-from ._limiter import Limiter, RateLimiter, RateLimits, shared_limiter
+from ._limits import (
+    Feedback,
+    Limiter,
+    LimiterStats,
+    PoolStats,
+    RateLimiter,
+    RateLimitHeaders,
+    RateLimits,
+    shared_limiter,
+)
 from ._order_state import OrderState
+from ._protocol._push import OrderUpdate
+from ._ratio import RatioStats
 from ._report import BatchRecord, CancelFailed, CancelReport, Failure
 from ._retry import RetryPolicy
-from ._stats import LimiterStats, PoolStats
+from ._stream import StreamGap, StreamHealth
 from ._switch import CancelAfter
 from ._transports import Answer, Timeouts, Transport
+from ._transports._trade_ws import TradeSocketStats
 from ._verification import VerifyPolicy
 
 try:
@@ -45,10 +58,12 @@ __all__ = [
     "CancelClient",
     "CancelFailed",
     "CancelReport",
+    "ClientStats",
     "ConnectError",
     "Credentials",
     "DecodeError",
     "Failure",
+    "Feedback",
     "HTXError",
     "Kind",
     "Limiter",
@@ -56,15 +71,21 @@ __all__ = [
     "Margin",
     "MigratedAccountError",
     "OrderState",
+    "OrderUpdate",
     "PoolStats",
     "Priority",
+    "RateLimitHeaders",
     "RateLimiter",
     "RateLimiterError",
     "RateLimits",
+    "RatioStats",
     "RequestEvent",
     "RequestTimeout",
     "RetryPolicy",
+    "StreamGap",
+    "StreamHealth",
     "Timeouts",
+    "TradeSocketStats",
     "Transport",
     "TransportError",
     "VerifyPolicy",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import random
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 from urllib.parse import urlsplit
@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 import msgspec
 
 from ._catalog import ApiName, Endpoint, Kind, Margin, Priority, api_table, endpoint_for_path
+from ._client_stats import ClientStats
 from ._clock import Clock, LoopClock
 from ._credentials import Credentials
 from ._errors import DecodeError, TransportError
@@ -33,15 +34,21 @@ from ._ids import (
     validate_contract_code,
     validate_ids,
 )
-from ._limiter import DEFAULT_LIMITS, Limiter, RateLimits, check_priority, shared_limiter
+from ._limits import DEFAULT_LIMITS, Limiter, RateLimits, check_priority, shared_limiter
 from ._models import cancel_body, encode_body
+from ._order_state import OrderState
 from ._protocol import Call, Target, targets_for_ids, targets_from_report
+from ._protocol._push import OrderUpdate
+from ._ratio import CancelRatio, placed_ids
 from ._report import CancelReport
 from ._retry import RetryPolicy
 from ._send import Batch, Driver
 from ._signing import Signer
+from ._stream import ALL, NOTIFICATION_PATH, OrderStream, StreamGap, Watch
 from ._switch import CancelAfter, FailureCallback
 from ._transports import AiohttpTransport, Timeouts, Transport
+from ._transports._trade_ws import TRADE_PATH, TradeSocketTransport
+from ._transports._ws import WsConnector, ws_url
 from ._unlimited import Unlimited
 from ._verification import Verifier, VerifyPolicy
 
@@ -80,10 +87,18 @@ class CancelClient:
     client an aiohttp session it will not close; ``transport`` replaces the HTTP layer entirely
     (see :class:`htx_cancel.testing.MockTransport`). ``on_request`` is called with a
     :class:`~htx_cancel.RequestEvent` after every attempt.
+
+    v5 only: ``stream=True`` keeps HTX's order stream (``/ws/v5/notification``, every
+    contract) open, connecting in the background from ``async with`` (:meth:`open_stream`
+    waits for it), so that ``verify=True`` learns states from its pushes instead of the read
+    pool; a cancel never waits for it (docs/streams.md);
+    ``trade_socket=True`` sends cancels on the trade socket (``/linear-swap-trade``), over HTTP
+    while it is down.
     """
 
     __slots__ = ("_api", "_base", "_clock", "_credentials", "_driver", "_limiter",
-                 "_max_in_flight", "_transport", "_unlimited")
+                 "_max_in_flight", "_ratio", "_signer", "_stream", "_stream_wanted",
+                 "_trade", "_transport", "_unlimited", "_ws")
 
     def __init__(
         self,
@@ -101,6 +116,8 @@ class CancelClient:
         max_in_flight: int = 100,
         seed: int | None = None,
         on_request: RequestObserver | None = None,
+        stream: bool = False,
+        trade_socket: bool = False,
     ) -> None:
         if not isinstance(credentials, Credentials):
             raise TypeError("credentials must be a htx_cancel.Credentials")
@@ -118,6 +135,17 @@ class CancelClient:
         self._max_in_flight = max_in_flight
         signer = Signer(credentials.access_key, credentials.secret_key, host,
                         ed25519=credentials.ed25519_sign)
+        self._signer = signer
+        self._ws = WsConnector(session, timeouts=timeouts)
+        self._stream: OrderStream | None = None
+        self._stream_wanted = stream and self._api.name == "v5"
+        self._ratio = CancelRatio()
+        self._trade: TradeSocketTransport | None = None
+        if trade_socket and self._api.name == "v5":
+            self._trade = TradeSocketTransport(
+                self._transport, ws_url(self._base, TRADE_PATH), signer, self._ws,
+                self._clock, self._exchange_time)
+            self._transport = self._trade
         self._driver = Driver(self._base, signer, self._transport, limiter, self._clock, retry,
                               random.Random(seed), on_request)
 
@@ -131,6 +159,8 @@ class CancelClient:
         return self._api.name
 
     async def __aenter__(self) -> CancelClient:
+        if self._stream_wanted:  # stream=True: connecting in the background from now
+            self._order_stream().want(ALL)
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None,
@@ -138,8 +168,11 @@ class CancelClient:
         await self.close()
 
     async def close(self) -> None:
-        """Close the HTTP session if the client made it."""
+        """Close the HTTP session if the client made it, and the sockets."""
+        if self._stream is not None:
+            await self._stream.close()
         await self._transport.close()
+        await self._ws.close()
 
     @property
     def limiter(self) -> Limiter:
@@ -201,7 +234,24 @@ class CancelClient:
         own = ep.kind
         assert own is not None
         targets = [Target(own, ep.margin, code, f, tuple(ids), table.name) for f, ids in jobs]
-        async with self._verifier(priority, call.deadline, verify) as verifier:
+        watch = await self._watch(code) if own == "order" else None
+        try:
+            return await self._cancel_verified(call, ep, code, jobs, targets, priority,
+                                               verify, watch)
+        finally:
+            if watch is not None:
+                watch.close()
+
+    async def _cancel_verified(self, call: Call, ep: Endpoint, code: str,
+                               jobs: list[tuple[str, list[str]]], targets: list[Target],
+                               priority: Priority, verify: bool | VerifyPolicy,
+                               watch: Watch | None) -> CancelReport:
+        """Cancel and verify, states from ``watch`` (the order stream) when it has them."""
+        own = ep.kind
+        assert own is not None
+        table = self._api
+        async with self._verifier(priority, call.deadline, verify, watch,
+                                  call.report.order_ids) as verifier:
             # Regular orders are read as their batches settle, while the cancel goes on.
             feed = verifier.feed(own, ep.margin, code, table.name)
             call.observers.append(feed)
@@ -209,7 +259,74 @@ class CancelClient:
             feed.flush()
             if call.stop is None:  # a rejected key or a migrated account: refused again
                 await verifier.run(call.report, targets)
+        self._ratio.filled(i for i, s in call.report.states.items()
+                           if s in (OrderState.FILLED, OrderState.PARTIALLY_FILLED_CANCELLED))
         return call.report
+
+    async def _watch(self, contract_code: str) -> Watch | None:
+        """A watch of the order stream when it covers the contract now (v5); None otherwise.
+
+        A cancel never waits for the stream: with ``stream=True`` it is started (every
+        contract) if it is not yet, and a stream not yet subscribed, down or reconnecting means
+        verification reads REST this time (``open_stream()`` at start-up makes a warm client).
+        """
+        if self._api.name != "v5":
+            return None
+        if self._stream_wanted:
+            self._order_stream().want(ALL)
+        stream = self._stream
+        if stream is None or not stream.covers(contract_code):
+            return None
+        return stream.watch()
+
+    # -- the order stream and the client's state -------------------------------------------
+
+    def _order_stream(self) -> OrderStream:
+        """The client's notification socket, made on first use."""
+        if self._api.name != "v5":
+            raise ValueError("the order stream is a v5 feature (api='v5')")
+        if self._stream is None:
+            self._stream = OrderStream(ws_url(self._base, NOTIFICATION_PATH), self._signer,
+                                       self._ws, self._clock, self._exchange_time)
+        return self._stream
+
+    def _exchange_time(self) -> float:
+        """The exchange's time now (epoch seconds), to sign with."""
+        return self._clock.wall() + self._driver.offset
+
+    async def open_stream(self, contract_code: str = ALL, *, within: float = 5.0) -> bool:
+        """Open the order stream (``/ws/v5/notification``) and subscribe ``orders`` of a
+        contract (``"*"``: every contract); True once the exchange acknowledged it within
+        ``within`` seconds. From then on ``verify=True`` learns states from its pushes and it
+        stays open (reconnecting) until the client closes."""
+        return await self._order_stream().ensure(contract_code, within)
+
+    async def order_updates(self, contract_code: str = ALL, *, gaps: bool = False,
+                            within: float = 10.0) -> AsyncIterator[OrderUpdate | StreamGap]:
+        """Every order update HTX pushes for a contract (``"*"``: all) from now on.
+
+        ``async for update in client.order_updates("BTC-USDT"):`` yields
+        :class:`~htx_cancel.OrderUpdate` s (order id, client id, contract, state, filled
+        volume, cancel reason, times). The stream reconnects and subscribes again by itself;
+        pushes sent while it was down are lost: with ``gaps=True`` a
+        :class:`~htx_cancel.StreamGap` is yielded after each reconnect (read the orders that
+        matter from REST). See docs/streams.md.
+        """
+        async for item in self._order_stream().updates(contract_code, gaps=gaps,
+                                                       within=within):
+            if isinstance(item, StreamGap) and not gaps:
+                continue
+            yield item
+
+    def stats(self) -> ClientStats:
+        """The limiter's pools, the sockets' health and the cancellation ratio, now."""
+        stats_of = getattr(self._limiter, "stats", None)
+        limiter = stats_of() if callable(stats_of) else None
+        return ClientStats(
+            limiter if limiter is not None and not hasattr(limiter, "__await__") else None,
+            None if self._stream is None else self._stream.health(),
+            None if self._trade is None else self._trade.stats(),
+            self._ratio.stats(self._clock.now()))
 
     async def cancel_all(self, kind: Kind, contract_code: str | None = None,
                          direction: Direction | None = None, offset: Offset | None = None, *,
@@ -254,6 +371,7 @@ class CancelClient:
             call.settle(0, await self._driver.run_batch(call, batch), record)
         finally:
             call.finish()
+            self._ratio.cancelled(call.report.cancelled, self._clock.now())
         return call.report
 
     async def cancel_orders(self, contract_code: str, order_ids: Ids = (),
@@ -369,7 +487,8 @@ class CancelClient:
         policy = policy or VerifyPolicy()
         if not recancel:
             policy = dataclasses.replace(policy, max_recancels=0)
-        async with self._verifier(priority, self._driver.deadline(), policy) as verifier:
+        async with self._verifier(priority, self._driver.deadline(), policy, None,
+                                  report.order_ids) as verifier:
             await verifier.run(report, targets)
         return report
 
@@ -389,7 +508,8 @@ class CancelClient:
                            on_off=self._api.switch_flags)
 
     def _verifier(self, priority: Priority, deadline: float | None,
-                  policy: bool | VerifyPolicy) -> Verifier:
+                  policy: bool | VerifyPolicy, watch: Watch | None = None,
+                  order_ids: Mapping[str, str] | None = None) -> Verifier:
         """A verifier reading through ``request()`` and cancelling again within ``deadline``."""
 
         async def again(target: Target) -> CancelReport:
@@ -401,7 +521,7 @@ class CancelClient:
 
         rules = policy if isinstance(policy, VerifyPolicy) else VerifyPolicy()
         return Verifier(self._repeatable, again, self._clock, priority=priority, policy=rules,
-                        deadline=deadline)
+                        deadline=deadline, watch=watch, order_ids=order_ids)
 
     async def _repeatable(self, path: str, body: Mapping[str, Any], priority: Priority, /, *,
                           method: str = "POST", attempts: int | None = None) -> Any:
@@ -447,6 +567,8 @@ class CancelClient:
         the pause, a timestamp rejected before a re-sync) is retried.
         """
         answer = await self._request(path, body, method, priority, pools)
+        if method.upper() == "POST":
+            self._ratio.placed(placed_ids(path, answer), self._clock.now())
         if type is None:
             if not isinstance(answer, dict):
                 raise DecodeError(f"{path}: the answer is not a JSON object")
@@ -509,6 +631,7 @@ class CancelClient:
                         group.create_task(worker())
         finally:
             call.finish()
+            self._ratio.cancelled(report.cancelled, self._clock.now())
         return report
 
 

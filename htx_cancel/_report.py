@@ -86,7 +86,9 @@ class CancelReport:
     is called with each batch's record as soon as that batch is settled and folded in (the
     report already holds its ids).
     ``states`` maps each id whose state verification learned to its :class:`OrderState`
-    (empty unless the call verified; see docs/verifying.md).
+    (empty unless the call verified; see docs/verifying.md). ``order_ids`` maps each client
+    order id (v5: also algo client order id) that a v5 answer named to the exchange's own id
+    for that order: v5 forgets a client id once its order is done, the order id stays.
     """
 
     cancelled: list[str] = field(default_factory=list)
@@ -98,6 +100,7 @@ class CancelReport:
     on_batch: Callable[[BatchRecord], None] | None = field(default=None, repr=False,
                                                            compare=False)
     states: dict[str, OrderState] = field(default_factory=dict)
+    order_ids: dict[str, str] = field(default_factory=dict)
 
     @property
     def total(self) -> int:

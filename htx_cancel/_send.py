@@ -19,7 +19,7 @@ from ._catalog import Endpoint
 from ._clock import Clock
 from ._errors import AuthenticationError, DecodeError, HTXError, TransportError
 from ._events import RequestEvent, RequestObserver
-from ._limiter import Limiter
+from ._limits import Limiter, Ticket
 from ._models import decode_timestamp
 from ._protocol import (
     RESYNC,
@@ -40,7 +40,6 @@ from ._protocol import (
 )
 from ._report import BatchRecord, Failure
 from ._retry import RetryPolicy
-from ._scheduler import Ticket
 from ._signing import Signer
 from ._transports import Answer, Request, Transport
 

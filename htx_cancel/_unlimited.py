@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 
 from ._catalog import Endpoint, Priority
-from ._limiter import check_priority, resolve
-from ._scheduler import Ticket
-from ._stats import LimiterStats
+from ._limits import (
+    SENT,
+    Backend,
+    Feedback,
+    LimiterStats,
+    Slot,
+    Ticket,
+    check_priority,
+    hold_slot,
+    resolve,
+)
 
 __all__ = ["Unlimited"]
 
 
-class Unlimited:
+class Unlimited(Backend):
     """A :class:`~htx_cancel.Limiter` that never waits (``CancelClient(rate_limits=None)``).
 
     ``client.limiter`` is this when limiting is off, so a bot's ``client.limiter.slot(...)`` and
@@ -32,28 +39,16 @@ class Unlimited:
         self._granted += 1
         return Ticket(endpoint.name, endpoint.pools, priority)
 
-    def complete(self, ticket: Ticket) -> None:
-        """Nothing to count."""
+    def finish(self, ticket: Ticket, feedback: Feedback = SENT) -> None:
+        """Nothing to count, nothing to give back."""
 
-    def release_unused(self, ticket: Ticket) -> None:
-        """Nothing to give back."""
-
-    def observe(self, ticket: Ticket, limit: int, interval_ms: int, remaining: int,
-                reset_in: float) -> None:
-        """Headers are not kept: there are no pools."""
-
-    def pause(self, ticket: Ticket, limit: int | None = None, interval_ms: int | None = None,
-              reset_in: float | None = None) -> None:
-        """No pool to pause: the attempt machine waits the reset itself."""
+    def learn(self, ticket: Ticket, feedback: Feedback) -> None:
+        """Headers are not kept and no pool pauses: the attempt machine waits a reset itself."""
 
     def slot(self, path_or_endpoint: str | Endpoint, *, priority: Priority = "normal",
-             pools: tuple[str, ...] | None = None) -> AbstractAsyncContextManager[Ticket]:
+             pools: tuple[str, ...] | None = None) -> AbstractAsyncContextManager[Slot]:
         """Granted at once, on entry."""
-        return self._hold(resolve(path_or_endpoint, pools), priority)
-
-    @asynccontextmanager
-    async def _hold(self, endpoint: Endpoint, priority: Priority) -> AsyncIterator[Ticket]:
-        yield await self.acquire(endpoint, priority)
+        return hold_slot(self, resolve(path_or_endpoint, pools), priority)
 
     def stats(self) -> LimiterStats:
         """No pools; the grants counted."""

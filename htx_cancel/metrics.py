@@ -25,7 +25,7 @@ Only this module imports ``prometheus_client``; the library never does.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Protocol
+from typing import Any, Protocol
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -33,7 +33,7 @@ from prometheus_client.registry import Collector
 
 from ._events import RequestEvent
 
-__all__ = ["LATENCY_BUCKETS", "WAIT_BUCKETS", "LimiterCollector", "Metrics"]
+__all__ = ["LATENCY_BUCKETS", "WAIT_BUCKETS", "ClientCollector", "LimiterCollector", "Metrics"]
 
 # Waits run from nothing (a free slot, a few microseconds) to a full window (3 s) and beyond
 # when the account is saturated; latencies from a local round trip to a slow exchange.
@@ -42,7 +42,7 @@ LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
 
 
 class PoolStatsLike(Protocol):
-    """The shape of ``htx_cancel._stats.PoolStats`` this module reads."""
+    """The shape of ``htx_cancel._limits.stats.PoolStats`` this module reads."""
 
     @property
     def name(self) -> str: ...
@@ -63,7 +63,7 @@ class PoolStatsLike(Protocol):
 
 
 class LimiterStatsLike(Protocol):
-    """The shape of ``htx_cancel._stats.LimiterStats`` this module reads."""
+    """The shape of ``htx_cancel._limits.stats.LimiterStats`` this module reads."""
 
     @property
     def pools(self) -> Mapping[str, PoolStatsLike]: ...
@@ -75,6 +75,8 @@ class LimiterStatsLike(Protocol):
     def pauses(self) -> int: ...
     @property
     def outside_seen(self) -> int: ...
+    @property
+    def backend(self) -> str: ...
 
 
 class StatsSource(Protocol):
@@ -140,6 +142,10 @@ class LimiterCollector(Collector):
         outside = GaugeMetricFamily(self._name("limiter_outside_seen"),
                                     "Most requests of others the exchange counted in one answer",
                                     labels=["account"])
+        backend = GaugeMetricFamily(self._name("limiter_backend"),
+                                    "Where the pools are kept now (1 for the backend in use): "
+                                    "in-process, redis, or fallback (Redis unusable)",
+                                    labels=["account", "backend"])
         for account, source in list(self._sources.items()):
             stats = source.stats()
             for name, p in stats.pools.items():
@@ -153,8 +159,84 @@ class LimiterCollector(Collector):
             granted.add_metric([account], float(stats.granted))
             pauses.add_metric([account], float(stats.pauses))
             outside.add_metric([account], float(stats.outside_seen))
+            backend.add_metric([account, stats.backend], 1.0)
         yield from pool.values()
-        yield from (used, waiting, granted, pauses, outside)
+        yield from (used, waiting, granted, pauses, outside, backend)
+
+    def describe(self) -> Iterable[Metric]:
+        """Nothing up front: the families are known only at scrape time."""
+        return ()
+
+
+class ClientSource(Protocol):
+    """What :class:`ClientCollector` reads: a client's ``stats()`` (``ClientStats``)."""
+
+    def stats(self) -> object: ...
+
+
+class ClientCollector(Collector):
+    """Gauges read from clients' ``stats()`` at scrape time, labelled by account: the order
+    stream's health, the trade socket's counts, the cancellation ratio (HTX's placement ban:
+    3,000 placed in 10 minutes, over 99% cancelled within 3 s)."""
+
+    __slots__ = ("_namespace", "_sources")
+
+    def __init__(self, namespace: str = "htx_cancel") -> None:
+        self._namespace = namespace
+        self._sources: dict[str, ClientSource] = {}
+
+    def add(self, client: ClientSource, account: str) -> None:
+        """Watch ``client`` under the label ``account`` (replacing one of the same name)."""
+        self._sources[account] = client
+
+    def remove(self, account: str) -> None:
+        """Stop watching the client of ``account``."""
+        self._sources.pop(account, None)
+
+    def collect(self) -> Iterator[Metric]:
+        """One family per figure, a sample per account."""
+        n = self._namespace
+        labels = ["account"]
+        connected = GaugeMetricFamily(f"{n}_stream_connected",
+                                      "1 while the order stream is up", labels=labels)
+        reconnects = CounterMetricFamily(f"{n}_stream_reconnects",
+                                         "Order stream connections after the first",
+                                         labels=labels)
+        pushes = CounterMetricFamily(f"{n}_stream_pushes", "Order updates received",
+                                     labels=labels)
+        age = GaugeMetricFamily(f"{n}_stream_last_message_age_seconds",
+                                "Seconds since the order stream's last frame", labels=labels)
+        socket_up = GaugeMetricFamily(f"{n}_trade_socket_connected",
+                                      "1 while the trade socket is up", labels=labels)
+        on_socket = CounterMetricFamily(f"{n}_trade_socket_cancels",
+                                        "Cancel requests sent on the trade socket",
+                                        labels=labels)
+        over_http = CounterMetricFamily(f"{n}_trade_socket_fallbacks",
+                                        "Cancel requests sent over HTTP while the trade "
+                                        "socket was down", labels=labels)
+        ratio = GaugeMetricFamily(f"{n}_cancel_ratio",
+                                  "Share of the last 10 minutes' placements cancelled within "
+                                  "3 s (HTX bans placements at 3,000 placed and over 0.99)",
+                                  labels=labels)
+        placed = GaugeMetricFamily(f"{n}_cancel_ratio_placed",
+                                   "Orders placed in the last 10 minutes", labels=labels)
+        for account, client in list(self._sources.items()):
+            stats: Any = client.stats()
+            stream, trade, rs = stats.stream, stats.trade_socket, stats.cancel_ratio
+            if stream is not None:
+                connected.add_metric([account], 1.0 if stream.connected else 0.0)
+                reconnects.add_metric([account], float(stream.reconnects))
+                pushes.add_metric([account], float(stream.pushes))
+                if stream.last_message_age is not None:
+                    age.add_metric([account], stream.last_message_age)
+            if trade is not None:
+                socket_up.add_metric([account], 1.0 if trade.connected else 0.0)
+                on_socket.add_metric([account], float(trade.on_socket))
+                over_http.add_metric([account], float(trade.over_http))
+            ratio.add_metric([account], rs.ratio)
+            placed.add_metric([account], float(rs.placed))
+        yield from (connected, reconnects, pushes, age, socket_up, on_socket, over_http, ratio,
+                    placed)
 
     def describe(self) -> Iterable[Metric]:
         """Nothing up front: the families are known only at scrape time."""
@@ -168,7 +250,8 @@ class Metrics:
     Pass :meth:`observe` as the client's ``on_request`` and :meth:`watch` its limiter.
     """
 
-    __slots__ = ("_children", "_latency", "_rejected", "_requests", "_wait", "limiters")
+    __slots__ = ("_children", "_latency", "_rejected", "_requests", "_wait", "clients",
+                 "limiters")
 
     def __init__(self, registry: CollectorRegistry | None = REGISTRY, *,
                  namespace: str = "htx_cancel") -> None:
@@ -185,8 +268,10 @@ class Metrics:
                                   "answer or error", ["endpoint"], namespace=namespace,
                                   buckets=LATENCY_BUCKETS, registry=registry)
         self.limiters = LimiterCollector(namespace)
+        self.clients = ClientCollector(namespace)
         if registry is not None:
             registry.register(self.limiters)
+            registry.register(self.clients)
         # labels() parses and locks on every call; the callback runs on the hot path.
         self._children: dict[tuple[str, str, str], tuple[Counter, Histogram, Histogram]] = {}
 
@@ -211,3 +296,8 @@ class Metrics:
         """Report ``limiter.stats()`` at every scrape, labelled ``account``; None: nothing."""
         if limiter is not None:
             self.limiters.add(limiter, account)
+
+    def watch_client(self, client: ClientSource, account: str = "default") -> None:
+        """Report ``client.stats()`` at every scrape, labelled ``account``: the order stream,
+        the trade socket and the cancellation ratio (``watch`` covers the limiter)."""
+        self.clients.add(client, account)

@@ -27,7 +27,7 @@ from htx_cancel import (
     shared_limiter,
 )
 from htx_cancel._catalog import Endpoint
-from htx_cancel._scheduler import Ticket
+from htx_cancel._limits import Ticket
 from htx_cancel._signing import Signer, format_timestamp
 from htx_cancel.testing import FakeClock, MockRequest, MockTransport
 
@@ -911,7 +911,7 @@ async def test_verifications_recancels_keep_the_calls_retry_deadline() -> None:
 
 async def test_with_limiting_off_the_limiter_grants_at_once_and_counts() -> None:
     rig = Rig(ok_all)
-    async with rig.client.limiter.slot("/v5/trade/order") as ticket:
-        assert ticket.pools == ("trade",)
+    async with rig.client.limiter.slot("/v5/trade/order") as slot:
+        assert slot.ticket.pools == ("trade",)
     await rig.run(rig.client.cancel_orders("BTC-USDT", ["1"]))
     assert rig.client.limiter.stats().granted == 1  # the slot; the client's own request skips it

@@ -6,8 +6,9 @@ import asyncio
 
 import pytest
 
-from htx_cancel import CATALOG, RateLimiter, RateLimits, shared_limiter
-from htx_cancel._scheduler import Ticket
+from htx_cancel import CATALOG, Feedback, RateLimiter, RateLimits, shared_limiter
+from htx_cancel._limits import Ticket
+from htx_cancel._models import RateLimitHeaders
 from htx_cancel.testing import FakeClock
 
 REGULAR = CATALOG["swap_cancel"]
@@ -262,13 +263,13 @@ async def test_the_read_pool_is_its_own() -> None:
 async def test_slot_completes_on_exit_however_the_block_ends() -> None:
     clock = FakeClock()
     limiter = make(clock)
-    async with limiter.slot("/linear-swap-api/v1/swap_order") as ticket:
-        assert ticket.granted and ticket.pools == ("trade",)
+    async with limiter.slot("/linear-swap-api/v1/swap_order") as slot:
+        assert slot.ticket.granted and slot.ticket.pools == ("trade",)
     with pytest.raises(RuntimeError):
         async with limiter.slot("swap_order_info", priority="low"):
             raise RuntimeError("the request failed")
-    async with limiter.slot(TRIGGER, priority="high") as ticket:
-        assert ticket.priority == "high"
+    async with limiter.slot(TRIGGER, priority="high") as slot:
+        assert slot.ticket.priority == "high"
     stats = limiter.stats()
     assert stats.pools["trade"].in_flight == 0 and stats.pools["trade"].held == 2
     assert stats.pools["read"].held == 1 and stats.granted == 3
@@ -278,6 +279,27 @@ async def test_slot_completes_on_exit_however_the_block_ends() -> None:
         pass
     with pytest.raises(ValueError, match="priority"):
         limiter.slot("swap_order", priority="urgent")  # type: ignore[arg-type]
+
+
+async def test_a_slot_says_never_sent_or_hands_on_the_answers_headers() -> None:
+    clock = FakeClock()
+    limiter = make(clock, trade=(8, 3.0))
+    async with limiter.slot("swap_order") as slot:
+        slot.not_sent()  # the other client failed before anything left
+    assert limiter.stats().pools["trade"].held == 0 and limiter.stats().granted == 0
+    async with limiter.slot("swap_order") as slot:
+        # the exchange counted 6 of 8 over a whole window; ours is 1: 5 are someone else's
+        slot.finish(Feedback(headers=RateLimitHeaders(8, 3000, 2, 0), reset_in=0.0))
+    stats = limiter.stats()
+    assert stats.pools["trade"].held == 1 and stats.outside_seen == 5
+    assert stats.pools["trade"].outside == 5 + 1  # the estimate plus the margin
+    async with limiter.slot("swap_order") as slot:
+        slot.finish(Feedback(headers=RateLimitHeaders(8, 3000, 0, 0), reset_in=1.5,
+                             rate_limited=True))
+    stats = limiter.stats()
+    assert stats.pauses == 1 and stats.pools["trade"].paused_for == pytest.approx(1.5)
+    with pytest.raises(ValueError, match="never sent"):
+        Feedback(sent=False, rate_limited=True)
 
 
 async def test_slot_cancelled_while_waiting_takes_nothing() -> None:
@@ -329,3 +351,30 @@ async def test_the_clients_limiter_offers_slot_and_stats() -> None:
             assert limiter.stats().pools["trade"].in_flight == 1
         stats = limiter.stats()
         assert stats.pools["trade"].in_flight == 0 and stats.pools["trade"].held == 1
+
+
+async def test_the_headers_name_the_pool_that_learns_or_pauses() -> None:
+    """By limit and window; the endpoint's own pool first when both would fit; the limit may be
+    the account's or this process's share."""
+    clock = FakeClock()
+    limiter = make(clock, trade=(5, 1.0), strategy=(5, 1.0))
+    async with limiter.slot(TRIGGER) as slot:  # both pools are 5 per 1 s: its own is meant
+        slot.finish(Feedback(headers=RateLimitHeaders(5, 1000, 0, 0), reset_in=0.5,
+                             rate_limited=True))
+    pools = limiter.stats().pools
+    assert pools[TRIGGER.name].paused_for == pytest.approx(0.5)
+    assert pools["trade"].paused_for == 0
+    await clock.advance(1.0)
+    async with limiter.slot(TRIGGER) as slot:  # 5 per 3 s is neither: every pool pauses
+        slot.finish(Feedback(headers=RateLimitHeaders(5, 3000, 0, 0), reset_in=0.2,
+                             rate_limited=True))
+    assert limiter.stats().pools["trade"].paused_for == pytest.approx(0.2)
+
+    shared = make(FakeClock(), trade=(8, 3.0), share=0.5)  # 4 of the account's 8
+    async with shared.slot("swap_order") as slot:  # the share's limit names the pool too
+        slot.finish(Feedback(headers=RateLimitHeaders(4, 3000, 0, 0), reset_in=0.0))
+    assert shared.stats().outside_seen == 3  # 4 counted, 1 ours
+    account = make(FakeClock(), trade=(8, 3.0), share=0.5)
+    async with account.slot("swap_order") as slot:  # and so does the account's whole limit
+        slot.finish(Feedback(headers=RateLimitHeaders(8, 3000, 1, 0), reset_in=0.0))
+    assert account.stats().outside_seen == 2  # 7 counted of the account, 1 ours, 4 the rest's

@@ -12,7 +12,7 @@ from prometheus_client import CollectorRegistry, generate_latest  # noqa: E402
 
 from htx_cancel import CancelClient, Credentials, LimiterStats, PoolStats  # noqa: E402
 from htx_cancel._events import RequestEvent  # noqa: E402
-from htx_cancel._limiter import RateLimiter, RateLimits  # noqa: E402
+from htx_cancel._limits import RateLimiter, RateLimits  # noqa: E402
 from htx_cancel.metrics import Metrics  # noqa: E402
 from htx_cancel.testing import FakeExchange  # noqa: E402
 
@@ -73,7 +73,8 @@ def test_limiter_gauges_read_at_scrape_time() -> None:
     limiter.now = LimiterStats(
         pools={"trade": PoolStats("trade", 72, 3.0, 10, 44, 12, 6, 0.0),
                "swap_trigger_cancel": PoolStats("swap_trigger_cancel", 5, 1.0, 1, 0, 4, 0, 0.8)},
-        waiting={"high": 3, "normal": 0, "low": 7}, granted=1200, pauses=2, outside_seen=5)
+        waiting={"high": 3, "normal": 0, "low": 7}, granted=1200, pauses=2, outside_seen=5,
+        backend="fallback")
     value = registry.get_sample_value
     trade = {"account": "uid-1", "pool": "trade"}
     assert value("htx_cancel_pool_limit", trade) == 72
@@ -90,6 +91,7 @@ def test_limiter_gauges_read_at_scrape_time() -> None:
     assert value("htx_cancel_limiter_granted_total", {"account": "uid-1"}) == 1200
     assert value("htx_cancel_limiter_pauses_total", {"account": "uid-1"}) == 2
     assert value("htx_cancel_limiter_outside_seen", {"account": "uid-1"}) == 5
+    assert value("htx_cancel_limiter_backend", {"account": "uid-1", "backend": "fallback"}) == 1
     limiter.now = LimiterStats({"trade": PoolStats("trade", 72, 3.0, 0, 0, 72, 0, 0.0)},
                                {}, 1300, 2, 5)
     assert value("htx_cancel_pool_utilization", trade) == 0  # read again at the next scrape

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from htx_cancel import _policy as policy
-from htx_cancel._policy import OutsideUse
+from htx_cancel._limits import policy
+from htx_cancel._limits.outside import OutsideUse
 
 
 def test_the_reserve_is_two_thirds_of_the_shared_pool_and_never_all_of_it() -> None:
@@ -16,9 +16,12 @@ def test_the_reserve_is_two_thirds_of_the_shared_pool_and_never_all_of_it() -> N
 def test_the_reserve_counts_each_strategy_endpoint_up_to_its_per_window_need() -> None:
     need = policy.per_window((5, 1.0), 3.0)
     assert policy.strategy_reserve([], 48) == 0
-    assert policy.strategy_reserve([(3, need)], 48) == 3
-    assert policy.strategy_reserve([(40, need)], 48) == 15  # one endpoint: one window's worth
-    assert policy.strategy_reserve([(40, need)] * 4, 48) == 48  # never past the cap
+    assert policy.strategy_reserve([("a", 3, need)], 48) == 3
+    assert policy.strategy_reserve([("a", 40, need)], 48) == 15  # one endpoint: one window's
+    # one endpoint queued at two priorities (or in two processes) still sends one window's worth
+    assert policy.strategy_reserve([("a", 10, need), ("a", 10, need)], 48) == 15
+    assert policy.strategy_reserve([("a", 10, need), ("b", 10, need)], 48) == 20
+    assert policy.strategy_reserve([(n, 40, need) for n in "abcd"], 48) == 48  # never past cap
 
 
 def test_headers_name_their_pool_by_limit_and_interval() -> None:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from htx_cancel._scheduler import PoolSpec, Scheduler, Ticket
+from htx_cancel._limits import PoolSpec, Scheduler, Ticket
 
 TRADE = PoolSpec("trade", 6, 1.0)
 READ = PoolSpec("read", 4, 1.0)
@@ -266,3 +266,34 @@ def test_a_lower_priority_never_takes_a_slot_a_higher_one_waits_for_behind_the_r
     assert not late.granted
     assert sched.dispatch(now) == []
     assert not late.granted  # the high regular requests wait for those trade slots
+
+
+def _queue(sched: Scheduler, endpoint: str, n: int, priority: str = "high") -> list[Ticket]:
+    tickets = [Ticket(endpoint, ENDPOINTS[endpoint], priority) for _ in range(n)]
+    for ticket in tickets:
+        sched.enqueue(ticket)
+    return tickets
+
+
+def test_regular_requests_leave_the_reserve_for_queued_strategy_ones() -> None:
+    """Without a plan: per strategy endpoint its next shared window (2 per 0.5 s in a 1 s
+    trade window: 4), in all at most two thirds of the trade pool (4 of 6)."""
+    sched = Scheduler([TRADE, READ, PoolSpec("swap_trigger_cancel", *STRATEGY),
+                       PoolSpec("swap_tpsl_cancel", *STRATEGY)], plan=False)
+    assert sched.reserve_cap == 4
+    strategy = _queue(sched, "swap_trigger_cancel", 3)  # 2 now, 1 queued: a reserve of 1
+    regular = _queue(sched, "swap_cancel", 10)
+    sched.dispatch(0.0)
+    assert sum(t.granted for t in strategy) == 2
+    # 4 trade slots free, 1 kept for the queued strategy request
+    assert sum(t.granted for t in regular) == 3
+
+
+def test_a_lower_priority_leaves_room_for_a_higher_ones_strategy_window() -> None:
+    """With the plan: across priorities the reserve before planning still holds."""
+    sched = make_scheduler()
+    strategy = _queue(sched, "swap_trigger_cancel", 8, "high")
+    regular = _queue(sched, "swap_cancel", 10, "normal")
+    sched.dispatch(0.0)
+    assert sum(t.granted for t in strategy) == 2
+    assert sum(t.granted for t in regular) == 0  # 4 free, all kept for high's next window

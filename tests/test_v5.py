@@ -358,13 +358,18 @@ async def test_the_switch_arms_v5_cancel_after_with_string_flags() -> None:
 STATES = {"1": "canceled", "2": "filled", "3": "partially_canceled"}
 
 
-async def test_verify_on_v5_reads_each_order_s_state() -> None:
+async def test_verify_on_v5_reads_the_listings_then_order_info_for_the_rest() -> None:
     def handler(req: MockRequest) -> Any:
+        if req.path == "/v5/trade/order/history":
+            if req.query["margin_mode"] != "cross":
+                return ok([])
+            return ok([{"order_id": oid, "state": state, "contract_code": "BTC-USDT"}
+                       for oid, state in STATES.items()])
+        if req.path == "/v5/trade/order/opens":
+            return ok([])
         if req.method == "GET":
-            oid = req.query["order_id"]
-            if oid == "4":
-                return {"code": 1061, "message": "This order doesn't exist.", "ts": 1}
-            return ok({"order_id": int(oid), "state": STATES[oid], "contract_code": "BTC-USDT"})
+            assert req.query["order_id"] == "4"
+            return {"code": 1061, "message": "This order doesn't exist.", "ts": 1}
         return ok(items(req))
 
     rig = Rig(handler)
@@ -374,8 +379,10 @@ async def test_verify_on_v5_reads_each_order_s_state() -> None:
                              "3": OrderState.PARTIALLY_FILLED_CANCELLED,
                              "4": OrderState.NOT_FOUND}
     assert report.cancelled == ["1", "3", "4"] and list(report.failed) == ["2"]
-    reads = [r for r in rig.sent if r.method == "GET"]
-    assert len(reads) == 4 and {r.path for r in reads} == {"/v5/trade/order"}
+    reads = [r.path for r in rig.sent if r.method == "GET"]
+    # the history of each margin mode; the one id left is one order info (cheaper than a page)
+    assert sorted(reads) == ["/v5/trade/order", "/v5/trade/order/history",
+                             "/v5/trade/order/history"]
 
 
 async def test_verify_on_v5_cancels_again_what_is_still_open() -> None:
@@ -494,3 +501,33 @@ async def test_request_decodes_the_answer_s_data_into_a_type() -> None:
 def test_a_failure_s_numeric_view() -> None:
     assert Failure(1061, "no").number == 1061
     assert Failure("not-sent", "refused").number is None
+
+
+async def test_a_cancel_by_client_ids_keeps_the_order_ids_the_answer_names() -> None:
+    def handler(req: MockRequest) -> Any:
+        if "order_id" in req.body:
+            return ok(items(req))
+        return ok([{"order_id": "9" + c, "client_order_id": c, "code": 200}
+                   for c in req.body["client_order_id"]])
+
+    rig = Rig(handler)
+    report = await rig.run(rig.client.cancel_orders("BTC-USDT", client_order_ids=["1", "2"]))
+    assert report.order_ids == {"1": "91", "2": "92"}
+    by_order = await rig.run(rig.client.cancel_orders("BTC-USDT", ["5"]))
+    assert by_order.order_ids == {}  # asked by order id: nothing to map
+
+
+async def test_a_retried_cancel_by_client_ids_that_finds_nothing_is_unknown_not_failed() -> None:
+    # the lost first attempt may have cancelled them, and v5 then forgets their client ids
+    def handler(req: MockRequest) -> Any:
+        if req.n == 1:
+            return LOST
+        return ok(items(req, "client_order_id", code=1061, message="not found"))
+
+    rig = Rig(handler)
+    report = await rig.run(rig.client.cancel_orders("BTC-USDT", client_order_ids=["7"]))
+    assert report.unknown == ["7"] and not report.failed
+    assert "earlier attempt" in report.unknown_reasons["7"]
+    fresh = Rig(lambda req: ok(items(req, "client_order_id", code=1061, message="no")))
+    first = await fresh.run(fresh.client.cancel_orders("BTC-USDT", client_order_ids=["7"]))
+    assert first.failed["7"].code == 1061  # asked once: not found is a failure

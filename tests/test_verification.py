@@ -364,3 +364,130 @@ async def test_a_rejected_key_stops_the_reads(reads: Reads, clock: FakeClock) ->
     await run(reads, clock, report, [regular(ids)], concurrency=1)
     assert len(reads.calls) == 1 and report.unknown == ids
     assert "not sent: HTX error 1253" in report.unknown_reasons["150"]
+
+
+# -- v5: the listings, walked by order id --------------------------------------------------------
+
+
+class V5Book:
+    """v5's history and open-orders listing over a dict of states, paged by an id cursor."""
+
+    def __init__(self, clock: FakeClock) -> None:
+        self.clock = clock
+        self.state: dict[str, str] = {}  # order id -> v5 state
+        self.margin: dict[str, str] = {}
+        self.client: dict[str, str] = {}  # order id -> client order id
+        self.live_until: dict[str, float] = {}  # shown "new" until this fake time (the lag)
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.recancels: list[tuple[str, ...]] = []
+
+    def shown(self, oid: str) -> str:
+        if self.clock.now() < self.live_until.get(oid, -1.0):
+            return "new"
+        return self.state[oid]
+
+    async def request(self, path: str, body: Mapping[str, Any], priority: str, *,
+                      method: str = "POST", attempts: int | None = None) -> Any:
+        self.calls.append((path, dict(body)))
+        await asyncio.sleep(0)
+        if path == "/v5/trade/order":
+            key = body.get("order_id")
+            oid = key if key is not None else next(
+                (o for o, c in self.client.items() if c == body["client_order_id"]
+                 and self.shown(o) in ("new", "partially_filled")), None)
+            if oid is None or oid not in self.state:
+                raise APIError(1061, "This order doesn't exist.")
+            return {"code": 200, "data": {"order_id": oid, "state": self.shown(oid)}}
+        live = path.endswith("opens")
+        rows = sorted((o for o in self.state
+                       if (self.shown(o) in ("new", "partially_filled")) == live
+                       and (live or self.margin.get(o, "cross") == body["margin_mode"])),
+                      key=int)
+        cursor = int(body.get("from", 0))
+        if body["direct"] == "next":
+            page = [o for o in rows if int(o) > cursor][:100]
+        else:
+            page = [o for o in rows if cursor == 0 or int(o) < cursor][-100:]
+        return {"code": 200, "data": [{"order_id": o, "client_order_id": self.client.get(o, o),
+                                       "state": self.shown(o)} for o in page]}
+
+    async def recancel(self, target: Target) -> CancelReport:
+        self.recancels.append(target.ids)
+        for id_ in target.ids:
+            self.state[id_] = "canceled"
+        return CancelReport(cancelled=list(target.ids))
+
+    def paths(self) -> list[str]:
+        return [p for p, _ in self.calls]
+
+
+def v5_target(ids: list[str], field: str = "order_id") -> Target:
+    return Target("order", None, "BTC-USDT", field, tuple(ids), "v5")
+
+
+async def run_v5(book: V5Book, clock: FakeClock, ids: list[str], field: str = "order_id",
+                 **policy: Any) -> tuple[CancelReport, dict[str, OrderState]]:
+    verifier = Verifier(book.request, book.recancel, clock, policy=VerifyPolicy(**policy))
+    report = CancelReport(cancelled=list(ids))
+    task = asyncio.create_task(verifier.run(report, [v5_target(ids, field)]))
+    while not task.done():
+        await clock.advance(0.05)
+    return report, task.result()
+
+
+async def test_v5_walks_the_history_by_order_id_jumping_over_others(
+        book: V5Book, clock: FakeClock) -> None:
+    ours = [str(10_000 + i) for i in range(150)] + [str(90_000 + i) for i in range(50)]
+    others = [str(20_000 + i) for i in range(5_000)]  # between our two stretches
+    for oid in ours + others:
+        book.state[oid] = "canceled"
+    book.state[ours[3]] = "filled"
+    book.state[ours[-1]] = "new"  # truly open
+    _, states = await run_v5(book, clock, ours)
+    assert states[ours[3]] is OrderState.FILLED and states[ours[0]] is OrderState.CANCELLED
+    assert states[ours[-1]] is OrderState.CANCELLED  # open twice, cancelled again
+    assert book.recancels == [(ours[-1],)]
+    history = [b for p, b in book.calls if p.endswith("history")]
+    assert len(history) <= 5  # 200 ids: two pages, a jump over the 5,000 others, the re-reads
+    assert [b["from"] for b in history[:3]] == ["9999", "10099", "89999"]
+
+
+async def test_v5_lag_is_read_again_not_cancelled_again(book: V5Book, clock: FakeClock) -> None:
+    ids = [str(100 + i) for i in range(10)]
+    for oid in ids:
+        book.state[oid] = "canceled"
+        book.live_until[oid] = 0.1  # shown new for 0.1 s after the answer
+    report, states = await run_v5(book, clock, ids, backoff=0.2)
+    assert book.recancels == [] and states == dict.fromkeys(ids, OrderState.CANCELLED)
+    assert report.cancelled == ids
+
+
+async def test_v5_learns_the_margin_mode_once(book: V5Book, clock: FakeClock) -> None:
+    ids = [str(100 + i) for i in range(10)]
+    for oid in ids:
+        book.state[oid] = "canceled"
+        book.margin[oid] = "isolated"
+    _, states = await run_v5(book, clock, ids)
+    assert states == dict.fromkeys(ids, OrderState.CANCELLED)
+    modes = [b["margin_mode"] for p, b in book.calls if p.endswith("history")]
+    assert modes == ["cross", "isolated"]
+
+
+async def test_v5_client_ids_walk_down_from_the_newest_and_settle_what_is_forgotten(
+        book: V5Book, clock: FakeClock) -> None:
+    oids = [str(1000 + i) for i in range(30)]
+    for oid in oids:
+        book.state[oid] = "canceled"
+        book.client[oid] = f"7{oid}"
+    cids = [f"7{o}" for o in oids] + ["99"]  # 99: no listing shows it; info does not know it
+    report, states = await run_v5(book, clock, cids, field="client_order_id")
+    assert all(states[c] is OrderState.CANCELLED for c in cids[:-1])
+    assert states["99"] is OrderState.NOT_FOUND and "99" in report.cancelled
+    listings = [b for p, b in book.calls if p != "/v5/trade/order"]
+    assert all(b["direct"] == "prev" for b in listings)
+    assert book.paths().count("/v5/trade/order") == 1  # asked once, then settled
+
+
+@pytest.fixture
+def book(clock: FakeClock) -> V5Book:
+    return V5Book(clock)

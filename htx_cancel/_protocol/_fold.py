@@ -34,6 +34,8 @@ def add(report: CancelReport, outcome: BatchOutcome) -> None:
     """Fold one batch's outcome in."""
     report.cancelled.extend(outcome.cancelled)
     report.failed.update(outcome.failed)
+    if outcome.order_ids:
+        report.order_ids.update(outcome.order_ids)
     for id_, reason in outcome.unknown.items():
         report.unknown.append(id_)
         report.unknown_reasons[id_] = reason
@@ -211,4 +213,5 @@ def fold_states(report: CancelReport, states: Mapping[str, OrderState], unread: 
     report.unknown[:] = unknown
     old.clear()
     old.update(reasons)
-    report.states.update(states)
+    asked = {*report.cancelled, *report.failed, *report.unknown}
+    report.states.update((i, st) for i, st in states.items() if i in asked)

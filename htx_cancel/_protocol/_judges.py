@@ -179,7 +179,8 @@ def judge_cancel(status: int, body: bytes, endpoint: Endpoint, ids: Sequence[str
                      else merge_all(env.data if isinstance(env, Envelope) else None))
             return Verdict(Action.OK, _LOST_NOTE if retried else "", value=value)
         if isinstance(env, ItemsEnvelope):
-            return Verdict(Action.OK, value=merge_items(ids, field or "order_id", env.items()))
+            return Verdict(Action.OK, value=merge_items(ids, field or "order_id", env.items(),
+                                                        retried=retried))
         assert isinstance(env, Envelope)
         return Verdict(Action.OK, value=merge_batch(ids, env.data))
     if cancel_all and verdict.failure is not None and verdict.failure.code == NO_ORDERS:

@@ -17,6 +17,7 @@ __all__ = ["ITEM_OK", "REPEATED_CANCEL", "BatchOutcome", "fail_all", "merge_all"
 
 REPEATED_CANCEL = 1071  # "already cancelled": the order is gone, which is what was asked
 ITEM_OK = frozenset({200, 0})  # a v5 item's success code (gocryptotrader also reads 0)
+NOT_FOUND = frozenset({1061, 1017})  # the order (or, on v5, the client id) is not known
 
 
 @dataclass(slots=True)
@@ -26,6 +27,7 @@ class BatchOutcome:
     cancelled: list[str] = field(default_factory=list)
     failed: dict[str, Failure] = field(default_factory=dict)
     unknown: dict[str, str] = field(default_factory=dict)
+    order_ids: dict[str, str] = field(default_factory=dict)  # client id -> the exchange's id
 
 
 def _item_id(item: ErrorItem) -> str:
@@ -87,13 +89,18 @@ def _item_code(item: Item) -> Code | None:
     return 200 if item.success else "failed"
 
 
-def merge_items(ids: Sequence[str], field: str, items: Sequence[Item]) -> BatchOutcome:
+def merge_items(ids: Sequence[str], field: str, items: Sequence[Item], *,
+                retried: bool = False) -> BatchOutcome:
     """Merge a successful v5 answer's per-id items into one outcome per asked id.
 
     Items are matched by the id in the request's own ``field`` (``order_id``,
     ``client_order_id``, ``algo_id``, ``algo_client_order_id``), never by position: HTX answers
     in another order, and names both ids of an order. The item rules are those of
     :func:`merge_batch`; an id no item names is unknown.
+
+    ``retried`` (an earlier attempt may have reached the exchange) with client ids: v5 forgets
+    a client id as soon as its order is done, so "not found" may be the lost attempt's own
+    cancel; the id is unknown (verification can still find it), not failed.
     """
     out = BatchOutcome()
     if len(items) == len(ids) and all(item.code == 200 for item in items) and (
@@ -109,9 +116,31 @@ def merge_items(ids: Sequence[str], field: str, items: Sequence[Item]) -> BatchO
         named = by_id.get(id_)
         if named is None:
             out.unknown[id_] = "not named in the exchange's answer"
+            continue
+        code = _item_code(named)
+        if retried and code in NOT_FOUND and field in _EXCHANGE_ID:
+            out.unknown[id_] = (f"{code}: {named.text()} after an earlier attempt got no "
+                                "answer: v5 forgets a client id once its order is done, so "
+                                "that attempt may have cancelled it")
         else:
-            _put(out, id_, _item_code(named), named.text())
+            _put(out, id_, code, named.text())
+    _name_orders(out, field, by_id)
     return out
+
+
+_EXCHANGE_ID = {"client_order_id": "order_id", "algo_client_order_id": "algo_id"}
+
+
+def _name_orders(out: BatchOutcome, field: str, by_id: dict[str, Item]) -> None:
+    """A cancel by client ids: keep the exchange's id each item names beside it (v5 answers
+    name both), so the order can still be found once v5 has forgotten its client id."""
+    own = _EXCHANGE_ID.get(field)
+    if own is None:
+        return
+    for client_id, item in by_id.items():
+        order_id = item.id_for(own)
+        if order_id:
+            out.order_ids[client_id] = order_id
 
 
 def merge_items_all(items: Sequence[Item]) -> BatchOutcome:

@@ -21,6 +21,9 @@ __all__ = [
     "INFO_MAX_IDS",
     "PAGE_SIZE",
     "V5_ALGO_TYPES",
+    "V5_HISTORY",
+    "V5_MARGIN_MODES",
+    "V5_OPENS",
     "V5_PAGE_SIZE",
     "Query",
     "Target",
@@ -31,12 +34,16 @@ __all__ = [
     "listing_query",
     "targets_for_ids",
     "targets_from_report",
+    "v5_page_query",
 ]
 
 INFO_MAX_IDS = 50  # order info takes at most 50 ids per request
 PAGE_SIZE = 50  # the open-orders listings give at most 50 orders per page
 V5_PAGE_SIZE = 100  # v5 listings: at most 100 a page, paged by an order-id cursor
 V5_ALGO_LISTING = "/v5/algo/order/opens"
+V5_OPENS = "/v5/trade/order/opens"  # live regular orders, 100 a page
+V5_HISTORY = "/v5/trade/order/history"  # finished ones (contract and margin mode required)
+V5_MARGIN_MODES = ("cross", "isolated")  # history asks for one; cross first (Multi-Assets)
 # v5's algo ``type`` values (the Java SDK, ccxt, gocryptotrader); the listing needs one.
 V5_ALGO_TYPES = ("trigger", "tp", "sl", "tpsl", "trailing_stop")
 
@@ -135,6 +142,20 @@ def algo_page_query(target: Target, algo_type: str, cursor: str | None) -> Query
     if cursor is not None:
         body["from"] = cursor
     return Query(V5_ALGO_LISTING, body, (), "GET")
+
+
+def v5_page_query(target: Target, path: str, cursor: int | None, *,
+                  margin_mode: str | None = None, direct: str = "next") -> Query:
+    """One page of v5's open orders (``V5_OPENS``) or history (``V5_HISTORY``, which needs
+    ``margin_mode``) of the target's contract: 100 orders by order id, after the ``from``
+    cursor (``direct="next"``) or before it (``"prev"``; no cursor: the newest)."""
+    body: dict[str, Any] = {"contract_code": target.contract_code, "limit": V5_PAGE_SIZE,
+                            "direct": direct}
+    if margin_mode is not None:
+        body["margin_mode"] = margin_mode
+    if cursor is not None:
+        body["from"] = str(cursor)
+    return Query(path, body, (), "GET")
 
 
 def targets_for_ids(contract_code: str, order_ids: Iterable[str | int],

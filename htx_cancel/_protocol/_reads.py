@@ -16,8 +16,8 @@ import msgspec
 
 from .._order_state import OrderState, state_for_status
 
-__all__ = ["NOT_FOUND_CODES", "Finding", "Listing", "listed_states", "not_found", "parse_info",
-           "parse_listing", "parse_v5_page"]
+__all__ = ["NOT_FOUND_CODES", "Finding", "ListedOrder", "Listing", "listed_states", "not_found",
+           "parse_info", "parse_listing", "parse_v5_orders", "parse_v5_page"]
 
 NOT_FOUND_CODES = frozenset({1017, 1061})  # order info: none of the asked orders exists
 
@@ -200,3 +200,61 @@ def listed_states(ids: Iterable[str], listed: Iterable[str]) -> dict[str, OrderS
     """A strategy order is ``OPEN`` while its listing names it, ``GONE`` once it does not."""
     present = set(listed)
     return {i: OrderState.OPEN if i in present else OrderState.GONE for i in ids}
+
+
+class _V5Order(msgspec.Struct, frozen=True):
+    """One order of a v5 listing, with what verification reads of it."""
+
+    order_id: int | str | None = None
+    client_order_id: int | str | None = None
+    state: int | str | None = None
+
+
+class _V5OrdersAnswer(msgspec.Struct, frozen=True):
+    """A v5 listing read for its orders' states."""
+
+    data: list[_V5Order] | dict[str, Any] | None = None
+
+
+_v5_orders_decoder = msgspec.json.Decoder(_V5OrdersAnswer)
+
+
+@dataclass(frozen=True, slots=True)
+class ListedOrder:
+    """One order on a v5 listing page: its ids and its state (None when not HTX's)."""
+
+    order_id: str
+    client_order_id: str | None
+    state: OrderState | None
+    raw_state: str
+
+
+def parse_v5_orders(answer: object) -> list[ListedOrder]:
+    """The orders on one page of v5's open-orders listing or history, in the page's order.
+
+    ``data`` may be the list itself or an object holding it (``orders``, ``list``, ``data``);
+    ``ValueError`` when the answer is not a listing.
+    """
+    parsed: _V5OrdersAnswer = _read(answer, _v5_orders_decoder, _V5OrdersAnswer)
+    data = parsed.data
+    if isinstance(data, dict):
+        inner = next((data[k] for k in ("orders", "list", "data") if isinstance(
+            data.get(k), list)), None)
+        if inner is None:
+            raise ValueError("the v5 listing's data holds no list of orders")
+        try:
+            data = msgspec.convert(inner, list[_V5Order])
+        except msgspec.ValidationError as exc:
+            raise ValueError(f"answer is not the expected shape: {exc}") from None
+    if data is None:
+        raise ValueError("the v5 listing answered without data")
+    out = []
+    for item in data:
+        oid = _id_text(None, item.order_id)
+        if not oid:
+            continue
+        raw = item.state
+        state = None if raw is None else state_for_status(raw)
+        cid = _id_text(None, item.client_order_id)
+        out.append(ListedOrder(oid, cid or None, state, "" if raw is None else str(raw)))
+    return out

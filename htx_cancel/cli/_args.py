@@ -32,7 +32,7 @@ FAULT_RATE = 0.05  # demo --faults: share of requests that meet a fault
 FILL_RATE = 0.01  # demo --fills: share of regular orders that fill while being cancelled
 KINDS = ("order", "algo", "trigger", "tpsl", "track")  # the library's names
 APIS = ("v5", "v1")  # v5: order, algo (trigger, tpsl, track are algo there); v1: not algo
-DEMO_API = "v1"  # until v5 verification learns states from listings, not one read an id
+DEMO_API = "v5"  # HTX retired v1: the demo speaks what every account trades through
 OLD_KINDS = {"regular": "order", "client": "order --client-order-ids"}  # deprecated aliases
 
 EPILOG = """\

@@ -13,7 +13,7 @@ from rich.console import Console
 
 from .._client import CancelClient
 from .._credentials import Credentials
-from .._limiter import DEFAULT_LIMITS, Limiter, RateLimiter
+from .._limits import DEFAULT_LIMITS, Limiter, RateLimiter
 from ._args import DEFAULT_BASE_URL, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, UsageError
 from ._progress import Tracker
 from ._run import Job, Outcome, run_jobs

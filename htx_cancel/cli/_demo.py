@@ -18,7 +18,7 @@ from rich.console import Console
 from .._catalog import READ_POOL, TRADE_POOL, Endpoint, Kind, Margin
 from .._credentials import Credentials
 from .._ids import validate_ids
-from .._limiter import DEFAULT_LIMITS
+from .._limits import DEFAULT_LIMITS
 from .._order_state import OrderState, state_for_status
 from ..testing import FakeExchange, FaultKind
 from ._args import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from urllib.parse import urlsplit
 
 from .._errors import RateLimiterError
-from .._limiter import DEFAULT_LIMITS, Limiter, RateLimiter, RateLimits
+from .._limits import DEFAULT_LIMITS, Limiter, RateLimiter, RateLimits
 from ._args import CommandFailed, UsageError
 
 __all__ = ["check_limits", "describe", "open_limiter"]

@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from .._catalog import CATALOG
-from .._limiter import DEFAULT_LIMITS, RateLimits
+from .._limits import DEFAULT_LIMITS, RateLimits
 from .._order_state import OrderState
 from .._report import BatchRecord
 from ._run import Outcome, row_key

@@ -16,7 +16,7 @@ the pools from the catalog: ccxt's v5 calls (``v5/trade/...``, ``v5/algo/...``,
 trade) and its v1 ``linear-swap-api`` calls (a path the catalog does not know takes
 ``unknown_pools``); other private requests (spot, coin-margined swaps: pools of their own at
 HTX) and public ones pass through untouched. The ``ratelimit-*`` headers of each answer are fed
-back (``observe``) and an answer whose code is the over-limit code (1032, or the words ccxt
+back (``slot.finish``) and an answer whose code is the over-limit code (1032, or the words ccxt
 maps to it) pauses the pool, as for the library's own requests. Needs ccxt (the ``bench``
 extra); it is imported by the caller, not here. Leave ccxt's own ``maxRetriesOnFailure`` at
 0 (its default): a retry inside ``fetch2`` would reuse the slot.
@@ -30,10 +30,9 @@ from typing import Any
 import msgspec
 
 from .._catalog import PRIORITIES, Endpoint, Priority, endpoint_for_path
-from .._limiter import Limiter, check_priority, hold_slot
+from .._limits import Feedback, Limiter, Slot, check_priority, hold_slot
 from .._models import RateLimitHeaders
 from .._protocol import RATE_LIMITED_CODES
-from .._scheduler import Ticket
 
 __all__ = ["limit_ccxt"]
 
@@ -65,12 +64,13 @@ def error_code(body: Any) -> int | str | None:
 
 
 class _Current:
-    """The ticket of the request this task is sending, and the headers and body of its answer."""
+    """The slot of the request this task is sending, and the headers and body of its answer."""
 
-    __slots__ = ("body", "headers", "ticket")
+    __slots__ = ("body", "headers", "reset_in", "slot")
 
-    def __init__(self, ticket: Ticket) -> None:
-        self.ticket = ticket
+    def __init__(self, slot: Slot) -> None:
+        self.slot = slot
+        self.reset_in: float | None = None
         self.headers: RateLimitHeaders | None = None
         self.body: Any = None
 
@@ -126,8 +126,8 @@ def limit_ccxt(exchange: Any, limiter: Limiter, *, priority: Priority = "normal"
             return await fetch2(path, api, method, params, config)
         wanted = config.get("htx_priority", priority) if isinstance(config, dict) else priority
         check_priority(wanted)
-        async with hold_slot(limiter, endpoint, wanted) as ticket:
-            current = _Current(ticket)
+        async with hold_slot(limiter, endpoint, wanted) as slot:
+            current = _Current(slot)
             token = _current.set(current)
             try:
                 return await fetch2(path, api, method, params, config)
@@ -135,12 +135,8 @@ def limit_ccxt(exchange: Any, limiter: Limiter, *, priority: Priority = "normal"
                 # the code of the answer, never a substring of the message: an order id may
                 # hold the digits 1032
                 if error_code(current.body) in RATE_LIMITED_CODES:
-                    rl = current.headers
-                    if rl is None:
-                        limiter.pause(ticket)
-                    else:
-                        limiter.pause(ticket, rl.limit, rl.interval_ms,
-                                      rl.reset_in(clock() / 1000))
+                    slot.finish(Feedback(headers=current.headers, reset_in=current.reset_in,
+                                         rate_limited=True))
                 raise
             finally:
                 _current.reset(token)
@@ -152,8 +148,8 @@ def limit_ccxt(exchange: Any, limiter: Limiter, *, priority: Priority = "normal"
             current.body = response_body
             rl = current.headers = read_headers(response_headers)
             if rl is not None:
-                limiter.observe(current.ticket, rl.limit, rl.interval_ms, rl.remaining,
-                                rl.reset_in(clock() / 1000))
+                current.reset_in = rl.reset_in(clock() / 1000)
+                current.slot.finish(Feedback(headers=rl, reset_in=current.reset_in))
         return on_rest_response(code, reason, url, method, response_headers, response_body,
                                 request_headers, request_body)
 

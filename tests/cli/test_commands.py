@@ -94,9 +94,14 @@ async def test_demo_small(run: Run) -> None:
     assert "cancelling 140 ids (5 unknown, 5 duplicates)" in result.out
     assert result.out.count("✓") == 6 and "✗" not in result.out
     assert "✓ every state matches the exchange (135/135 ids" in result.out
+    for endpoint in ("cancel_batch_orders (cid)", "cancel_batch_orders", "algo/cancel_orders"):
+        assert endpoint in result.out  # v5, the default
+    v1 = await run("demo", "--api", "v1", "--orders", "100", "--trigger", "10", "--tpsl", "10",
+                   "--track", "10")
+    assert v1.status == 0 and "✗" not in v1.out, v1.out + v1.err
     for endpoint in ("swap_cancel", "swap_cross_cancel (cid)", "swap_trigger_cancel",
                      "swap_cross_track_cancel"):
-        assert endpoint in result.out
+        assert endpoint in v1.out
 
 
 async def test_demo_json(run: Run) -> None:
@@ -131,8 +136,8 @@ async def test_demo_json_bound_of_a_run_past_one_window(run: Run) -> None:
                        "--json")
     assert result.status == 0, result.err
     doc = result.json
-    assert doc["requests"] == 76  # 1900 ids, 25 a request: more than the 72 of one window
-    assert doc["bound_s"] == 3.0  # so a second window of the trade pool
+    assert doc["requests"] == 190  # 1900 ids, 10 a request on v5: more than two windows' 72
+    assert doc["bound_s"] == 6.0  # so a third window of the trade pool
     assert doc["elapsed_s"] >= doc["bound_s"]  # the limiter never beats the bound
 
 

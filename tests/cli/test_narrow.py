@@ -112,7 +112,7 @@ async def test_demo_at_120_columns_is_one_table() -> None:
     [header] = _table_headers(lines)
     assert header == ["endpoint", "ids", "cancelled", "failed", "unknown", "req", "elapsed",
                       "bound", "1032", "verified"]
-    assert _rows(lines, "swap_cancel")  # wide enough for the full endpoint names
+    assert _rows(lines, "v5/trade/cancel_batch_orders")  # wide enough for the full names
 
 
 async def test_cancel_verify_at_80_columns_keeps_every_id_whole() -> None:

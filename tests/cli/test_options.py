@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from htx_cancel._limiter import RateLimiter
+from htx_cancel._limits import RateLimiter
 from htx_cancel.cli._limits import open_limiter
 from htx_cancel.testing import FakeExchange
 

@@ -182,3 +182,18 @@ async def test_many_tasks_share_one_v5_client_within_the_limits() -> None:
                                          for code, ids in seeded.items()))
         assert all(r.ok for r in reports)
         assert not [r for r in ex.requests if r.err_code == 1032]
+
+
+async def test_client_ids_are_verified_through_the_order_ids_their_cancel_named() -> None:
+    # v5 forgets a client id once its order is done: a lookup by it then finds nothing
+    async with exchange() as ex, client(ex) as c:
+        ids = ex.seed("BTC-USDT", "order", "cross", 30, with_client_ids=True)
+        ex.fill(ids[0])
+        cids = [ex.client_id_of(i) or "" for i in ids]
+        report = await c.cancel_orders("BTC-USDT", client_order_ids=cids, verify=True)
+        named = dict(zip(cids[1:], ids[1:], strict=True))
+        assert report.order_ids.items() >= named.items()  # the answer named both ids
+        assert all(report.states[cid] is OrderState.CANCELLED for cid in cids[1:])
+        assert report.cancelled == cids[1:] and list(report.failed) == [cids[0]]
+        reads = [r for r in ex.requests if r.method == "GET"]
+        assert len(reads) <= 4  # a page or two of the history, not one read an id

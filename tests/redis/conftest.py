@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 import pytest_asyncio
@@ -33,13 +34,25 @@ async def _answers(url: str) -> bool:
         await client.aclose()
 
 
+def _log_tail() -> str:
+    """The end of the server's log when the run says where it is (``.ci/run`` sets REDIS_LOG)."""
+    path = os.environ.get("REDIS_LOG")
+    if not path:
+        return ""
+    try:
+        lines = Path(path).read_text().splitlines()[-20:]
+    except OSError as exc:
+        return f" (its log {path}: {exc})"
+    return f"; the end of its log {path}:\n" + "\n".join(lines)
+
+
 @pytest_asyncio.fixture
 async def redis_url() -> str:
     """The URL of a Redis server that answers."""
     url = _url()
     if not await _answers(url):
         if "REDIS_URL" in os.environ:
-            pytest.fail(f"REDIS_URL is set but Redis does not answer at {url}")
+            pytest.fail(f"REDIS_URL is set but Redis does not answer at {url}{_log_tail()}")
         pytest.skip(f"no Redis at {url} (set REDIS_URL to run these tests)")
     return url
 

@@ -5,20 +5,18 @@ from __future__ import annotations
 import asyncio
 import json
 import math
-import os
 import signal
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
+from benchmarks import redis_faults as faults
+from benchmarks._redis_server import have_redis_server
 from htx_cancel.testing import FakeExchange
 
 pytestmark = pytest.mark.redis
 
-WORKER = Path(__file__).with_name("worker.py")
-ROOT = Path(__file__).resolve().parents[2]
 LIMIT, PERIOD = 20, 1.0
 PER_REQUEST = 25
 LEASE = 2.0
@@ -26,21 +24,14 @@ LEASE = 2.0
 
 async def start_worker(exchange: FakeExchange, redis_url: str, account: str, ids: list[str],
                        tmp: Path, name: str, start_at: float) -> asyncio.subprocess.Process:
-    ids_file, out = tmp / f"{name}.ids", tmp / f"{name}.json"
-    ids_file.write_text("\n".join(ids))
-    env = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
-    return await asyncio.create_subprocess_exec(
-        sys.executable, str(WORKER), exchange.base_url, redis_url, account, str(ids_file),
-        str(out), str(start_at), str(LIMIT), str(PERIOD), str(LEASE), env=env)
+    """One process of the account: the fault benchmark's worker, without a fallback."""
+    config = {"base_url": exchange.base_url, "redis": redis_url, "account": account,
+              "start_at": start_at, "limit": LIMIT, "period": PERIOD, "lease": LEASE,
+              "share": None}
+    return await faults.start_worker(config, tmp, name, ids)
 
 
-async def finish(proc: asyncio.subprocess.Process, seconds: float) -> int:
-    try:
-        return await asyncio.wait_for(proc.wait(), seconds)
-    except TimeoutError:
-        proc.kill()
-        await proc.wait()
-        raise
+finish = faults.finish
 
 
 def arrivals(exchange: FakeExchange) -> list[float]:
@@ -98,3 +89,18 @@ async def test_a_killed_process_loses_nothing_for_the_others(redis_url: str, acc
         assert set(ids[i]) <= cancelled_at_exchange
     assert not (tmp_path / "k2.json").exists()
 
+
+
+@pytest.mark.parametrize("fault", ["restart", "flushall", "kill"])
+async def test_four_processes_through_a_fault(fault: str, tmp_path: Path) -> None:
+    """Four processes with the documented fallback; a Redis of their own restarted empty,
+    flushed, or one of them killed a third into the run: no 1032, never more than the limit
+    in a window, every id of the survivors cancelled, back on Redis after a restart."""
+    if not have_redis_server():
+        pytest.skip("redis-server is not installed")
+    result = await faults.run_fault(fault, faults.QUICK, tmp_path)
+    assert result.rejected_1032 == 0, result.rejected_at
+    assert result.max_in_window <= result.limit
+    assert result.lost == 0
+    if fault == "restart":
+        assert result.back_after is not None and result.back_after < 1.0, result.moves

@@ -54,8 +54,8 @@ async def test_a_high_waiter_in_another_process_goes_before_normal_ones(redis_ur
 
 async def test_slot_the_read_pool_and_stats(redis_url: str, account: str) -> None:
     async with RedisLimiter(redis_url, account, TINY, lease=1.0) as limiter:
-        async with limiter.slot("/linear-swap-api/v1/swap_order", priority="high") as ticket:
-            assert ticket.priority == "high" and ticket.pools == ("trade",)
+        async with limiter.slot("/linear-swap-api/v1/swap_order", priority="high") as slot:
+            assert slot.ticket.priority == "high" and slot.ticket.pools == ("trade",)
             reads = [await asyncio.wait_for(limiter.acquire(INFO), 0.5) for _ in range(2)]
             shared = await limiter.fetch_stats()
             assert (shared.pools["trade"].in_flight, shared.pools["read"].in_flight) == (1, 2)
@@ -153,12 +153,13 @@ def assert_no_grant_past_a_registered_higher_waiter(calls: list[Any],
     by_tid: dict[str, list[Any]] = {}
     for tid, sent, answered, answer in calls:
         by_tid.setdefault(tid, []).append((sent, answered, answer))
-    granting = {tid: next((s, a) for s, a, ans in seq if ans[0]) for tid, seq in by_tid.items()}
+    granting = {tid: next((s, a) for s, a, ans in seq if ans[0] == 1)
+                for tid, seq in by_tid.items()}
     for high, seq in by_tid.items():
         h_pools, h_level = tickets[high]
         seq.sort()
         for (_, registered, answer), (next_sent, _, _) in itertools.pairwise(seq):
-            if answer[0] or answer[1] <= 0 or not answer[2]:
+            if answer[0] != 0 or answer[1] <= 0 or not answer[2]:
                 continue
             for low, (sent, answered) in granting.items():
                 l_pools, l_level = tickets[low]
@@ -289,3 +290,25 @@ async def test_both_backends_keep_the_same_reserve(redis_url: str, account: str,
     finally:
         if redis:
             await limiter.close()
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@given(queued=st.lists(st.tuples(st.sampled_from(["trigger", "tpsl", "track"]),
+                                 st.integers(0, 40), st.integers(1, 20)), max_size=8),
+       cap=st.integers(0, 72))
+def test_the_scripts_reserve_is_the_policys(redis_url: str, queued: list[tuple[str, int, int]],
+                                            cap: int) -> None:
+    """The one rule, twice: the Lua of the acquire script and policy.strategy_reserve."""
+    from htx_cancel._limits import policy
+    from htx_cancel._limits.redis_scripts import RESERVE
+
+    # an endpoint's need is the same wherever it is queued (it is its pool's per-window count)
+    needs = {name: need for name, _, need in queued}
+    queued = [(name, n, needs[name]) for name, n, _ in queued]
+
+    import redis
+
+    with redis.Redis.from_url(redis_url) as client:  # sync: no second event loop in the test
+        lua = int(client.eval(RESERVE, 0, cap,  # type: ignore[arg-type]
+                              *(f"{n} {need} {name}" for name, n, need in queued)))
+    assert lua == policy.strategy_reserve(queued, cap)

@@ -523,9 +523,3 @@ class Planner:
                                                    d.pool.hold) for d in demands.values()])]
         early = [(name, self.early[name]) for name in order if self.early.get(name)]
         return early + [(name, demands[name].count) for name in order]
-
-    def decide(self, now: float, trade: Lanes, regular: int,
-               demands: dict[str, Demand]) -> tuple[int, list[tuple[str, int]]]:
-        """:meth:`refresh`, then the reserve and the passes for all of ``demands``."""
-        self.refresh(now, trade, regular, demands)
-        return self.reserve(now, trade, demands), self.passes(now, demands)

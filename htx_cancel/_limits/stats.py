@@ -38,6 +38,8 @@ class LimiterStats:
 
     ``granted``: slots granted (a request in two pools counts once). ``pauses``: 1032 pauses
     taken in. ``outside_seen``: the most requests of others the exchange counted in one answer.
+    ``backend``: where the pools are kept now: ``"in-process"``, ``"redis"``, or
+    ``"fallback"`` (a Redis limiter limiting in-process while Redis cannot be used).
     """
 
     pools: dict[str, PoolStats] = field(default_factory=dict)
@@ -45,3 +47,4 @@ class LimiterStats:
     granted: int = 0
     pauses: int = 0
     outside_seen: int = 0
+    backend: str = "in-process"

@@ -12,112 +12,51 @@ Order: priorities ``high``, ``normal``, ``low``; within one, strategy endpoints 
 their own) before the others, each endpoint FIFO. A request is never granted a slot of a pool
 that a request of higher priority is waiting for.
 
-Plan: while strategy requests queue, :class:`~htx_cancel._plan.Planner` says how many shared
+Plan: while strategy requests queue, :class:`~.planner.Planner` says how many shared
 slots to keep free for them and in which order to serve their endpoints, so that a mix issued
-together finishes close to the least time its limits allow (see :mod:`htx_cancel._plan`).
+together finishes close to the least time its limits allow (see :mod:`.planner`).
 """
 
 from __future__ import annotations
 
-from bisect import insort
 from collections import deque
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from . import _policy as policy
-from ._plan import Demand, Lanes, Planner
-from ._policy import OutsideUse
+from . import policy
+from .feedback import Feedback
+from .planner import Demand, Lanes, Planner
+from .pools import Pool, PoolSpec
+from .stats import LimiterStats
 
-__all__ = ["LEVELS", "PoolSpec", "Scheduler", "Ticket"]
+__all__ = ["LEVELS", "Finished", "PoolSpec", "Scheduler", "Ticket"]
 
 LEVELS: dict[str, int] = {"high": 0, "normal": 1, "low": 2}
 
 
 @dataclass(frozen=True, slots=True)
-class PoolSpec:
-    """At most ``limit`` requests in any window of ``period`` seconds.
+class Finished:
+    """What :meth:`Scheduler.finish` did with a request's feedback.
 
-    ``prior`` slots are left for unseen outside use until the exchange's counts say how much
-    there is; ``probe`` sends one request alone while nothing is known of the pool.
+    ``pool``: the pool the headers named (None without headers, or naming none of the
+    request's). ``paused``: seconds each pool was paused for after a 1032. ``wake``: a waiter
+    may go at once (slots came back, or a probe's answer warmed its pool).
     """
 
-    name: str
-    limit: int
-    period: float
-    prior: int = 0
-    probe: bool = False
-
-    def __post_init__(self) -> None:
-        if self.limit < 1:
-            raise ValueError(f"pool {self.name!r}: limit must be at least 1, got {self.limit}")
-        if self.period <= 0:
-            raise ValueError(f"pool {self.name!r}: period must be positive, got {self.period}")
+    pool: str | None = None
+    paused: dict[str, float] = field(default_factory=dict)
+    wake: bool = False
 
 
-class _Pool:
-    """One pool's bookkeeping: slots in use, pending releases, pauses and outside use."""
-
-    __slots__ = ("busy", "held", "limit", "name", "outside", "paused_until", "period",
-                 "releases", "since", "waiting")
-
-    def __init__(self, spec: PoolSpec) -> None:
-        self.name = spec.name
-        self.limit = spec.limit
-        self.period = spec.period
-        self.busy = 0  # granted, not completed
-        self.releases: deque[float] = deque()  # completed, held until these times (sorted)
-        self.paused_until = 0.0  # after a 1032: nothing goes before this
-        self.outside = OutsideUse(spec.limit, spec.period, spec.prior, spec.probe)
-        self.held = 0  # total grants so far, for comparing with the exchange's count
-        self.waiting = [0, 0, 0]  # queued tickets by priority level
-        self.since: deque[float] = deque()  # grant times of the requests in flight, oldest first
-
-    def own(self, now: float) -> int:
-        """Slots this limiter's requests take at ``now`` (in flight or held)."""
-        releases = self.releases
-        while releases and releases[0] <= now:
-            releases.popleft()
-        return self.busy + len(releases)
-
-    def free(self, now: float) -> int:
-        """Slots that may be granted at ``now``."""
-        own = self.own(now)
-        if now < self.paused_until:
-            return 0
-        if self.outside.cold(now):
-            return 1 if self.busy == 0 and own < self.limit else 0  # one probe at a time
-        return self.limit - own - self.outside.hold(now)
-
-    def lanes(self, now: float, guard: float, rtt: float) -> Lanes:
-        """The pool as the planner sees it: a slot in flight comes back ``period + guard``
-        after its answer (a round trip after its grant), one held back for outside use not
-        within the plan, one paused when the pause ends."""
-        free = self.free(now)
-        back = sorted([*self.releases, *(max(now, g + rtt) + self.period + guard
-                                         for g in self.since)])
-        del back[max(0, self.limit - self.outside.hold(now) - free):]
-        if now < self.paused_until:
-            back = [max(t, self.paused_until) for t in back]
-            back[:0] = [self.paused_until] * max(0, self.limit - self.outside.hold(now)
-                                                 - len(back))
-        return Lanes(self.limit, self.period + guard + rtt, free, tuple(back))
-
-    def next_change(self, now: float) -> float | None:
-        """The earliest time after ``now`` at which ``free`` can grow by itself."""
-        self.own(now)
-        times = [self.paused_until] if self.paused_until > now else []
-        if self.releases:
-            times.append(self.releases[0])
-        if (t := self.outside.next_change(now)) is not None:
-            times.append(t)
-        return min(times) if times else None
+_NOTHING = Finished()
+_WAKE = Finished(wake=True)
 
 
 class Ticket:
     """One request's place in the scheduler."""
 
     __slots__ = ("endpoint", "granted", "granted_at", "level", "pools", "priority", "snapshot",
-                 "strategy", "waker")
+                 "strategy", "tid", "waker")
 
     def __init__(self, endpoint: str, pools: tuple[str, ...], priority: str = "normal") -> None:
         self.endpoint = endpoint
@@ -129,6 +68,7 @@ class Ticket:
         self.granted_at = 0.0
         self.snapshot: dict[str, tuple[int, int]] = {}  # pool -> (own slots in use, grants)
         self.waker: object = None  # the async layer's future
+        self.tid = ""  # the ticket's id where its slots are also kept elsewhere (Redis)
 
 
 _Queues = dict[str, deque[Ticket]]
@@ -141,21 +81,22 @@ class Scheduler:
     first, and the others leave room in the shared pool for the strategy requests of the same
     or a higher priority that are queued, so a 5/s strategy endpoint is never starved of the
     72/3 s trade pool by a flood of regular requests. The reserve is capped (``reserve_cap``,
-    see :func:`htx_cancel._policy.reserve_cap`) so regular requests are never starved either.
+    see :func:`~.policy.reserve_cap`) so regular requests are never starved either.
     """
 
-    __slots__ = ("_planner", "_queues", "granted", "guard", "pauses", "pools", "reserve_cap",
-                 "rtt", "shared", "waiting")
+    __slots__ = ("_cap_override", "_planner", "_queues", "granted", "guard", "pauses", "pools",
+                 "reserve_cap", "rtt", "shared", "waiting")
 
     def __init__(self, specs: Iterable[PoolSpec], *, shared: str = "trade", guard: float = 0.0,
                  reserve_cap: int | None = None, plan: bool = True) -> None:
-        self.pools = {spec.name: _Pool(spec) for spec in specs}
+        self.pools = {spec.name: Pool(spec) for spec in specs}
         if shared not in self.pools:
             raise ValueError(f"the shared pool {shared!r} is not among the pools")
         if guard < 0:
             raise ValueError(f"guard must not be negative, got {guard}")
         self.shared = shared
         self.guard = guard
+        self._cap_override = reserve_cap
         self.reserve_cap = policy.reserve_cap(self.pools[shared].limit, reserve_cap)
         # per level: (strategy endpoints, the others)
         self._queues: list[tuple[_Queues, _Queues]] = [({}, {}) for _ in LEVELS]
@@ -168,7 +109,20 @@ class Scheduler:
     def add_pool(self, spec: PoolSpec) -> None:
         """Add a pool if it is not there yet (strategy pools are created on first use)."""
         if spec.name not in self.pools:
-            self.pools[spec.name] = _Pool(spec)
+            self.pools[spec.name] = Pool(spec)
+
+    def resize(self, specs: Iterable[PoolSpec]) -> None:
+        """Take other limits for these pools (shared and fallback limits); the books stay."""
+        for spec in specs:
+            pool = self.pools.get(spec.name)
+            if pool is None:
+                self.pools[spec.name] = Pool(spec)
+            else:
+                pool.resize(spec)
+        self.reserve_cap = policy.reserve_cap(self.pools[self.shared].limit, self._cap_override)
+        if self._planner is not None:
+            self._planner.cap = self.reserve_cap
+            self._planner.invalidate()
 
     # -- granting -----------------------------------------------------------------------------
 
@@ -218,9 +172,10 @@ class Scheduler:
         blocked: set[str] = set()  # pools a waiter of a higher priority is waiting for
         for level, (strategic, regular) in enumerate(self._queues):
             if view is None:
-                kept, reserve = 0, self._reserve(level + 1)
                 if strategic:
                     self._drain(strategic.values(), now, 0, blocked, granted)
+                # what is still queued after the strategy grants (those hold their slots)
+                kept, reserve = 0, self._reserve(level + 1)
             else:
                 planner, shared, demands, upto = view
                 kept = max(planner.reserve(now, shared, {n: demands[n] for n in upto[level]}),
@@ -353,24 +308,27 @@ class Scheduler:
         if ticket.strategy and self._planner is not None:
             self._planner.granted(ticket.endpoint)
         for name in ticket.pools:
-            pool = self.pools[name]
-            pool.busy += 1
-            pool.since.append(now)
-            pool.held += 1
-            ticket.snapshot[name] = (pool.own(now), pool.held)
+            ticket.snapshot[name] = self.pools[name].take(now)
+
+    def take(self, ticket: Ticket, now: float) -> None:
+        """Count a grant made elsewhere (by Redis) in these books, whatever room they show."""
+        for name in ticket.pools:
+            if name not in self.pools:
+                raise KeyError(f"no pool {name!r}: add_pool it first")
+        self._grant(ticket, now)
 
     def _reserve(self, levels: int) -> int:
         """Shared slots to keep for the next shared window of the strategy requests queued at
-        the first ``levels`` priorities."""
-        shared = self.pools[self.shared]
-        total = 0
+        the first ``levels`` priorities (:func:`~.policy.strategy_reserve`)."""
+        period = self.pools[self.shared].period
+        queued = []
         for strategic, _ in self._queues[:levels]:
             for queue in strategic.values():
                 if queue:
                     own = self.pools[queue[0].pools[-1]]
-                    total += min(len(queue), policy.per_window((own.limit, own.period),
-                                                               shared.period))
-        return min(total, self.reserve_cap)
+                    queued.append((queue[0].endpoint, len(queue),
+                                   policy.per_window((own.limit, own.period), period)))
+        return policy.strategy_reserve(queued, self.reserve_cap)
 
     # -- completion and feedback --------------------------------------------------------------
 
@@ -386,14 +344,7 @@ class Scheduler:
         self.rtt += (now - ticket.granted_at - self.rtt) / 8
         for name in ticket.pools:
             pool = self.pools[name]
-            pool.busy -= 1
-            if pool.since:
-                pool.since.popleft()  # answers come back about in grant order
-            release = now + pool.period + self.guard
-            if pool.releases and release < pool.releases[-1]:
-                insort(pool.releases, release)
-            else:
-                pool.releases.append(release)
+            pool.hold_until(now + pool.period + self.guard, ticket.tid)
             warmed |= pool.outside.cold(now)
             pool.outside.answered(now)
         return warmed
@@ -405,37 +356,84 @@ class Scheduler:
         ticket.granted = False
         self.granted -= 1
         for name in ticket.pools:
-            pool = self.pools[name]
-            pool.busy -= 1
-            pool.held -= 1
-            if pool.since:
-                pool.since.pop()
+            self.pools[name].give_back()
 
     def pause(self, pool_name: str, until: float, now: float | None = None) -> None:
         """Grant nothing from this pool before ``until`` (after a 1032 at ``now``)."""
         pool = self.pools[pool_name]
-        pool.paused_until = max(pool.paused_until, until)
-        if now is not None:
-            pool.outside.rejected(now)
+        if now is None:
+            pool.paused_until = max(pool.paused_until, until)
+        else:
+            pool.pause(until, now)
         self.pauses += 1
 
     def observe(self, ticket: Ticket, pool_name: str, remaining: int, reset_in: float,
                 now: float) -> int:
         """Compare the exchange's ``ratelimit-remaining`` with what this scheduler can explain.
 
-        When the ticket was granted, ``used`` of the pool's slots were taken by this limiter
-        (the ticket included); since then ``later`` more were granted. The exchange cannot
-        have counted more of ours than that, so the rest of its count is someone else's: the
-        pool's :class:`~htx_cancel._policy.OutsideUse` learns from it. Returns that count.
+        ``remaining`` is the account's, counted against this scheduler's ``limit`` (its share):
+        the rest of the account is the other shares'. When the ticket
+        was granted, ``used`` of the pool's slots were taken by this limiter (the ticket
+        included); since then ``later`` more were granted. The exchange cannot have counted
+        more of ours than that, so the rest of its count is someone else's: the pool's
+        :class:`~.outside.OutsideUse` learns from it. Returns that count.
         """
         snap = ticket.snapshot.get(pool_name)
         pool = self.pools.get(pool_name)
         if snap is None or pool is None:
             return 0
-        used, held_then = snap
-        count = policy.outside_count(pool.limit, remaining, used + pool.held - held_then)
+        used, grants_then = snap
+        count = policy.outside_count(pool.limit, remaining, used + pool.grants - grants_then)
         pool.outside.observe(now, count, reset_in)
         return count
+
+    def match(self, ticket: Ticket, limit: int | None, interval_ms: int | None) -> str | None:
+        """The ticket's pool whose limit and window the headers describe."""
+        specs = {name: self.pools[name].spec for name in ticket.pools}
+        return policy.match_pool(ticket.pools, {n: (s.account, s.period) for n, s in specs.items()},
+                                 {n: s.limit for n, s in specs.items()}, limit, interval_ms)
+
+    def finish(self, ticket: Ticket, now: float, feedback: Feedback, *,
+               count_outside: bool = True) -> Finished:
+        """The request is over: give its slots back or hold them, then :meth:`learn`."""
+        if not ticket.granted:
+            return _NOTHING
+        if not feedback.sent:
+            self.release_unused(ticket)
+            return _WAKE
+        warmed = self.complete(ticket, now)
+        if feedback.headers is None and not feedback.rate_limited:
+            return _WAKE if warmed else _NOTHING  # the usual answer: nothing more to learn
+        done = self.learn(ticket, now, feedback, count_outside=count_outside)
+        return Finished(done.pool, done.paused, True) if warmed and not done.wake else done
+
+    def learn(self, ticket: Ticket, now: float, feedback: Feedback, *,
+              count_outside: bool = True) -> Finished:
+        """Take in what the answer to the ticket's request said.
+
+        With headers, the pool they name learns of outside use (unless ``count_outside`` is
+        False: the Redis backend counts across processes and calls :meth:`observe` itself);
+        after a 1032 that pool (or every pool of the request) pauses until the reset, at most a
+        window.
+        """
+        headers = feedback.headers
+        pool = None if headers is None else self.match(ticket, headers.limit,
+                                                        headers.interval_ms)
+        wake = False
+        if pool is not None and headers is not None and count_outside:
+            # the account's remaining against this limiter's share: what others take beyond
+            # the rest of the account (the other shares) is outside use
+            reset_in = feedback.reset_in
+            self.observe(ticket, pool, headers.remaining,
+                         self.pools[pool].period if reset_in is None else reset_in, now)
+            wake = True
+        paused: dict[str, float] = {}
+        if feedback.rate_limited:
+            for name in (pool,) if pool else ticket.pools:
+                wait = policy.pause_for(self.pools[name].period, feedback.reset_in, self.guard)
+                self.pause(name, now + wait, now)
+                paused[name] = wait
+        return Finished(pool, paused, wake)
 
     def next_wakeup(self, now: float) -> float | None:
         """When a queued ticket may next become grantable without any other event."""
@@ -448,7 +446,19 @@ class Scheduler:
         """Slots of a pool that are taken or held at ``now``."""
         return self.pools[pool_name].own(now)
 
+    def queued(self) -> list[Ticket]:
+        """Every queued ticket (any order)."""
+        return [t for level in self._queues for queues in level for q in queues.values()
+                for t in q]
+
     def waiting_by_priority(self) -> dict[str, int]:
         """Queued tickets by priority."""
         return {name: sum(len(q) for queues in self._queues[level] for q in queues.values())
                 for name, level in LEVELS.items()}
+
+    def stats(self, now: float, backend: str = "in-process") -> LimiterStats:
+        """Every pool's slots, the waiters by priority and the counters, at ``now``."""
+        pools = {name: pool.stats(now) for name, pool in self.pools.items()}
+        seen = max((p.outside.seen for p in self.pools.values()), default=0)
+        return LimiterStats(pools, self.waiting_by_priority(), self.granted, self.pauses, seen,
+                            backend)
