@@ -40,8 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Benchmark htx_cancel against the fake exchange (run in its own process).")
     parser.add_argument("--quick", action="store_true", help="tiny sizes (smoke test)")
     parser.add_argument("--api", choices=("v5", "v1", "both"), default="both",
-                        help="the API(s) to measure (default both, v5 first); the "
-                             "verification scenario is v1 only")
+                        help="the API(s) to measure (default both, v5 first); verify is v1 "
+                             "only, stream and socket v5 only")
     parser.add_argument("--only", nargs="+", choices=NAMES, metavar="NAME",
                         help=f"run only these scenarios ({', '.join(NAMES)})")
     parser.add_argument("--json", type=Path, default=DEFAULT_JSON, help="where to write JSON")

@@ -1,8 +1,7 @@
 """Scenario: what verification costs (time, requests) and that it takes no trade slot.
 
-v1 only for now: v5 order info takes one id a request, so verifying 10,000 ids on v5 costs
-10,000 reads (417 s of the read pool) until verification learns states from the listings and
-the push (the verification issue).
+v1 only: v5 verification (from the listings or the orders push; v5 order info takes one id a
+request) is measured by the stream scenario (``_streams.py``).
 """
 
 from __future__ import annotations
@@ -96,9 +95,8 @@ async def run_verification(ex: ExchangeProcess, sizes: Sizes,
     for how in ("cancel", "cancel + verify", "verify later") if "v1" in apis else ():
         section.rows.append(await _run(ex, opts, limits, sizes.bulk_ids, how))
     section.notes += [
-        "v1 only (not run on v5): v5's order info takes one id a request, so verifying on v5 "
-        "costs one read an id (10,000 ids: 10,000 reads, 417 s of the read pool) until "
-        "verification learns states from the listings and the orders push.",
+        "v1 only: v5 verification (from the listings or the orders push, order info taking "
+        "one id a request there) is the stream scenario's (section 8).",
         f"trade pool {sizes.trade_limit[0]} per {sizes.trade_limit[1]:g} s, read pool "
         f"{READ_LIMIT[0]} per {READ_LIMIT[1]:g} s; order info reads 50 ids a request.",
         "verify=True reads each batch's ids as they settle, so its reads overlap the cancel; "
