@@ -8,11 +8,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from htx_cancel import CancelClient, Credentials, RateLimiter, RateLimits
+from htx_cancel import CancelClient, CancelReport, Credentials, RateLimiter, RateLimits
 
-from ._server import ACCESS_KEY, CONTRACT, SECRET_KEY
+from ._server import ACCESS_KEY, CONTRACT, SECRET_KEY, ExchangeProcess
+from ._wire import ApiName
 
-__all__ = ["CONTRACT", "Section", "library_client", "percentile", "rate_bound"]
+__all__ = ["CONTRACT", "Section", "library_call", "library_client", "percentile", "rate_bound",
+           "seed"]
 
 CREDS = Credentials(ACCESS_KEY, SECRET_KEY)
 Runner = Callable[[list[str]], Awaitable[int]]
@@ -29,12 +31,34 @@ class Section:
     notes: list[str] = field(default_factory=list)
 
 
-def library_client(base_url: str, limits: RateLimits | None, *,
+ALGO_TYPES = ("trigger", "tp", "trailing_stop")  # v5 algo orders: a third of each
+
+
+def library_client(base_url: str, limits: RateLimits | None, *, api: ApiName = "v5",
                    max_in_flight: int = 100) -> CancelClient:
-    """A CancelClient with its own limiter (never the process-wide shared one)."""
+    """A CancelClient on ``api`` with its own limiter (never the process-wide shared one)."""
     limiter = RateLimiter(limits) if limits is not None else None
-    return CancelClient(CREDS, api="v1", base_url=base_url, rate_limits=limits, limiter=limiter,
+    return CancelClient(CREDS, api=api, base_url=base_url, rate_limits=limits, limiter=limiter,
                         max_in_flight=max_in_flight)
+
+
+def library_call(client: CancelClient, kind: str, ids: list[str]) -> Awaitable[CancelReport]:
+    """The library's call cancelling ``ids`` of ``kind`` (order, algo, trigger, tpsl, track)."""
+    if kind == "order":
+        return client.cancel_orders(CONTRACT, ids)
+    if kind == "algo":
+        return client.cancel_algo_orders(CONTRACT, algo_ids=ids)
+    method: Callable[[str, list[str]], Awaitable[CancelReport]] = getattr(
+        client, f"cancel_{kind}_orders")
+    return method(CONTRACT, ids)
+
+
+def seed(ex: ExchangeProcess, kind: str, n: int) -> list[str]:
+    """``n`` open orders of ``kind``; ``algo``: a third each of trigger, tp and trailing stop."""
+    if kind != "algo":
+        return ex.seed(n, kind)
+    parts = [ex.seed(n // 3 + (i < n % 3), t) for i, t in enumerate(ALGO_TYPES)]
+    return [x for part in parts for x in part]
 
 
 def percentile(values: list[float], q: float) -> float:

@@ -12,16 +12,17 @@ class Sizes:
     """How big each scenario is; the exchange's limits used by the rate-limited scenarios."""
 
     # 1. client CPU, limits off
-    cpu_requests: int = 2000
-    cpu_rounds: int = 3
+    cpu_requests: int = 500
+    cpu_rounds: int = 12
     cpu_in_flight: int = 16
     # 2. rate limits on
     trade_limit: tuple[int, float] = (72, 3.0)
     strategy_limit: tuple[int, float] = (5, 1.0)
     bulk_ids: int = 10_000
-    trigger_ids: int = 300
+    trigger_ids: int = 300  # v1: trigger ids; v5: algo ids
     mix: tuple[tuple[str, int], ...] = (("order", 2000), ("trigger", 300), ("tpsl", 150),
-                                        ("track", 150))
+                                        ("track", 150))  # v1
+    mix_v5: tuple[tuple[str, int], ...] = (("order", 2000), ("algo", 300))
     jitter: tuple[float, float] = (0.0, 0.003)
     windows: tuple[str, ...] = ("fixed", "sliding")
     # 5. a steady outsider beside a large cancel; 6. urgent cancels past placements
@@ -48,6 +49,7 @@ QUICK = Sizes(
     bulk_ids=1000,
     trigger_ids=300,
     mix=(("order", 250), ("trigger", 200), ("tpsl", 100), ("track", 100)),
+    mix_v5=(("order", 250), ("algo", 150)),
     windows=("sliding",),
     memory_sizes=(500, 2000),
     outside_ids=1_000,

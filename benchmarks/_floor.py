@@ -2,7 +2,8 @@
 
 Everything a cancel request needs and nothing more: one session, the four signature parameters
 signed inline with hmac/hashlib/base64 and ``urllib.parse.quote``, the JSON body posted, the bytes
-read and decoded.
+read and decoded. The same code serves both APIs: only the path and the body differ
+(``_wire.py``).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import hashlib
 import hmac
 import json
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -20,11 +22,13 @@ import aiohttp
 from aiolimiter import AsyncLimiter
 from yarl import URL
 
-__all__ = ["PATH", "FloorClient", "LimitedFloor", "run_batches"]
+from ._wire import Body, Route, rate_limited
 
-PATH = "/linear-swap-api/v1/"
+__all__ = ["FloorClient", "LimitedFloor", "Post", "Send", "run_batches", "sender"]
+
 _HEADERS = {"Content-Type": "application/json"}
-RATE_LIMITED = 1032
+Post = Callable[[Route, Body], Awaitable[dict[str, Any]]]
+Send = Callable[[list[str]], Awaitable[int]]
 
 
 class FloorClient:
@@ -45,10 +49,9 @@ class FloorClient:
         if self._session is not None:
             await self._session.close()
 
-    async def post(self, endpoint: str, body: dict[str, str]) -> dict[str, Any]:
-        """Sign, POST ``body`` to ``endpoint`` (e.g. ``swap_cancel``), decode the answer."""
+    async def post(self, path: str, body: Body) -> dict[str, Any]:
+        """Sign, POST ``body`` to ``path`` (``/v5/trade/cancel_batch_orders``...), decode."""
         assert self._session is not None
-        path = PATH + endpoint
         stamp = quote(time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()), safe="")
         query = (f"AccessKeyId={self._access}&SignatureMethod=HmacSHA256"
                  f"&SignatureVersion=2&Timestamp={stamp}")
@@ -62,13 +65,18 @@ class FloorClient:
         answer: dict[str, Any] = json.loads(raw)
         return answer
 
+    async def send(self, route: Route, body: Body) -> dict[str, Any]:
+        """POST to the route's path (the shape ``run_batches`` and ``LimitedFloor`` take)."""
+        return await self.post(route.path, body)
+
 
 class LimitedFloor:
     """The floor client behind aiolimiter, as a user would configure it.
 
-    One ``AsyncLimiter(N, T)`` for the trade pool and one ``AsyncLimiter(n, t)`` per strategy
-    endpoint; a strategy request acquires its own and then the trade limiter. A 1032 answer is
-    counted and the batch goes round again (through the limiters), at most ``max_attempts`` times.
+    One ``AsyncLimiter(N, T)`` for the trade pool and one ``AsyncLimiter(n, t)`` per endpoint
+    with a pool of its own (v1's strategy endpoints, v5's algo cancel); such a request acquires
+    its own and then the trade limiter. A 1032 answer is counted and the batch goes round again
+    (through the limiters), at most ``max_attempts`` times.
     """
 
     def __init__(self, floor: FloorClient, trade: tuple[int, float],
@@ -80,27 +88,35 @@ class LimitedFloor:
         self.max_attempts = max_attempts
         self.rejected = 0
 
-    async def post(self, endpoint: str, body: dict[str, str]) -> dict[str, Any]:
+    async def send(self, route: Route, body: Body) -> dict[str, Any]:
         """Post until the answer is not 1032 (or the attempts run out)."""
         answer: dict[str, Any] = {}
         for _ in range(self.max_attempts):
-            if endpoint == "swap_cancel":
+            if route.own_pool is None:
                 async with self.trade:
-                    answer = await self.floor.post(endpoint, body)
+                    answer = await self.floor.post(route.path, body)
             else:
-                own = self._strategy.get(endpoint)
+                own = self._strategy.get(route.path)
                 if own is None:
-                    own = self._strategy[endpoint] = AsyncLimiter(*self._strategy_limit)
+                    own = self._strategy[route.path] = AsyncLimiter(*self._strategy_limit)
                 async with own, self.trade:
-                    answer = await self.floor.post(endpoint, body)
-            if answer.get("err_code") != RATE_LIMITED:
+                    answer = await self.floor.post(route.path, body)
+            if not rate_limited(answer):
                 return answer
             self.rejected += 1
         return answer
 
 
-async def run_batches(post: Any, endpoint: str, field: str, contract: str, ids: list[str],
-                      per_request: int, in_flight: int) -> int:
+def sender(post: Post, route: Route, contract: str) -> Send:
+    """A batch of ids -> one request to ``route`` through ``post``; the ids it cancelled."""
+
+    async def send(part: list[str]) -> int:
+        return route.cancelled(await post(route, route.body(contract, part)))
+
+    return send
+
+
+async def run_batches(send: Send, ids: list[str], per_request: int, in_flight: int) -> int:
     """Send ``ids`` in batches with ``in_flight`` workers; the number of ids cancelled."""
     batches = [ids[i:i + per_request] for i in range(0, len(ids), per_request)]
     pending = iter(batches)
@@ -109,10 +125,8 @@ async def run_batches(post: Any, endpoint: str, field: str, contract: str, ids: 
     async def worker() -> None:
         nonlocal cancelled
         for part in pending:
-            answer = await post(endpoint, {"contract_code": contract, field: ",".join(part)})
-            data = answer.get("data") or {}
-            successes = data.get("successes") or ""
-            cancelled += len(successes.split(",")) if successes else 0
+            done = await send(part)  # (not "+= await": that reads the total before awaiting)
+            cancelled += done
 
     async with asyncio.TaskGroup() as group:
         for _ in range(min(in_flight, len(batches))):

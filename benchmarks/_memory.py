@@ -1,7 +1,8 @@
 """Scenario 3: peak RSS cancelling 1,000 / 10,000 / 100,000 ids, a fresh process per size.
 
-Run as ``python -m benchmarks._memory BASE_URL IDS_FILE`` it is the measured child: it reads
-the ids, notes its peak RSS, cancels them all (limits off) and prints what it saw as JSON.
+Run as ``python -m benchmarks._memory BASE_URL IDS_FILE [API]`` it is the measured child: it
+reads the ids, notes its peak RSS, cancels them all (limits off, on API: v5 by default) and
+prints what it saw as JSON.
 """
 
 from __future__ import annotations
@@ -14,12 +15,14 @@ import resource
 import subprocess
 import sys
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from ._common import CONTRACT, Section
 from ._config import Sizes
 from ._server import ExchangeOptions, ExchangeProcess
+from ._wire import APIS, ApiName
 
 __all__ = ["run_memory"]
 
@@ -57,10 +60,10 @@ def _peak_kb() -> int:
     return peak // 1024 if sys.platform == "darwin" else peak
 
 
-async def _child(base_url: str, ids: list[str]) -> dict[str, Any]:
+async def _child(base_url: str, ids: list[str], api: ApiName) -> dict[str, Any]:
     from ._common import library_client
 
-    client = library_client(base_url, None)
+    client = library_client(base_url, None, api=api)
     try:
         # A warm-up request first: the session, connector and decoders are not per-id costs.
         await client.cancel_orders(CONTRACT, ["1"])
@@ -75,14 +78,14 @@ async def _child(base_url: str, ids: list[str]) -> dict[str, Any]:
         await client.close()
 
 
-def run_memory(ex: ExchangeProcess, sizes: Sizes) -> Section:
-    """One child process per size; KB per id of the growth while cancelling."""
+def run_memory(ex: ExchangeProcess, sizes: Sizes, apis: Sequence[ApiName]) -> Section:
+    """One child process per API and size; KB per id of the growth while cancelling."""
     url = ex.start(ExchangeOptions(rate_limits=False))
     section = Section(
         "memory", "3. Memory: peak RSS cancelling n ids (limits off, fresh process each)",
-        ["ids", "RSS before MB", "peak RSS MB", "growth MB", "KB per id", "cancelled",
+        ["api", "ids", "RSS before MB", "peak RSS MB", "growth MB", "KB per id", "cancelled",
          "batches"])
-    for n in sizes.memory_sizes:
+    for api, n in ((a, n) for a in apis for n in sizes.memory_sizes):
         ex.clear()
         ids = ex.seed(n)
         with tempfile.TemporaryDirectory() as tmp:
@@ -90,7 +93,7 @@ def run_memory(ex: ExchangeProcess, sizes: Sizes) -> Section:
             Path(path).write_text("\n".join(ids))
             del ids
             proc = subprocess.run(
-                [sys.executable, "-m", "benchmarks._memory", url, path],
+                [sys.executable, "-m", "benchmarks._memory", url, path, api],
                 capture_output=True, text=True, timeout=_CHILD_TIMEOUT, check=False,
                 cwd=str(Path(__file__).resolve().parent.parent))
         if proc.returncode != 0:
@@ -98,7 +101,7 @@ def run_memory(ex: ExchangeProcess, sizes: Sizes) -> Section:
         got = json.loads(proc.stdout.strip().splitlines()[-1])
         growth = got["peak_kb"] - got["before_kb"]
         section.rows.append({
-            "ids": n, "RSS before MB": round(got["before_kb"] / 1024, 1),
+            "api": api, "ids": n, "RSS before MB": round(got["before_kb"] / 1024, 1),
             "peak RSS MB": round(got["peak_kb"] / 1024, 1),
             "growth MB": round(growth / 1024, 2), "KB per id": round(growth / n, 3),
             "cancelled": f"{got['cancelled']}/{n}", "batches": got["batches"],
@@ -113,4 +116,7 @@ def run_memory(ex: ExchangeProcess, sizes: Sizes) -> Section:
 
 if __name__ == "__main__":
     _ids = Path(sys.argv[2]).read_text().split()
-    print(json.dumps(asyncio.run(_child(sys.argv[1], _ids))))
+    _api = cast(ApiName, sys.argv[3] if len(sys.argv) > 3 else "v5")
+    if _api not in APIS:
+        raise SystemExit(f"api must be one of {APIS}, got {_api!r}")
+    print(json.dumps(asyncio.run(_child(sys.argv[1], _ids, _api))))

@@ -34,6 +34,7 @@ class ExchangeOptions:
     rate_limits: bool = True
     jitter: tuple[float, float] = (0.0, 0.0)  # uniform arrival latency, seconds
     seed: int = 1
+    algo_limit: tuple[int, float] | None = None  # v5 algo cancels' own pool ("algo")
 
 
 @dataclass(slots=True)
@@ -83,6 +84,7 @@ async def _child_main(conn: Connection) -> None:
                         rate_limits=opts.rate_limits,
                         latency=_latency(opts.jitter, opts.seed),
                         seed=opts.seed,
+                        algo_limit=opts.algo_limit,
                     )
                     await exchange.start()
                     reply = exchange.base_url
@@ -106,6 +108,9 @@ async def _child_main(conn: Connection) -> None:
                         rejected_by_endpoint=by_endpoint,
                         open_orders=len(exchange.open_ids()),
                     )
+                elif cmd == "timings":
+                    assert exchange is not None
+                    reply = [(r.arrival, r.answered, r.accepted) for r in exchange.requests]
                 elif cmd == "clear":
                     assert exchange is not None
                     exchange.clear_records()
@@ -176,6 +181,12 @@ class ExchangeProcess:
         """Counters; ``max_in_window`` for the trade pool and the named strategy pools."""
         stats: ExchangeStats = self._call("stats", list(strategy_pools))
         return stats
+
+    def timings(self) -> list[tuple[float, float | None, bool]]:
+        """(arrival, answered, accepted) of every request since the start or ``clear``, on the
+        exchange's monotonic clock."""
+        timings: list[tuple[float, float | None, bool]] = self._call("timings")
+        return timings
 
     def clear(self) -> None:
         """Forget records, limiter arrivals and orders."""

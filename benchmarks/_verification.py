@@ -1,9 +1,14 @@
-"""Scenario: what verification costs (time, requests) and that it takes no trade slot."""
+"""Scenario: what verification costs (time, requests) and that it takes no trade slot.
+
+v1 only: v5 verification (from the listings or the orders push; v5 order info takes one id a
+request) is measured by the stream scenario (``_streams.py``).
+"""
 
 from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Sequence
 
 from htx_cancel import CancelClient, RateLimiter, RateLimits, RequestEvent
 from htx_cancel._catalog import CATALOG, READ_POOL, TRADE_POOL
@@ -11,11 +16,12 @@ from htx_cancel._catalog import CATALOG, READ_POOL, TRADE_POOL
 from ._common import CONTRACT, CREDS, Section, rate_bound
 from ._config import Sizes
 from ._server import ExchangeOptions, ExchangeProcess
+from ._wire import ApiName
 
 __all__ = ["run_verification"]
 
 READ_LIMIT = (72, 3.0)
-COLUMNS = ["run", "ids", "elapsed s", "after last cancel s", "trade req", "read req",
+COLUMNS = ["api", "run", "ids", "elapsed s", "after last cancel s", "trade req", "read req",
            "read bound s", "1032", "max trade in window", "max read in window", "states"]
 
 
@@ -63,7 +69,7 @@ async def _run(ex: ExchangeProcess, opts: ExchangeOptions, limits: RateLimits, n
     tail = end - count.last_cancel if count.last_cancel else end - t0
     states = Counter(map(str, report.states.values()))
     return {
-        "run": how, "ids": n, "elapsed s": round(end - t0, 2),
+        "api": "v1", "run": how, "ids": n, "elapsed s": round(end - t0, 2),
         "after last cancel s": round(tail, 2) if how != "cancel" else "",
         "trade req": count.pools[TRADE_POOL], "read req": reads,
         "read bound s": round(rate_bound(reads, READ_LIMIT), 1) if reads else "",
@@ -76,17 +82,21 @@ async def _run(ex: ExchangeProcess, opts: ExchangeOptions, limits: RateLimits, n
     }
 
 
-async def run_verification(ex: ExchangeProcess, sizes: Sizes) -> Section:
-    """Cancel ``sizes.bulk_ids`` ids with and without verification, and verify them later."""
+async def run_verification(ex: ExchangeProcess, sizes: Sizes,
+                           apis: Sequence[ApiName]) -> Section:
+    """Cancel ``sizes.bulk_ids`` ids with and without verification, and verify them later
+    (v1 only: see the module's docstring)."""
     limits = RateLimits(trade=sizes.trade_limit, strategy=sizes.strategy_limit,
                         read=READ_LIMIT)
     opts = ExchangeOptions(trade_limit=sizes.trade_limit, strategy_limit=sizes.strategy_limit,
                            window="sliding", jitter=sizes.jitter)
     section = Section("verify", "Verification: its cost in time and requests, with HTX's limits",
                       COLUMNS)
-    for how in ("cancel", "cancel + verify", "verify later"):
+    for how in ("cancel", "cancel + verify", "verify later") if "v1" in apis else ():
         section.rows.append(await _run(ex, opts, limits, sizes.bulk_ids, how))
     section.notes += [
+        "v1 only: v5 verification (from the listings or the orders push, order info taking "
+        "one id a request there) is the stream scenario's (section 8).",
         f"trade pool {sizes.trade_limit[0]} per {sizes.trade_limit[1]:g} s, read pool "
         f"{READ_LIMIT[0]} per {READ_LIMIT[1]:g} s; order info reads 50 ids a request.",
         "verify=True reads each batch's ids as they settle, so its reads overlap the cancel; "

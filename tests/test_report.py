@@ -5,8 +5,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from htx_cancel import CancelFailed, CancelReport, Failure
-from htx_cancel._models import BatchData, ErrorItem, decode_envelope
-from htx_cancel._protocol import add, fail_all, merge_all, merge_batch, unknown_all
+from htx_cancel._models import BatchData, ErrorItem, Item, decode_envelope
+from htx_cancel._protocol import add, fail_all, merge_all, merge_batch, merge_items, unknown_all
 
 CODES = [1061, 1062, 1071, 1056, 1088]
 
@@ -130,3 +130,46 @@ def test_ok_judges_by_id_requests_by_their_ids_and_cancel_all_by_its_request() -
     assert report.ok
     report.batches.append(BatchRecord("swap_cancelall", (), None, outcome="failed"))
     assert not report.ok  # a cancel-all that failed names no ids: its request decides
+
+
+V5_CODES = [200, 200, 200, "200", 0, 1061, 1063, 1071, None]
+
+
+@st.composite
+def v5_items(draw: st.DrawFn) -> tuple[list[str], list[Item]]:
+    """A v5 batch: distinct ids asked, items naming most of them (all 200 often), in any order,
+    some ids as exact JSON integers, sometimes a stranger or a repeat."""
+    ids = draw(st.lists(st.integers(10**17, 10**19 - 1).map(str), min_size=1, max_size=10,
+                        unique=True))
+    all_ok = draw(st.booleans())
+    items = []
+    for id_ in ids:
+        if not all_ok and draw(st.integers(0, 5)) == 0:
+            continue  # not named
+        code = 200 if all_ok else draw(st.sampled_from(V5_CODES))
+        named: str | int = int(id_) if not all_ok and draw(st.booleans()) else id_
+        items.append(Item(order_id=named, code=code, message="m"))
+    if not all_ok:
+        items += [Item(order_id=s, code=200) for s in draw(st.lists(
+            st.sampled_from(ids) | st.just("7"), max_size=2))]
+    return ids, draw(st.permutations(items))
+
+
+@given(batch=v5_items())
+def test_v5_items_merge_by_id_whatever_the_order(batch: tuple[list[str], list[Item]]) -> None:
+    ids, items = batch
+    out = merge_items(ids, "order_id", items)
+    first: dict[str, Item] = {}
+    for item in items:
+        first.setdefault(str(item.order_id), item)
+    for id_ in ids:  # the rules, one id at a time (the merge may take a shortcut)
+        item = first.get(id_)
+        code = None if item is None else item.code
+        if item is None:
+            assert id_ in out.unknown
+        elif code in (200, "200", 0, 1071, None):
+            assert id_ in out.cancelled
+        else:
+            assert out.failed[id_] == Failure(int(code), "m")
+    assert out.cancelled == [i for i in ids if i in out.cancelled]  # the batch's order
+    assert len(out.cancelled) + len(out.failed) + len(out.unknown) == len(ids)

@@ -103,6 +103,12 @@ def merge_items(ids: Sequence[str], field: str, items: Sequence[Item], *,
     cancel; the id is unknown (verification can still find it), not failed.
     """
     out = BatchOutcome()
+    if field not in _EXCHANGE_ID and len(items) == len(ids) and all(
+            item.code == 200 for item in items) and (
+            {getattr(item, field, None) for item in items} == set(ids)):
+        # the usual answer to a cancel by exchange ids: every id named once, all cancelled
+        out.cancelled.extend(ids)
+        return out
     by_id: dict[str, Item] = {}
     for item in items:
         key = item.id_for(field)
