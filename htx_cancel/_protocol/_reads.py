@@ -151,40 +151,10 @@ def parse_listing(answer: object) -> Listing:
     return Listing(ids - {""}, max(_number(data.total_page), 1), _number(data.total_size))
 
 
-class _V5Listed(msgspec.Struct, frozen=True):
-    """One order of a v5 listing (regular or algo)."""
-
-    order_id: int | str | None = None
-    algo_id: int | str | None = None
-
-
-class _V5ListingAnswer(msgspec.Struct, frozen=True):
-    """A v5 listing: ``data`` a bare list (HTX's examples), or an object holding one."""
-
-    data: list[_V5Listed] | dict[str, Any] | None = None
-
-
-_v5_listing_decoder = msgspec.json.Decoder(_V5ListingAnswer)
-
-
 def parse_v5_page(answer: object) -> list[str]:
-    """The ids (algo ids, else order ids) on one page of a v5 listing, in the page's order.
-
-    ``data`` may be the list itself or an object with the list under ``orders``, ``list`` or
-    ``data``; ``ValueError`` when neither is there.
-    """
-    parsed: _V5ListingAnswer = _read(answer, _v5_listing_decoder, _V5ListingAnswer)
-    data = parsed.data
-    if isinstance(data, dict):
-        inner = next((data[k] for k in ("orders", "list", "data") if isinstance(
-            data.get(k), list)), None)
-        if inner is None:
-            raise ValueError("the v5 listing's data holds no list of orders")
-        data = msgspec.convert(inner, list[_V5Listed])
-    if data is None:
-        raise ValueError("the v5 listing answered without data")
-    ids = [_id_text(None, o.algo_id) or _id_text(None, o.order_id) for o in data]
-    return [i for i in ids if i]
+    """The ids on one page of a v5 listing (algo ids on the algo listings), in the page's order;
+    ``ValueError`` when the answer is not a listing (see :func:`parse_v5_orders`)."""
+    return [order.order_id for order in parse_v5_orders(answer)]
 
 
 def _number(raw: int | str) -> int:
@@ -203,9 +173,10 @@ def listed_states(ids: Iterable[str], listed: Iterable[str]) -> dict[str, OrderS
 
 
 class _V5Order(msgspec.Struct, frozen=True):
-    """One order of a v5 listing, with what verification reads of it."""
+    """One order of a v5 listing (regular, or algo), with what verification reads of it."""
 
     order_id: int | str | None = None
+    algo_id: int | str | None = None
     client_order_id: int | str | None = None
     state: int | str | None = None
 
@@ -221,7 +192,8 @@ _v5_orders_decoder = msgspec.json.Decoder(_V5OrdersAnswer)
 
 @dataclass(frozen=True, slots=True)
 class ListedOrder:
-    """One order on a v5 listing page: its ids and its state (None when not HTX's)."""
+    """One order on a v5 listing page: its ids and its state (None when not HTX's);
+    ``order_id`` is the algo id on the algo listings."""
 
     order_id: str
     client_order_id: str | None
@@ -250,7 +222,7 @@ def parse_v5_orders(answer: object) -> list[ListedOrder]:
         raise ValueError("the v5 listing answered without data")
     out = []
     for item in data:
-        oid = _id_text(None, item.order_id)
+        oid = _id_text(None, item.algo_id) or _id_text(None, item.order_id)
         if not oid:
             continue
         raw = item.state
