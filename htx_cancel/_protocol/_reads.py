@@ -153,7 +153,7 @@ def parse_listing(answer: object) -> Listing:
 
 def parse_v5_page(answer: object) -> list[str]:
     """The ids on one page of a v5 listing (algo ids on the algo listings), in the page's order;
-    ``ValueError`` when the answer is not a listing (see :func:`parse_v5_orders`)."""
+    ``ValueError`` when the answer is not a listing (as ``parse_v5_orders``)."""
     return [order.order_id for order in parse_v5_orders(answer)]
 
 
