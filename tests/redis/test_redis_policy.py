@@ -106,8 +106,18 @@ async def test_a_steady_outsider_and_a_cancel_through_redis(redis_url: str, acco
     theirs_rejected = sum(1 for r in theirs if r.err_code == 1032)
     print(f"redis {window}: ours {ours_rejected}/{len(ours)}, theirs "
           f"{theirs_rejected}/{len(theirs)}")
-    assert ours_rejected <= 0.01 * len(ours), (ours_rejected, len(ours))
-    assert theirs_rejected <= 0.01 * len(theirs), (theirs_rejected, len(theirs))
+    # A cold limiter learns the outsider from its first answers; with fixed windows a first
+    # burst that lands early in a window, before the outsider's share of it has arrived, may
+    # still collide there (the limitation docs/redis.md states). After that first window,
+    # nothing on either side is rejected.
+    start = min(r.arrival for r in ours)
+    settled = start + TRADE[1]
+    late = [r for r in (*ours, *theirs) if r.err_code == 1032 and r.arrival > settled]
+    assert not late, [(r.endpoint, r.arrival - start) for r in late]
+    ours_allowed = 0.01 * len(ours) if window == "sliding" else 2
+    theirs_allowed = 0.01 * len(theirs) if window == "sliding" else 2
+    assert ours_rejected <= ours_allowed, (ours_rejected, len(ours))
+    assert theirs_rejected <= theirs_allowed, (theirs_rejected, len(theirs))
 
 
 SIM = RateLimits(trade=(3, 0.2), read=(2, 0.2), strategy=(2, 0.2), guard=0.005, probe=False)
