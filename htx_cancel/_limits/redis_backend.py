@@ -64,6 +64,8 @@ def _ms(seconds: float) -> int:
     return max(0, math.ceil(seconds * 1000))
 
 
+CLOSE_WAIT = 5.0  # seconds close() waits for calls Redis has not answered yet
+
 class _Moved(Exception):
     """A waiter must go the other way: Redis failed (to the fallback) or came back."""
 
@@ -303,8 +305,26 @@ class RedisLimiter:
             await asyncio.gather(*self._tasks, return_exceptions=True)
 
     async def close(self) -> None:
-        """Apply what is pending, stop probing, close the Redis client if this limiter made it."""
-        await self.flush()
+        """Apply what is pending, stop probing, close the Redis client if this limiter made it.
+
+        What Redis has not answered within ``CLOSE_WAIT`` seconds is given up (a WARNING says
+        how many calls): closing never hangs on a Redis that stopped answering; the slots those
+        calls held lapse with their lease.
+        """
+        pending = set(self._tasks)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + CLOSE_WAIT
+        while pending:
+            left = deadline - loop.time()
+            if left <= 0:
+                log.warning("RedisLimiter.close: %d Redis calls unanswered after %.0f s, given "
+                            "up", len(pending), CLOSE_WAIT)
+                for call in pending:
+                    call.cancel()
+                await asyncio.gather(*pending, return_exceptions=True)
+                break
+            await asyncio.wait(pending, timeout=left)
+            pending = set(self._tasks)
         for task in (self._probe_task, self._watch_task):
             if task is not None:
                 task.cancel()

@@ -299,3 +299,17 @@ async def test_a_lent_client_is_used_and_not_closed(redis_url: str, account: str
         assert await client.ping()
     finally:
         await client.aclose()
+
+
+async def test_close_gives_up_on_calls_redis_never_answers(
+        redis_url: str, account: str, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    from htx_cancel._limits import redis_backend
+
+    monkeypatch.setattr(redis_backend, "CLOSE_WAIT", 0.2)
+    limiter = make(redis_url, account)
+    async with limiter:
+        stuck = asyncio.ensure_future(asyncio.Event().wait())  # a call that never returns
+        limiter._tasks.add(stuck)
+    assert stuck.cancelled()
+    assert "unanswered" in caplog.text
