@@ -31,7 +31,7 @@ from typing import Any
 
 from ._redis_server import RedisServer
 
-__all__ = ["FaultResult", "run_fault", "start_worker"]
+__all__ = ["FaultResult", "release", "run_fault", "start_worker", "stop_all"]
 
 ROOT = Path(__file__).resolve().parents[1]
 ACCESS, SECRET = "test-access", "test-secret"
@@ -107,7 +107,10 @@ async def _work(config: dict[str, Any], ids: list[str]) -> dict[str, Any]:
                                 limiter=limiter,
                                 timeouts=Timeouts(total=lease / 2, connect=lease / 4),
                                 retry=RetryPolicy(deadline=60.0)) as client:
-            await asyncio.sleep(max(0.0, float(config["start_at"]) - time.time()))
+            # the start gate: say ready, then wait for the common start time (see release())
+            print("ready", flush=True)
+            start_at = float(await asyncio.to_thread(sys.stdin.readline))
+            await asyncio.sleep(max(0.0, start_at - time.time()))
             started = time.time()
             report = await client.cancel_orders(CONTRACT, order_ids=ids)
             finished = time.time()
@@ -134,13 +137,41 @@ def _write_config(config: dict[str, Any], tmp: Path, name: str, ids: list[str]) 
 
 async def start_worker(config: dict[str, Any], tmp: Path, name: str,
                        ids: list[str]) -> asyncio.subprocess.Process:
-    """Start one worker process with ``config`` (base_url, redis, account, start_at, limit,
-    period, lease, share or None); its result goes to ``tmp/name.json``."""
+    """Start one worker process with ``config`` (base_url, redis, account, limit, period,
+    lease, share or None); its result goes to ``tmp/name.json``. It sets up its limiter and
+    client, says ready and waits at the start gate: see :func:`release`."""
     path = _write_config(config, tmp, name, ids)
     env = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
     return await asyncio.create_subprocess_exec(
         sys.executable, "-m", "benchmarks.redis_faults", "--worker", str(path), env=env,
-        cwd=str(ROOT))
+        cwd=str(ROOT), stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
+
+
+async def release(procs: list[asyncio.subprocess.Process], lead: float = 0.3,
+                  wait: float = 60.0) -> float:
+    """Wait until every worker is ready (at most ``wait`` seconds: a slow machine's imports
+    must not eat into the run), then give them one start time ``lead`` seconds ahead; returns
+    it. A fixed start time set before the processes started was missed on a busy machine:
+    the runs then began staggered and a fault meant for mid-run came after a worker's end."""
+    for proc in procs:
+        assert proc.stdout is not None
+        line = await asyncio.wait_for(proc.stdout.readline(), wait)
+        if line.strip() != b"ready":
+            raise RuntimeError(f"worker {proc.pid} did not get ready (exit {proc.returncode})")
+    start_at = time.time() + lead
+    for proc in procs:
+        assert proc.stdin is not None
+        proc.stdin.write(f"{start_at}\n".encode())
+        await proc.stdin.drain()
+    return start_at
+
+
+async def stop_all(procs: list[asyncio.subprocess.Process]) -> None:
+    """Kill and reap every worker still running (after a failure: none left behind)."""
+    for proc in procs:
+        if proc.returncode is None:
+            proc.kill()
+        await proc.wait()
 
 
 async def finish(proc: asyncio.subprocess.Process, seconds: float) -> int:
@@ -167,24 +198,30 @@ async def run_fault(fault: str, sizes: Sizes = FULL, tmp: Path | None = None) ->
                                 window="sliding", latency=0.02) as ex:
             ids = [ex.seed(CONTRACT, "order", "isolated", sizes.requests_each * per_request)
                    for _ in range(sizes.workers)]
-            start_at = time.time() + 2.0
             config = {"base_url": ex.base_url, "redis": server.url, "account": "uid-faults",
-                      "start_at": start_at, "limit": sizes.limit, "period": sizes.period,
+                      "limit": sizes.limit, "period": sizes.period,
                       "lease": sizes.lease, "share": 1 / sizes.workers}
-            procs = [await start_worker(config, tmp, f"w{i}", part)
-                     for i, part in enumerate(ids)]
-            await asyncio.sleep(max(0.0, start_at + sizes.fault_at - time.time()))
-            back_at = None
-            if fault == "restart":
-                await asyncio.to_thread(server.kill)
-                await asyncio.sleep(sizes.down_for)
-                back_at = time.time()  # from the moment it starts: it answers a little later
-                await asyncio.to_thread(server.start)
-            elif fault == "flushall":
-                await asyncio.to_thread(server.flushall)
-            elif fault == "kill":
-                procs[-1].send_signal(signal.SIGKILL)
-            codes = [await finish(p, 120) for p in procs]
+            procs: list[asyncio.subprocess.Process] = []
+            try:
+                for i, part in enumerate(ids):
+                    procs.append(await start_worker(config, tmp, f"w{i}", part))
+                start_at = await release(procs)
+                await asyncio.sleep(max(0.0, start_at + sizes.fault_at - time.time()))
+                back_at = None
+                if fault == "restart":
+                    await asyncio.to_thread(server.kill)
+                    await asyncio.sleep(sizes.down_for)
+                    back_at = time.time()  # from the moment it starts: it answers a little later
+                    await asyncio.to_thread(server.start)
+                elif fault == "flushall":
+                    await asyncio.to_thread(server.flushall)
+                elif fault == "kill":
+                    if procs[-1].returncode is not None:
+                        raise RuntimeError("kill: the worker had finished before the fault")
+                    procs[-1].send_signal(signal.SIGKILL)
+                codes = [await finish(p, 120) for p in procs]
+            finally:
+                await stop_all(procs)
             arrivals = sorted(r.arrival for r in ex.requests if r.accepted)
             rejected_at = sorted(r.arrival - arrivals[0] for r in ex.requests
                                  if not r.accepted and r.err_code == 1032 and arrivals)

@@ -23,10 +23,10 @@ LEASE = 2.0
 
 
 async def start_worker(exchange: FakeExchange, redis_url: str, account: str, ids: list[str],
-                       tmp: Path, name: str, start_at: float) -> asyncio.subprocess.Process:
+                       tmp: Path, name: str) -> asyncio.subprocess.Process:
     """One process of the account: the fault benchmark's worker, without a fallback."""
     config = {"base_url": exchange.base_url, "redis": redis_url, "account": account,
-              "start_at": start_at, "limit": LIMIT, "period": PERIOD, "lease": LEASE,
+              "limit": LIMIT, "period": PERIOD, "lease": LEASE,
               "share": None}
     return await faults.start_worker(config, tmp, name, ids)
 
@@ -45,10 +45,13 @@ async def test_three_processes_share_the_account(redis_url: str, account: str,
                             latency=0.002) as exchange:
         ids = [exchange.seed("BTC-USDT", "order", "isolated", requests_each * PER_REQUEST)
                for _ in range(3)]
-        start_at = time.time() + 2.0
-        procs = [await start_worker(exchange, redis_url, account, part, tmp_path, f"w{i}",
-                                    start_at) for i, part in enumerate(ids)]
-        codes = [await finish(p, 30) for p in procs]
+        procs = [await start_worker(exchange, redis_url, account, part, tmp_path, f"w{i}")
+                 for i, part in enumerate(ids)]
+        try:
+            await faults.release(procs)
+            codes = [await finish(p, 30) for p in procs]
+        finally:
+            await faults.stop_all(procs)
         assert codes == [0, 0, 0]
         assert exchange.rejected_1032 == 0
         assert exchange.max_in_window("trade") <= LIMIT
@@ -71,12 +74,16 @@ async def test_a_killed_process_loses_nothing_for_the_others(redis_url: str, acc
                             latency=0.002) as exchange:
         ids = [exchange.seed("BTC-USDT", "order", "isolated", requests_each * PER_REQUEST)
                for _ in range(3)]
-        start_at = time.time() + 2.0
-        procs = [await start_worker(exchange, redis_url, account, part, tmp_path, f"k{i}",
-                                    start_at) for i, part in enumerate(ids)]
-        await asyncio.sleep(max(0.0, start_at - time.time()) + 1.2)  # mid-run, slots held
-        procs[2].send_signal(signal.SIGKILL)
-        codes = [await finish(p, 30) for p in procs]
+        procs = [await start_worker(exchange, redis_url, account, part, tmp_path, f"k{i}")
+                 for i, part in enumerate(ids)]
+        try:
+            start_at = await faults.release(procs)
+            await asyncio.sleep(max(0.0, start_at - time.time()) + 1.2)  # mid-run, slots held
+            assert procs[2].returncode is None, "the worker finished before the kill"
+            procs[2].send_signal(signal.SIGKILL)
+            codes = [await finish(p, 30) for p in procs]
+        finally:
+            await faults.stop_all(procs)
         assert codes[:2] == [0, 0]
         assert codes[2] == -signal.SIGKILL
         assert exchange.rejected_1032 == 0
