@@ -18,6 +18,7 @@ from ._config import FULL, QUICK, Sizes
 from ._cpu import run_cpu
 from ._latency import run_latency
 from ._limits import run_limits
+from ._loop import run_loop
 from ._memory import run_memory
 from ._output import machine_info, markdown, print_sections, write_json
 from ._outside import run_outside, run_priority
@@ -30,7 +31,7 @@ from ._wire import APIS, ApiName
 __all__ = ["NAMES", "main", "run"]
 
 NAMES = ("cpu", "limits", "memory", "latency", "outside", "priority", "verify", "stream",
-         "socket")
+         "socket", "loop")
 DEFAULT_JSON = Path(__file__).resolve().parent / "results" / "latest.json"
 
 
@@ -71,6 +72,8 @@ async def _run_all(ex: ExchangeProcess, sizes: Sizes, names: Sequence[str],
             section = await run_streams(ex, sizes)
         elif name == "socket":
             section = await run_socket(ex, sizes)
+        elif name == "loop":
+            section = await run_loop(ex, sizes, apis)
         else:
             section = await run_latency(ex, sizes, apis)
         print(f"[{name} done in {time.perf_counter() - started:.1f} s]", file=sys.stderr)

@@ -37,6 +37,9 @@ class Sizes:
     stream_ids: int = 10_000
     socket_ids: int = 720
     socket_runs: int = 3
+    # 9. the caller's loop: ids of the bulk and the heavy mix, and of the verified run
+    loop_ids: int = 10_000
+    loop_verify_ids: int = 10_000
 
 
 FULL = Sizes()
@@ -58,4 +61,6 @@ QUICK = Sizes(
     latency_runs=30,
     stream_ids=300,
     socket_runs=1,
+    loop_ids=1_000,
+    loop_verify_ids=1_000,
 )

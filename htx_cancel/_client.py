@@ -9,7 +9,8 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import random
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sized
+from itertools import islice
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 from urllib.parse import urlsplit
@@ -37,6 +38,7 @@ from ._ids import (
 from ._limits import DEFAULT_LIMITS, Limiter, RateLimits, check_priority, shared_limiter
 from ._models import cancel_body, encode_body
 from ._order_state import OrderState
+from ._pace import DEFAULT_BUDGET, Pacer
 from ._protocol import Call, Target, targets_for_ids, targets_from_report
 from ._protocol._push import OrderUpdate
 from ._ratio import CancelRatio, placed_ids
@@ -58,6 +60,8 @@ if TYPE_CHECKING:
 __all__ = ["CancelClient"]
 
 T = TypeVar("T")
+
+ID_SLICE = 1_000  # ids validated between two yields to the loop
 
 
 def _signed_host(base_url: str) -> tuple[str, str]:
@@ -127,6 +131,12 @@ class CancelClient:
         ``verify=True`` learns states from its pushes; ignored on v1. Default False.
     :param trade_socket: v5 only: True sends cancels on the trade socket (``/linear-swap-trade``),
         over HTTP while it is down; ignored on v1. Default False.
+    :param loop_budget: the most seconds one event-loop iteration spends starting requests
+        (default 0.0008): when a window opens and a burst of requests is granted at once, they
+        start a slice per iteration, the most urgent first, so that the caller's own tasks run
+        between slices. None starts each request as soon as its slot is granted (a burst in
+        one iteration), as does a client whose limits are off (``rate_limits=None`` and no
+        ``limiter``). Not a positive number is a ValueError.
     """
 
     __slots__ = ("_api", "_base", "_clock", "_credentials", "_driver", "_limiter",
@@ -151,6 +161,7 @@ class CancelClient:
         on_request: RequestObserver | None = None,
         stream: bool = False,
         trade_socket: bool = False,
+        loop_budget: float | None = DEFAULT_BUDGET,
     ) -> None:
         if not isinstance(credentials, Credentials):
             raise TypeError("credentials must be a htx_cancel.Credentials")
@@ -179,8 +190,14 @@ class CancelClient:
                 self._transport, ws_url(self._base, TRADE_PATH), signer, self._ws,
                 self._clock, self._exchange_time)
             self._transport = self._trade
+        if loop_budget is not None and not loop_budget > 0:
+            raise ValueError(f"loop_budget must be a positive number of seconds or None, got "
+                             f"{loop_budget!r}")
+        # limits off: the caller sets the pace (and a retry after a 1032 waits for the
+        # exchange's reset with the whole burst: spread out, its slots would free one by one)
+        pacer = None if loop_budget is None or limiter is None else Pacer(loop_budget)
         self._driver = Driver(self._base, signer, self._transport, limiter, self._clock, retry,
-                              random.Random(seed), on_request)
+                              random.Random(seed), on_request, pacer)
 
     def __repr__(self) -> str:
         return (f"CancelClient(api={self._api.name!r}, base_url={self._base!r}, "
@@ -275,8 +292,8 @@ class CancelClient:
         code = validate_contract_code(contract_code)
         check_priority(priority)
         fields = ep.id_fields
-        oids = validate_ids(order_ids, fields[0])
-        cids = validate_ids(client_order_ids, fields[-1])
+        oids = await _validated(order_ids, fields[0])
+        cids = await _validated(client_order_ids, fields[-1])
         if cids and len(fields) < 2:
             raise ValueError(f"{ep.name} takes order ids only, not client order ids")
         if cids and oids:
@@ -916,11 +933,35 @@ class CancelClient:
                 async with asyncio.TaskGroup() as group:
                     for _ in range(workers):
                         group.create_task(worker())
+        except BaseException:
+            call.finish()  # (cancelled or failing: in one go, no await)
+            raise
+        else:
+            steps = call.finish_steps()
+            try:
+                for _ in steps:
+                    await asyncio.sleep(0)  # 100,000 ids would hold the loop for milliseconds
+            finally:
+                for _ in steps:  # cancelled meanwhile: the rest in one go
+                    pass
         finally:
-            call.finish()
             self._ratio.cancelled(report.cancelled, self._clock.now())
         return report
 
+
+
+async def _validated(ids: Ids, what: str) -> list[str]:
+    """``validate_ids`` a slice at a time, yielding the loop between slices: 100,000 ids
+    would otherwise hold it for tens of milliseconds in one go. Every id is checked before
+    the call sends anything, as with ``validate_ids``."""
+    if isinstance(ids, (str, bytes)) or (isinstance(ids, Sized) and len(ids) <= ID_SLICE):
+        return validate_ids(ids, what)
+    seen: dict[str, None] = {}
+    rest = iter(ids)
+    while part := list(islice(rest, ID_SLICE)):
+        seen.update(dict.fromkeys(validate_ids(part, what)))
+        await asyncio.sleep(0)
+    return list(seen)
 
 
 def _param(value: object) -> str:

@@ -15,12 +15,13 @@ from collections.abc import Mapping, Sequence
 
 import msgspec
 
-from ._catalog import Endpoint
+from ._catalog import PRIORITIES, Endpoint
 from ._clock import Clock
 from ._errors import AuthenticationError, DecodeError, HTXError, TransportError
 from ._events import RequestEvent, RequestObserver
 from ._limits import NOT_SENT, SENT, Feedback, Limiter, Ticket
 from ._models import decode_timestamp
+from ._pace import Pacer
 from ._protocol import (
     RESYNC,
     SEND,
@@ -46,6 +47,8 @@ from ._transports import Answer, Request, Transport
 __all__ = ["Batch", "Driver"]
 
 log = logging.getLogger("htx_cancel")
+
+RANKS = {p: i for i, p in enumerate(PRIORITIES)}  # a pacer's ranks: high first
 
 
 class Batch:
@@ -75,13 +78,14 @@ class Batch:
 class Driver:
     """Runs batches and requests for one client: limiter, signing, transport, time, key gate."""
 
-    __slots__ = ("_base", "_clock", "_key_ok", "_limiter", "_offset", "_on_request", "_probe",
-                 "_retry", "_rng", "_signer", "_sync_gen", "_syncing", "_transport")
+    __slots__ = ("_base", "_clock", "_key_ok", "_limiter", "_offset", "_on_request", "_pacer",
+                 "_probe", "_retry", "_rng", "_signer", "_sync_gen", "_syncing", "_transport")
 
     def __init__(self, base: str, signer: Signer, transport: Transport, limiter: Limiter | None,
                  clock: Clock, retry: RetryPolicy, rng: random.Random,
-                 on_request: RequestObserver | None) -> None:
+                 on_request: RequestObserver | None, pacer: Pacer | None = None) -> None:
         self._base = base
+        self._pacer = pacer
         self._signer = signer
         self._transport = transport
         self._limiter = limiter
@@ -236,6 +240,8 @@ class Driver:
                                                                     call.priority)
         sent, answer, verdict = False, None, None
         try:
+            if self._pacer is not None:  # a burst starts over several loop iterations
+                await self._pacer.turn(RANKS[call.priority])
             now = clock.now()
             refused = machine.stopped(call.stop) if call.stop is not None else (
                 machine.may_send(now))

@@ -32,7 +32,7 @@ from ._protocol import (
     Target,
     adopt,
     algo_page_query,
-    fold_states,
+    fold_steps,
     info_queries,
     listed_states,
     listing_query,
@@ -293,8 +293,9 @@ class Verifier:
                 for target in targets:
                     group.create_task(self._settle(report, target, eligible))
         asked = {*report.cancelled, *report.failed, *report.unknown}
-        fold_states(report, self._states, self._unread, self._recancels, self._rc_failed,
-                    self._rc_unknown)
+        for _ in fold_steps(report, self._states, self._unread, self._recancels,
+                            self._rc_failed, self._rc_unknown):
+            await asyncio.sleep(0)  # 10,000 ids would hold the loop for tens of ms
         states = {i: st for i, st in self._states.items() if i in asked}
         counts = Counter(s.value for s in states.values())
         log.info("verified %d ids: %s", len(states),

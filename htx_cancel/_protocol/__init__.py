@@ -21,7 +21,7 @@ from ._codes import (
     Action,
     classify,
 )
-from ._fold import Call, add, adopt, fold_states
+from ._fold import Call, add, adopt, fold_states, fold_steps
 from ._judges import (
     Verdict,
     judge_cancel,
@@ -101,6 +101,7 @@ __all__ = [
     "classify",
     "fail_all",
     "fold_states",
+    "fold_steps",
     "info_path",
     "info_queries",
     "judge_cancel",

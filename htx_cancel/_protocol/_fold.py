@@ -8,7 +8,7 @@ the call ends, the stop of a call, and what verification learned (`fold_states()
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Literal
 
 from .._catalog import Priority
@@ -16,7 +16,9 @@ from .._order_state import OrderState
 from .._report import BatchRecord, CancelReport, Failure
 from ._merge import BatchOutcome
 
-__all__ = ["Call", "add", "adopt", "fold_states"]
+__all__ = ["FOLD_STEP", "Call", "add", "adopt", "fold_states", "fold_steps"]
+
+FOLD_STEP = 1_000  # ids folded between two yields
 
 NOT_CANCELLED = 1061  # the code a cancel of a filled or unknown order answers
 STILL_OPEN = 0  # no exchange code: the order was still live when verification ended
@@ -113,14 +115,30 @@ class Call:
 
     def finish(self) -> None:
         """The call is ending: if batches settled out of order, put its ids in order, once."""
+        for _ in self.finish_steps():
+            pass
+
+    def finish_steps(self, step: int = FOLD_STEP) -> Iterator[None]:
+        """``finish`` a slice at a time: a generator that yields after about every ``step``
+        ids gathered, so that an asyncio caller can give the loop back between slices; the
+        report is put in order at the end, in one go (no await between its writes)."""
         if not self._shuffled:
             return
         self._shuffled = False
         ordered = sorted(self._settled, key=_first)
+        cancelled: list[str] = []
+        unknown: list[str] = []
+        mark = step
+        for _, outcome in ordered:
+            cancelled += outcome.cancelled
+            unknown += outcome.unknown
+            if len(cancelled) + len(unknown) >= mark:
+                mark += step
+                yield
         report = self.report
         start, unknown_start = self._marks
-        _reorder(report.cancelled, start, [i for _, o in ordered for i in o.cancelled])
-        _reorder(report.unknown, unknown_start, [i for _, o in ordered for i in o.unknown])
+        _reorder(report.cancelled, start, cancelled)
+        _reorder(report.unknown, unknown_start, unknown)
         failed = report.failed
         for _, outcome in ordered:
             for id_ in outcome.failed:
@@ -157,9 +175,22 @@ _MOVED_TO_FAILED = {
 
 
 def fold_states(report: CancelReport, states: Mapping[str, OrderState], unread: Mapping[str, str],
-         recancels: Mapping[str, int], recancel_failures: Mapping[str, Failure],
-         recancel_unknown: Mapping[str, str]) -> None:
+                recancels: Mapping[str, int], recancel_failures: Mapping[str, Failure],
+                recancel_unknown: Mapping[str, str]) -> None:
+    """Move each id of ``report`` to where what verification learned puts it, in one go
+    (``fold_steps`` is the same a slice at a time)."""
+    for _ in fold_steps(report, states, unread, recancels, recancel_failures, recancel_unknown):
+        pass
+
+
+def fold_steps(report: CancelReport, states: Mapping[str, OrderState], unread: Mapping[str, str],
+               recancels: Mapping[str, int], recancel_failures: Mapping[str, Failure],
+               recancel_unknown: Mapping[str, str], step: int = FOLD_STEP) -> Iterator[int]:
     """Move each id of ``report`` to where what verification learned puts it.
+
+    A generator: it yields (the ids folded so far) after every ``step`` ids, so that an
+    asyncio caller can give the loop back between slices; the report is written at the end,
+    all at once, after the last slice.
 
     ``states`` holds each id's state as last learned (none for an id re-cancelled since, until
     it is asked again), ``unread`` why an id's state could not be learned, ``recancels`` how
@@ -179,10 +210,14 @@ def fold_states(report: CancelReport, states: Mapping[str, OrderState], unread: 
     cancelled: list[str] = []
     unknown: list[str] = []
     reasons: dict[str, str] = {}
-    failed = report.failed
+    failed: dict[str, Failure] = {}
     old = report.unknown_reasons
+    done = 0
     for id_, was_unknown in [*((i, False) for i in report.cancelled),
                              *((i, True) for i in report.unknown)]:
+        done += 1
+        if done % step == 0:
+            yield done
         state = states.get(id_)
         if state is None:
             if id_ in recancel_failures:
@@ -209,6 +244,8 @@ def fold_states(report: CancelReport, states: Mapping[str, OrderState], unread: 
             cancelled.append(id_)
         else:
             failed[id_] = Failure(NOT_CANCELLED, _MOVED_TO_FAILED[state])
+    yield done
+    report.failed.update(failed)
     report.cancelled[:] = cancelled
     report.unknown[:] = unknown
     old.clear()
