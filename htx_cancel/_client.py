@@ -34,7 +34,14 @@ from ._ids import (
     validate_contract_code,
     validate_ids,
 )
-from ._limits import DEFAULT_LIMITS, Limiter, RateLimits, check_priority, shared_limiter
+from ._limits import (
+    DEFAULT_LIMITS,
+    Limiter,
+    LimiterStats,
+    RateLimits,
+    check_priority,
+    shared_limiter,
+)
 from ._models import cancel_body, encode_body
 from ._order_state import OrderState
 from ._protocol import Call, Target, targets_for_ids, targets_from_report
@@ -98,7 +105,7 @@ class CancelClient:
 
     ``warm=True`` opens the connections of one burst from ``async with`` on, in the background,
     and keeps them open while the client is idle (see
-    [`warm()`][htx_cancel.CancelClient.warm] and docs/architecture.md).
+    [`warm()`][htx_cancel.CancelClient.warm] and docs/connections.md).
 
     :param credentials: the account's [`Credentials`][htx_cancel.Credentials] (anything else is a
         TypeError).
@@ -264,7 +271,7 @@ class CancelClient:
         ``interval`` seconds while the client is idle, until ``close()``, so that neither
         aiohttp nor the server closes them as idle. Returns how many answered; failures (the
         exchange down) are logged and counted in ``stats().warm``, never raised. A cancel sent
-        meanwhile never waits for the warm-up. See docs/architecture.md for the trade-offs.
+        meanwhile never waits for the warm-up. See docs/connections.md for the trade-offs.
 
         :param connections: how many to open (at least 1); None (the default): one window's
             burst of the trade pool (72 with HTX's limits), at most ``max_in_flight`` and the
@@ -300,9 +307,14 @@ class CancelClient:
             touch = http.touch  # type: ignore[attr-defined]
 
             def busy() -> bool:  # requests of this account in flight: a keeper round waits
-                limiter = self._limiter
-                return limiter is not None and any(
-                    pool.in_flight for pool in limiter.stats().pools.values())
+                stats_of = getattr(self._limiter, "stats", None)
+                stats = stats_of() if callable(stats_of) else None
+                if not isinstance(stats, LimiterStats):  # none, or a limiter that cannot say
+                    close = getattr(stats, "close", None)  # an awaitable's: never awaited
+                    if callable(close):
+                        close()
+                    return False
+                return any(pool.in_flight for pool in stats.pools.values())
 
             self._warmer = Warmer(lambda: touch(url), self._clock, busy)
         return self._warmer

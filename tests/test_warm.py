@@ -13,6 +13,8 @@ from htx_cancel import (
     CancelClient,
     ConnectError,
     Credentials,
+    RateLimiter,
+    RateLimits,
     RequestTimeout,
     TransportError,
 )
@@ -100,6 +102,20 @@ async def test_the_keeper_puts_its_round_off_while_the_client_is_busy() -> None:
     busy[0] = False
     await clock.advance(BUSY_RETRY)
     assert touches.calls == 2
+    await warmer.close()
+
+
+async def test_a_busy_check_that_fails_counts_as_idle() -> None:
+    clock = FakeClock()
+    touches = Touches()
+
+    def broken() -> bool:
+        raise RuntimeError("no stats")
+
+    warmer = Warmer(touches, clock, broken)
+    warmer.keep(2, 5.0)
+    await clock.advance(5.0)
+    assert touches.calls == 2 and warmer.stats().keeping
     await warmer.close()
 
 
@@ -244,3 +260,18 @@ async def test_warm_refuses_bad_arguments_and_a_transport_that_cannot_warm() -> 
     async with CancelClient(CREDS, transport=mock) as client:
         with pytest.raises(ValueError, match="AiohttpTransport"):
             await client.warm()
+
+
+async def test_the_clients_keeper_waits_while_a_request_of_the_account_is_in_flight() -> None:
+    clock = FakeClock()
+    with aioresponses() as m:
+        m.get(URL, status=200, body=b"{}", repeat=True)
+        async with CancelClient(CREDS, base_url=BASE, clock=clock,
+                                limiter=RateLimiter(RateLimits(probe=False))) as client:
+            assert await client.warm(2, interval=5.0) == 2
+            async with client.limiter.slot("/v5/trade/order"):  # in flight: the client is busy
+                await clock.advance(5.0 + BUSY_RETRY)
+                stats = client.stats().warm
+                assert stats is not None and stats.rounds == 1 and stats.put_off == 2
+            await clock.advance(BUSY_RETRY)
+            assert client.stats().warm.rounds == 2  # type: ignore[union-attr]

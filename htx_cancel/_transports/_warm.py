@@ -144,10 +144,20 @@ class Warmer:
         """The keeper: wait out the interval, put the round off while the client is busy."""
         while True:
             await self._clock.sleep(self._interval)
-            while self._busy is not None and self._busy():
+            while self._is_busy():
                 self._put_off += 1
                 await self._clock.sleep(min(BUSY_RETRY, self._interval))
             await self.round(self._connections)
+
+    def _is_busy(self) -> bool:
+        """Whether the client says it is busy; a failure to say counts as idle."""
+        if self._busy is None:
+            return False
+        try:
+            return self._busy()
+        except Exception as exc:  # the keeper must not die of it
+            log.debug("warm-up: could not tell whether the client is busy: %s", exc)
+            return False
 
     async def close(self) -> None:
         """Stop the keeper and any round under way; nothing is left running."""
