@@ -26,12 +26,13 @@ from ._server import ExchangeProcess
 from ._socket import run_socket
 from ._streams import run_streams
 from ._verification import run_verification
+from ._warm import run_warm
 from ._wire import APIS, ApiName
 
 __all__ = ["NAMES", "main", "run"]
 
 NAMES = ("cpu", "limits", "memory", "latency", "outside", "priority", "verify", "stream",
-         "socket", "loop")
+         "socket", "loop", "warm")
 DEFAULT_JSON = Path(__file__).resolve().parent / "results" / "latest.json"
 
 
@@ -74,6 +75,8 @@ async def _run_all(ex: ExchangeProcess, sizes: Sizes, names: Sequence[str],
             section = await run_socket(ex, sizes)
         elif name == "loop":
             section = await run_loop(ex, sizes, apis)
+        elif name == "warm":
+            section = await run_warm(ex, sizes, apis)
         else:
             section = await run_latency(ex, sizes, apis)
         print(f"[{name} done in {time.perf_counter() - started:.1f} s]", file=sys.stderr)

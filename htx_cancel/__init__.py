@@ -41,6 +41,7 @@ from ._stream import StreamGap, StreamHealth
 from ._switch import CancelAfter
 from ._transports import Answer, Timeouts, Transport
 from ._transports._trade_ws import TradeSocketStats
+from ._transports._warm import WarmStats
 from ._verification import VerifyPolicy
 
 try:
@@ -89,6 +90,7 @@ __all__ = [
     "Transport",
     "TransportError",
     "VerifyPolicy",
+    "WarmStats",
     "__version__",
     "shared_limiter",
 ]

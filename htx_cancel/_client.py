@@ -35,7 +35,14 @@ from ._ids import (
     validate_contract_code,
     validate_ids,
 )
-from ._limits import DEFAULT_LIMITS, Limiter, RateLimits, check_priority, shared_limiter
+from ._limits import (
+    DEFAULT_LIMITS,
+    Limiter,
+    LimiterStats,
+    RateLimits,
+    check_priority,
+    shared_limiter,
+)
 from ._models import cancel_body, encode_body
 from ._order_state import OrderState
 from ._pace import DEFAULT_BUDGET, Pacer
@@ -50,6 +57,7 @@ from ._stream import ALL, NOTIFICATION_PATH, OrderStream, StreamGap, Watch
 from ._switch import CancelAfter, FailureCallback
 from ._transports import AiohttpTransport, Timeouts, Transport
 from ._transports._trade_ws import TRADE_PATH, TradeSocketTransport
+from ._transports._warm import KEEP_INTERVAL, PUBLIC_PATH, Warmer
 from ._transports._ws import WsConnector, ws_url
 from ._unlimited import Unlimited
 from ._verification import Verifier, VerifyPolicy
@@ -99,6 +107,10 @@ class CancelClient:
     (docs/streams.md); ``trade_socket=True`` sends cancels on the trade socket
     (``/linear-swap-trade``), over HTTP while it is down.
 
+    ``warm=True`` opens the connections of one burst from ``async with`` on, in the background,
+    and keeps them open while the client is idle (see
+    [`warm()`][htx_cancel.CancelClient.warm] and docs/connections.md).
+
     :param credentials: the account's [`Credentials`][htx_cancel.Credentials] (anything else is a
         TypeError).
     :param api: ``"v5"`` (the default) or ``"v1"``: which HTX API every call speaks; anything else
@@ -137,11 +149,17 @@ class CancelClient:
         between slices. None starts each request as soon as its slot is granted (a burst in
         one iteration), as does a client whose limits are off (``rate_limits=None`` and no
         ``limiter``). Not a positive number is a ValueError.
+    :param warm: True opens ``warm()``'s default number of connections from ``async with`` on,
+        in the background, and keeps them open until ``close()``; a number opens that many
+        (0 or False: none; a negative number is a ValueError). Default False: connections open
+        as requests need them. With a ``transport`` that cannot warm connections (anything but
+        an ``AiohttpTransport``) it is a ValueError.
     """
 
-    __slots__ = ("_api", "_base", "_clock", "_credentials", "_driver", "_limiter",
+    __slots__ = ("_api", "_base", "_clock", "_credentials", "_driver", "_http", "_limiter",
                  "_max_in_flight", "_ratio", "_signer", "_stream", "_stream_wanted",
-                 "_trade", "_transport", "_unlimited", "_ws")
+                 "_trade", "_transport", "_unlimited", "_warm_burst", "_warm_wanted",
+                 "_warmer", "_ws")
 
     def __init__(
         self,
@@ -162,6 +180,7 @@ class CancelClient:
         stream: bool = False,
         trade_socket: bool = False,
         loop_budget: float | None = DEFAULT_BUDGET,
+        warm: bool | int = False,
     ) -> None:
         if not isinstance(credentials, Credentials):
             raise TypeError("credentials must be a htx_cancel.Credentials")
@@ -176,6 +195,17 @@ class CancelClient:
         self._limiter = limiter
         self._unlimited = Unlimited()
         self._transport: Transport = transport or AiohttpTransport(session, timeouts=timeouts)
+        self._http = self._transport  # what warms connections (the trade socket wraps it)
+        # warm()'s default: one window's burst of the trade pool, as many requests as one call
+        # sends at once, capped by the connector's limit in warm()
+        trade = (rate_limits or DEFAULT_LIMITS).spec("trade").limit if limiter is None else (
+            DEFAULT_LIMITS.trade[0])
+        self._warm_burst = min(trade, max_in_flight)
+        self._warm_wanted = _warm_count(warm, self._warm_burst)
+        if self._warm_wanted and not callable(getattr(self._http, "touch", None)):
+            raise ValueError("warm needs the HTTP transport (AiohttpTransport); this transport "
+                             "cannot open connections ahead")
+        self._warmer: Warmer | None = None
         self._max_in_flight = max_in_flight
         signer = Signer(credentials.access_key, credentials.secret_key, host,
                         ed25519=credentials.ed25519_sign)
@@ -211,6 +241,9 @@ class CancelClient:
     async def __aenter__(self) -> CancelClient:
         if self._stream_wanted:  # stream=True: connecting in the background from now
             self._order_stream().want(ALL)
+        if self._warm_wanted:  # warm=: opening in the background from now
+            count = min(self._warm_wanted, self._warm_cap())
+            self._warming(count).start(count, KEEP_INTERVAL)
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None,
@@ -218,7 +251,9 @@ class CancelClient:
         await self.close()
 
     async def close(self) -> None:
-        """Close the HTTP session if the client made it, and the sockets."""
+        """Stop the warm-up, close the HTTP session if the client made it, and the sockets."""
+        if self._warmer is not None:
+            await self._warmer.close()
         if self._stream is not None:
             await self._stream.close()
         await self._transport.close()
@@ -242,6 +277,64 @@ class CancelClient:
         trip. Raises [`DecodeError`][htx_cancel.DecodeError] when the answer holds no time.
         """
         return await self._driver.sync_time()
+
+    async def warm(self, connections: int | None = None, *, keep: bool = True,
+                   interval: float = KEEP_INTERVAL) -> int:
+        """Open connections to the exchange now, before the first burst needs them.
+
+        Sends ``connections`` unsigned public requests at once (``GET /api/v1/timestamp``, on
+        none of the account's rate limits), each opening a connection (TCP and TLS) that stays
+        in the pool for the cancels. With ``keep`` the same round is sent again every
+        ``interval`` seconds while the client is idle, until ``close()``, so that neither
+        aiohttp nor the server closes them as idle. Returns how many answered; failures (the
+        exchange down) are logged and counted in ``stats().warm``, never raised. A cancel sent
+        meanwhile never waits for the warm-up. See docs/connections.md for the trade-offs.
+
+        :param connections: how many to open (at least 1); None (the default): one window's
+            burst of the trade pool (72 with HTX's limits), at most ``max_in_flight`` and the
+            connection limit (100 with the client's own session).
+        :param keep: True (the default) keeps them open until ``close()``; False opens them once.
+        :param interval: seconds between the keeper's rounds (default 15.0, below common idle
+            timeouts); it must be more than 0 (else a ValueError).
+        """
+        if not interval > 0:
+            raise ValueError(f"interval must be more than 0 seconds, got {interval!r}")
+        if connections is not None and (isinstance(connections, bool)
+                                        or not isinstance(connections, int) or connections < 1):
+            raise ValueError(f"connections must be at least 1, got {connections!r}")
+        count = min(self._warm_burst if connections is None else connections, self._warm_cap())
+        if not callable(getattr(self._http, "touch", None)):
+            raise ValueError("warm() needs the HTTP transport (AiohttpTransport); this "
+                             "transport cannot open connections ahead")
+        return await self._warming(count).warm(count, keep=keep, interval=interval)
+
+    def _warm_cap(self) -> int:
+        """The most connections a warm-up opens: the connector's limit (none: no cap)."""
+        limit = getattr(self._http, "connection_limit", 0)
+        return limit if isinstance(limit, int) and limit > 0 else self._max_in_flight
+
+    def _warming(self, count: int) -> Warmer:
+        """The client's warmer, made on first use, with ``count`` set aside in its connector."""
+        http = self._http
+        reserve = getattr(http, "reserve", None)
+        if callable(reserve):
+            reserve(count)
+        if self._warmer is None:
+            url = f"{self._base}{PUBLIC_PATH}"
+            touch = http.touch  # type: ignore[attr-defined]
+
+            def busy() -> bool:  # requests of this account in flight: a keeper round waits
+                stats_of = getattr(self._limiter, "stats", None)
+                stats = stats_of() if callable(stats_of) else None
+                if not isinstance(stats, LimiterStats):  # none, or a limiter that cannot say
+                    close = getattr(stats, "close", None)  # an awaitable's: never awaited
+                    if callable(close):
+                        close()
+                    return False
+                return any(pool.in_flight for pool in stats.pools.values())
+
+            self._warmer = Warmer(lambda: touch(url), self._clock, busy)
+        return self._warmer
 
     # -- public cancels --------------------------------------------------------------------
 
@@ -413,7 +506,8 @@ class CancelClient:
             limiter if limiter is not None and not hasattr(limiter, "__await__") else None,
             None if self._stream is None else self._stream.health(),
             None if self._trade is None else self._trade.stats(),
-            self._ratio.stats(self._clock.now()))
+            self._ratio.stats(self._clock.now()),
+            None if self._warmer is None else self._warmer.stats())
 
     async def cancel_all(self, kind: Kind, contract_code: str | None = None,
                          direction: Direction | None = None, offset: Offset | None = None, *,
@@ -962,6 +1056,18 @@ async def _validated(ids: Ids, what: str) -> list[str]:
         seen.update(dict.fromkeys(validate_ids(part, what)))
         await asyncio.sleep(0)
     return list(seen)
+
+
+def _warm_count(warm: bool | int, default: int) -> int:
+    """How many connections ``warm`` asks for (False or 0: none); less is a ValueError."""
+    if warm is False or (type(warm) is int and warm == 0):
+        return 0
+    if warm is True:
+        return default
+    if isinstance(warm, bool) or not isinstance(warm, int) or warm < 1:
+        raise ValueError(f"warm must be True, False or a number of connections (at least 1), "
+                         f"got {warm!r}")
+    return warm
 
 
 def _param(value: object) -> str:

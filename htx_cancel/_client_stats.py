@@ -8,6 +8,7 @@ from ._limits import LimiterStats
 from ._ratio import RatioStats
 from ._stream import StreamHealth
 from ._transports._trade_ws import TradeSocketStats
+from ._transports._warm import WarmStats
 
 __all__ = ["ClientStats"]
 
@@ -22,9 +23,12 @@ class ClientStats:
     :param trade_socket: the trade socket's counts; None unless ``trade_socket=True``.
     :param cancel_ratio: the rolling 10 minutes of placements and quick cancels (HTX's placement
         ban).
+    :param warm: the warm-up's rounds, connections and failures; None until ``warm()`` or
+        ``warm=`` started one.
     """
 
     limiter: LimiterStats | None
     stream: StreamHealth | None
     trade_socket: TradeSocketStats | None
     cancel_ratio: RatioStats
+    warm: WarmStats | None = None
