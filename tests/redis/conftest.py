@@ -7,10 +7,15 @@ answer is an error, so CI (which starts a server) never skips them silently.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import faulthandler
 import os
+import sys
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import pytest_asyncio
@@ -70,3 +75,90 @@ async def account(redis_url: str) -> AsyncIterator[str]:
     finally:
         await client.aclose()
 
+
+
+# -- a hang is a failure, with the stacks of what never finished ----------------------------
+
+HANG_LIMIT = float(os.environ.get("HTX_TEST_HANG_LIMIT") or 120.0)  # seconds per test
+HARD_LIMIT = HANG_LIMIT * 1.5  # then the whole run exits, with every thread's stack
+
+
+def _await_chain(awaitable: Any) -> list[str]:
+    """Where a coroutine waits: each frame of its ``await`` chain, then what it awaits last."""
+    lines = []
+    seen = 0
+    while awaitable is not None and seen < 100:
+        seen += 1
+        frame = getattr(awaitable, "cr_frame", None) or getattr(awaitable, "gi_frame", None) \
+            or getattr(awaitable, "ag_frame", None)
+        if frame is None:
+            break
+        code = frame.f_code
+        lines.append(f"    {code.co_filename}:{frame.f_lineno} in {code.co_name}")
+        awaitable = (getattr(awaitable, "cr_await", None)
+                     or getattr(awaitable, "gi_yieldfrom", None)
+                     or getattr(awaitable, "ag_await", None))
+    if awaitable is not None:
+        lines.append(f"    awaiting {awaitable!r}")
+    return lines
+
+
+def task_stacks(loop: asyncio.AbstractEventLoop) -> str:
+    """Every unfinished task of ``loop``, with the chain of awaits it is stopped at."""
+    out = []
+    for task in asyncio.all_tasks(loop):
+        if task is asyncio.current_task(loop) or task.done():
+            continue
+        out.append(f"  {task!r}")
+        out += _await_chain(task.get_coro())
+    return "\n".join(out) or "  (no task)"
+
+
+def _real_stderr(config: pytest.Config) -> int:
+    """A descriptor of the run's own stderr, outside pytest's capture (for faulthandler)."""
+    fd: int | None = config.stash.get(_STDERR, None)
+    if fd is None:
+        capman = config.pluginmanager.getplugin("capturemanager")
+        with capman.global_and_fixture_disabled() if capman is not None \
+                else contextlib.nullcontext():
+            fd = os.dup(sys.__stderr__.fileno() if sys.__stderr__ is not None else 2)
+        config.stash[_STDERR] = fd
+    return fd
+
+
+_STDERR = pytest.StashKey[int]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[object]:
+    """The last resort, for a loop that blocks: past HARD_LIMIT, every thread's stack is
+    printed and the run exits (instead of running into CI's time limit)."""
+    faulthandler.dump_traceback_later(HARD_LIMIT, exit=True, file=_real_stderr(item.config))
+    try:
+        return (yield)
+    finally:
+        faulthandler.cancel_dump_traceback_later()
+
+
+@pytest_asyncio.fixture(autouse=True)
+async def _no_hang(request: pytest.FixtureRequest) -> AsyncIterator[None]:
+    """A test (with its fixtures) that runs past HANG_LIMIT fails: every task of its loop is
+    printed with the awaits it is stopped at, then cancelled."""
+    loop = asyncio.get_running_loop()
+    stacks: list[str] = []
+
+    def expire() -> None:
+        stacks.append(task_stacks(loop))
+        print(f"{request.node.nodeid}: still running after {HANG_LIMIT:.0f} s; its tasks:\n"
+              f"{stacks[0]}", file=sys.stderr)
+        for task in asyncio.all_tasks(loop):
+            task.cancel()
+
+    handle = loop.call_later(HANG_LIMIT, expire)
+    try:
+        yield
+    finally:
+        handle.cancel()
+    if stacks:
+        pytest.fail(f"hung: still running after {HANG_LIMIT:.0f} s; its tasks:\n{stacks[0]}",
+                    pytrace=False)
