@@ -67,7 +67,7 @@ async def account(redis_url: str) -> AsyncIterator[str]:
     """A fresh account name; its keys are deleted afterwards."""
     name = f"test-{uuid.uuid4().hex[:10]}"
     yield name
-    client = redis.Redis.from_url(redis_url)
+    client = redis.Redis.from_url(redis_url, socket_connect_timeout=2.0, socket_timeout=5.0)
     try:
         keys = [k async for k in client.scan_iter(match=f"htx_cancel:{{{name}}}:*")]
         if keys:

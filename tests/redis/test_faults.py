@@ -43,7 +43,7 @@ def make(srv: RedisServer, account: str = "acct", **kw: object) -> RedisLimiter:
 
 
 async def zcard(srv: RedisServer, key: str) -> int:
-    client = aredis.Redis.from_url(srv.url)
+    client = aredis.Redis.from_url(srv.url, socket_timeout=5.0)
     try:
         return int(await client.zcard(key))
     finally:
@@ -179,7 +179,7 @@ async def test_after_a_flush_its_own_requests_are_not_outside_use(server: RedisS
 async def test_a_script_flush_reloads_the_scripts(server: RedisServer) -> None:
     async with make(server) as limiter:
         limiter.finish(await limiter.acquire(REGULAR))
-        client = aredis.Redis.from_url(server.url)
+        client = aredis.Redis.from_url(server.url, socket_timeout=5.0)
         try:
             await client.script_flush()
         finally:
@@ -197,7 +197,7 @@ async def test_a_dead_waiters_place_lapses_within_its_queue_ttl(server: RedisSer
         await ghost_owner._seed()
         assert (await ghost_owner._ask(ghost))[0] == 0  # no room: queued at the head
         await ghost_owner.close()  # ... and its process dies there
-        client = aredis.Redis.from_url(server.url)
+        client = aredis.Redis.from_url(server.url, socket_timeout=5.0)
         try:
             lapse = await client.zscore(alive.key("qlive"), ghost.tid)
             now_s, now_us = await client.time()

@@ -39,10 +39,10 @@ def queue_key(limiter: RedisLimiter, endpoint: Endpoint, priority: Priority = "n
 
 async def zcard(url: str, key: str) -> int:
     """ZCARD of ``key`` on a single server or, if ``url`` names a cluster's node, the cluster."""
-    client = aredis.Redis.from_url(url)
+    client = aredis.Redis.from_url(url, socket_connect_timeout=2.0, socket_timeout=5.0)
     try:
         if (await client.info("cluster")).get("cluster_enabled"):
-            cluster = aredis.RedisCluster.from_url(url)
+            cluster = aredis.RedisCluster.from_url(url, socket_timeout=5.0)
             try:
                 return int(await cluster.zcard(key))
             finally:
@@ -289,7 +289,7 @@ def test_arguments_are_checked(redis_url: str) -> None:
 
 
 async def test_a_lent_client_is_used_and_not_closed(redis_url: str, account: str) -> None:
-    client = aredis.Redis.from_url(redis_url, decode_responses=True)
+    client = aredis.Redis.from_url(redis_url, decode_responses=True, socket_timeout=5.0)
     try:
         async with RedisLimiter(client, account, SMALL, lease=1.0) as limiter:
             ticket = await limiter.acquire(STRATEGY)
